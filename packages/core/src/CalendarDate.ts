@@ -1,0 +1,75 @@
+import * as E from "fp-ts/lib/Either.js";
+import * as t from "io-ts";
+
+/**
+ * A UTC calendar date written `YYYY-MM-DD`.
+ *
+ * The policy counts whole days between dates and never looks at the time of day, so dates are
+ * kept as validated strings that compare and sort like the days they name.
+ */
+export type CalendarDate = t.Branded<string, CalendarDateBrand>;
+
+/** Brand of {@link CalendarDate}. */
+export interface CalendarDateBrand {
+  readonly CalendarDate: unique symbol;
+}
+
+const MS_PER_DAY = 86_400_000;
+const datePattern = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+const isValidDate = (s: string): boolean => {
+  const m = datePattern.exec(s);
+  if (m === null) return false;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (year < 1970 || month < 1 || month > 12 || day < 1) return false;
+  return new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day;
+};
+
+/**
+ * io-ts codec for {@link CalendarDate}: a real day of the Gregorian calendar, 1970 or later.
+ *
+ * @example CalendarDate.decode("2026-02-28") // right; "2026-02-30" is a left
+ */
+export const CalendarDate = t.brand(
+  t.string,
+  (s): s is CalendarDate => isValidDate(s),
+  "CalendarDate",
+);
+
+/** Parses a `YYYY-MM-DD` string, or returns `undefined` when it is not a real date. */
+export const parseCalendarDate = (s: string): CalendarDate | undefined =>
+  isValidDate(s) ? (s as CalendarDate) : undefined;
+
+/**
+ * The UTC calendar date of an ISO 8601 timestamp (`2026-01-02T23:30:00-02:00` is `2026-01-03`).
+ *
+ * AWS returns creation and last-use times as timestamps; the policy only needs their UTC day.
+ */
+export const calendarDateOfTimestamp = (iso: string): E.Either<string, CalendarDate> => {
+  if (!/^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(iso)) {
+    return E.left(`"${iso}" is not an ISO 8601 date or timestamp`);
+  }
+  const ms = Date.parse(iso.length === 10 ? `${iso}T00:00:00Z` : iso);
+  if (Number.isNaN(ms) || ms < 0) return E.left(`"${iso}" is not a valid timestamp`);
+  return E.right(fromDayNumber(Math.floor(ms / MS_PER_DAY)));
+};
+
+/** The number of days since 1970-01-01 of a date. */
+export const toDayNumber = (d: CalendarDate): number =>
+  Date.UTC(Number(d.slice(0, 4)), Number(d.slice(5, 7)) - 1, Number(d.slice(8, 10))) / MS_PER_DAY;
+
+/** The date that lies `n` days after 1970-01-01. */
+export const fromDayNumber = (n: number): CalendarDate =>
+  new Date(n * MS_PER_DAY).toISOString().slice(0, 10) as CalendarDate;
+
+/** The date `days` days after `d` (before it when negative). */
+export const addDays = (d: CalendarDate, days: number): CalendarDate =>
+  fromDayNumber(toDayNumber(d) + days);
+
+/**
+ * Whole days from `from` to `to`: the policy's `age`. Negative when `from` is after `to`.
+ *
+ * @example daysBetween("2026-01-01", "2026-01-31") // 30
+ */
+export const daysBetween = (from: CalendarDate, to: CalendarDate): number =>
+  toDayNumber(to) - toDayNumber(from);

@@ -1,0 +1,68 @@
+/**
+ * @keyrotate/core: the pure key-rotation policy. From a user's keys, tags and today's date it
+ * computes the plan for that user; it performs nothing and reads no clock, env or network.
+ */
+export {
+  type AccessKey,
+  AccessKeyId,
+  decodeUserSnapshot,
+  encodeUserSnapshot,
+  IamUserSnapshot,
+  KeyStatus,
+  LastUse,
+  type Tag,
+  tagValue,
+  UserName,
+  type UserSnapshot,
+} from "./AccessKey.js";
+export {
+  addDays,
+  CalendarDate,
+  calendarDateOfTimestamp,
+  daysBetween,
+  parseCalendarDate,
+} from "./CalendarDate.js";
+export { decide, type Eligibility, eligibility, MAX_TAGS_PER_USER, sortKeys } from "./decide.js";
+export { EmailAddress, emailProblem, parseEmailAddress } from "./EmailAddress.js";
+export {
+  changesKeysOrNotifies,
+  type Finding,
+  type FindingCode,
+  type KeyChangeReason,
+  type NewKey,
+  type Notice,
+  type NoticeKind,
+  noticesOf,
+  type Plan,
+  type PlanSummary,
+  type Step,
+  summarizePlan,
+} from "./Plan.js";
+export {
+  decodeSettings,
+  defaultPolicySettings,
+  describeSettings,
+  formatSettingProblem,
+  type PolicySettings,
+  type SettingName,
+  type SettingProblem,
+  type Settings,
+  type SettingsInput,
+  settingSpecs,
+} from "./Settings.js";
+export {
+  type ApplyContext,
+  applyPlan,
+  applyStep,
+  ModelError,
+  type World,
+  worldOf,
+} from "./simulate.js";
+export {
+  formatStateTag,
+  parseStateTag,
+  readTracking,
+  type StateTag,
+  type Tracking,
+} from "./tracking.js";
+export { type ReportKey, type ReportUser, type TriageReason, triage } from "./triage.js";

@@ -1,0 +1,87 @@
+import type { LastUse, UserName } from "./AccessKey.js";
+import { type CalendarDate, daysBetween } from "./CalendarDate.js";
+import type { PolicySettings } from "./Settings.js";
+
+/** One access key slot of a credential-report row that holds a key. */
+export interface ReportKey {
+  readonly active: boolean;
+  /** `access_key_N_last_rotated`: the day the key was created. */
+  readonly created: CalendarDate;
+  /** `access_key_N_last_used_date`: a date, never (`N/A`), or unknown. */
+  readonly lastUse: LastUse;
+}
+
+/** What the IAM credential report tells about one user: no tags, only key slots. */
+export interface ReportUser {
+  readonly userName: UserName;
+  readonly keys: ReadonlyArray<ReportKey>;
+}
+
+/** Why triage wants a user's details. */
+export type TriageReason =
+  | "warning-reminder-day"
+  | "overdue"
+  | "unused"
+  | "rotation-grace-over"
+  | "inactive-key-due"
+  | "new-key";
+
+/**
+ * Decides from credential-report data alone (no tags) whether a user can need any action
+ * today, so that the adapter fetches tags and keys only for those users. Empty means "skip".
+ *
+ * It never misses a user on whom `decide` would change a key or send a notice, for any tags
+ * keyrotate's own runs can have written (a property test shows this over simulated years of
+ * daily runs with crashes). A plan that only tidies broken tags waits until the user is next
+ * selected. The cost of the guarantee: users with two Active keys older than
+ * `DEACTIVATE_DAYS`, or an Inactive key older than the deletion period, are selected every run.
+ *
+ * @example triage(defaultPolicySettings, today)({ userName, keys: [] }) // []
+ */
+export const triage =
+  (settings: PolicySettings, today: CalendarDate) =>
+  (user: ReportUser): ReadonlyArray<TriageReason> => {
+    const reasons = new Set<TriageReason>();
+    const age = (k: ReportKey) => daysBetween(k.created, today);
+    const active = user.keys.filter((k) => k.active);
+    const inactive = user.keys.filter((k) => !k.active);
+    for (const key of active) {
+      const a = age(key);
+      if (
+        a > settings.warningDays &&
+        (a - settings.warningDays - 1) % settings.reminderIntervalDays === 0
+      ) {
+        reasons.add("warning-reminder-day");
+      }
+      if (a > settings.overdueDays) {
+        const other = user.keys.find((k) => k !== key);
+        const rotatable =
+          other === undefined ||
+          (!other.active && settings.inactiveBlocker === "delete") ||
+          (other.active &&
+            settings.twoActiveKeys === "enforce" &&
+            age(other) <= settings.overdueDays);
+        if (rotatable) reasons.add("overdue");
+      }
+      if (settings.unusedDays !== undefined) {
+        const since =
+          key.lastUse._tag === "UsedOn"
+            ? key.lastUse.date
+            : key.lastUse._tag === "NeverUsed"
+              ? key.created
+              : undefined;
+        if (since !== undefined && daysBetween(since, today) > settings.unusedDays)
+          reasons.add("unused");
+      }
+    }
+    if (active.length >= 2 && Math.min(...active.map(age)) > settings.deactivateDays) {
+      reasons.add("rotation-grace-over");
+    }
+    const dueAfter = Math.min(
+      settings.deletionDays,
+      settings.overdueDays + settings.deactivateDays + 1,
+    );
+    if (inactive.some((k) => age(k) > dueAfter)) reasons.add("inactive-key-due");
+    if (user.keys.some((k) => age(k) <= 1)) reasons.add("new-key");
+    return [...reasons];
+  };

@@ -1,0 +1,143 @@
+import { CallCounter } from "./calls.js";
+import { Clock, DAY_MS } from "./clock.js";
+import { type FaultSettings, Faults } from "./faults.js";
+import { IamStore } from "./iam/store.js";
+import { freshSeed, IdGenerator, Random } from "./random.js";
+import { S3Store } from "./s3.js";
+import { parseScenario, type Scenario, userCreateDate } from "./scenario.js";
+import { SesStore } from "./ses.js";
+
+/** An IAM user as the sandbox reports it for inspection: no secrets. */
+export interface SandboxUser {
+  name: string;
+  path: string;
+  arn: string;
+  userId: string;
+  createDate: Date;
+  tags: { key: string; value: string }[];
+  keys: {
+    accessKeyId: string;
+    status: "Active" | "Inactive";
+    createDate: Date;
+    lastUsed?: { date: Date; region: string; service: string };
+  }[];
+}
+
+/** The account id every ARN in the sandbox uses. */
+export const SANDBOX_ACCOUNT_ID = "123456789012";
+
+/** Settings that shape a new account. */
+export interface AccountSettings {
+  now?: string | Date;
+  randomSeed?: number;
+  faults?: FaultSettings;
+  reportGenerationMs?: number;
+  region: string;
+}
+
+/**
+ * The whole fake AWS account: clock, IAM, S3, SES, faults and call counts, independent of HTTP.
+ * Keeping state apart from the server lets the programmatic API and `/_sandbox/` share one model.
+ */
+export class Account {
+  readonly clock: Clock;
+  readonly iam: IamStore;
+  readonly s3: S3Store;
+  readonly ses: SesStore;
+  readonly faults: Faults;
+  readonly calls = new CallCounter();
+  readonly region: string;
+  readonly reportGenerationMs: number;
+  /** Generates request ids (not seeded: they never affect behaviour). */
+  readonly requestIds: IdGenerator;
+
+  /** Creates an empty account. */
+  constructor(settings: AccountSettings) {
+    this.region = settings.region;
+    this.clock = new Clock(settings.now ?? new Date());
+    const root = new Random(settings.randomSeed ?? freshSeed());
+    const ids = new IdGenerator(root.fork());
+    this.faults = new Faults(root.fork(), settings.faults ?? {});
+    this.requestIds = new IdGenerator(new Random(freshSeed()));
+    this.reportGenerationMs = settings.reportGenerationMs ?? 20;
+    if (!Number.isFinite(this.reportGenerationMs) || this.reportGenerationMs < 0) {
+      throw new RangeError("reportGenerationMs must be a number >= 0");
+    }
+    this.iam = new IamStore(SANDBOX_ACCOUNT_ID, ids, this.clock.nowMs());
+    this.s3 = new S3Store(this.clock, this.region);
+    this.ses = new SesStore(this.clock, ids, this.region);
+  }
+
+  /** Validates a scenario (throwing ScenarioError with every problem) and adds it to the account. */
+  seed(input: Scenario | unknown): void {
+    const scenario = parseScenario(input, this.iam);
+    if (scenario.now !== undefined) this.clock.set(scenario.now);
+    const now = this.clock.nowMs();
+    for (const b of scenario.buckets ?? []) this.s3.createBucket(b);
+    for (const e of scenario.verifiedEmails ?? []) this.ses.verify(e);
+    for (const u of scenario.users ?? []) {
+      const user = this.iam.createUser({
+        name: u.name,
+        path: u.path ?? "/",
+        createDate: userCreateDate(u, now),
+        tags: Object.entries(u.tags ?? {}).map(([key, value]) => ({ key, value })),
+      });
+      for (const k of u.keys ?? []) {
+        const used = k.lastUsedDaysAgo;
+        this.iam.createAccessKey(user, {
+          createDate: now - k.ageDays * DAY_MS,
+          ...(k.id !== undefined ? { accessKeyId: k.id } : {}),
+          ...(k.status !== undefined ? { status: k.status } : {}),
+          ...(used !== undefined && used !== null
+            ? {
+                lastUsed: {
+                  date: now - used * DAY_MS,
+                  region: k.lastUsedRegion ?? this.region,
+                  service: k.lastUsedService ?? "iam",
+                },
+              }
+            : {}),
+        });
+      }
+    }
+  }
+
+  /** Empties the account and clears calls and faults; the clock keeps its time. */
+  reset(): void {
+    this.iam.clear(this.clock.nowMs());
+    this.s3.clear();
+    this.ses.clear();
+    this.calls.reset();
+    this.faults.set({});
+  }
+
+  /** Every IAM user with tags and keys, in name order. */
+  users(): SandboxUser[] {
+    const out: SandboxUser[] = [];
+    for (const u of this.iam.users.values()) {
+      out.push({
+        name: u.name,
+        path: u.path,
+        arn: u.arn,
+        userId: u.userId,
+        createDate: new Date(u.createDate),
+        tags: [...u.tags.values()].map((t) => ({ key: t.key, value: t.value })),
+        keys: u.keys.map((k) => ({
+          accessKeyId: k.accessKeyId,
+          status: k.status,
+          createDate: new Date(k.createDate),
+          ...(k.lastUsed
+            ? {
+                lastUsed: {
+                  date: new Date(k.lastUsed.date),
+                  region: k.lastUsed.region,
+                  service: k.lastUsed.service,
+                },
+              }
+            : {}),
+        })),
+      });
+    }
+    return out;
+  }
+}

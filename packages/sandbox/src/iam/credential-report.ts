@@ -1,0 +1,112 @@
+import type { AccessKey, IamStore } from "./store.js";
+
+/** The 22 columns of IAM's credential report, in AWS's order. */
+export const CREDENTIAL_REPORT_COLUMNS = [
+  "user",
+  "arn",
+  "user_creation_time",
+  "password_enabled",
+  "password_last_used",
+  "password_last_changed",
+  "password_next_rotation",
+  "mfa_active",
+  "access_key_1_active",
+  "access_key_1_last_rotated",
+  "access_key_1_last_used_date",
+  "access_key_1_last_used_region",
+  "access_key_1_last_used_service",
+  "access_key_2_active",
+  "access_key_2_last_rotated",
+  "access_key_2_last_used_date",
+  "access_key_2_last_used_region",
+  "access_key_2_last_used_service",
+  "cert_1_active",
+  "cert_1_last_rotated",
+  "cert_2_active",
+  "cert_2_last_rotated",
+] as const;
+
+/** How long a report stays fresh: younger reports are reused, older ones are expired. */
+export const REPORT_TTL_MS = 4 * 60 * 60 * 1000;
+
+/**
+ * A generated credential report: a snapshot taken at `generatedMs` (sandbox time) that becomes
+ * readable at `readyAtRealMs` (real time), to emulate IAM's asynchronous generation.
+ */
+export interface CredentialReport {
+  generatedMs: number;
+  readyAtRealMs: number;
+  content: Buffer;
+}
+
+/** The state GetCredentialReport and GenerateCredentialReport act on. */
+export type ReportState = "absent" | "in-progress" | "fresh" | "expired";
+
+/**
+ * Classifies the latest report at sandbox time `nowMs` and real time `realNowMs`.
+ * IAM reuses reports younger than four hours and calls older ones expired.
+ */
+export function reportState(
+  report: CredentialReport | undefined,
+  nowMs: number,
+  realNowMs: number,
+): ReportState {
+  if (!report) return "absent";
+  if (realNowMs < report.readyAtRealMs) return "in-progress";
+  return nowMs - report.generatedMs >= REPORT_TTL_MS ? "expired" : "fresh";
+}
+
+/** The credential report's timestamp format: `2026-11-23T10:00:00+00:00`. */
+export function reportTime(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}+00:00`;
+}
+
+function keyColumns(key: AccessKey | undefined): string {
+  if (!key) return "false,N/A,N/A,N/A,N/A";
+  const used = key.lastUsed;
+  return [
+    key.status === "Active" ? "true" : "false",
+    reportTime(key.createDate),
+    used ? reportTime(used.date) : "N/A",
+    used ? used.region : "N/A",
+    used ? used.service : "N/A",
+  ].join(",");
+}
+
+/**
+ * Renders the CSV for the account as it is at `nowMs`: a `<root_account>` row, then one row per user.
+ * Users have no console password or certificates in the sandbox, so those columns say what AWS
+ * writes for that case (`false`, `N/A`).
+ */
+export function renderCredentialReport(store: IamStore): Buffer {
+  const rows: string[] = [CREDENTIAL_REPORT_COLUMNS.join(",")];
+  rows.push(
+    [
+      "<root_account>",
+      `arn:aws:iam::${store.accountId}:root`,
+      reportTime(store.accountCreateDate),
+      "not_supported",
+      "no_information",
+      "not_supported",
+      "not_supported",
+      "false",
+      keyColumns(undefined),
+      keyColumns(undefined),
+      "false,N/A,false,N/A",
+    ].join(","),
+  );
+  for (const user of store.users.values()) {
+    rows.push(
+      [
+        user.name,
+        user.arn,
+        reportTime(user.createDate),
+        "false,N/A,N/A,N/A,false",
+        keyColumns(user.keys[0]),
+        keyColumns(user.keys[1]),
+        "false,N/A,false,N/A",
+      ].join(","),
+    );
+  }
+  return Buffer.from(rows.join("\n"), "utf8");
+}

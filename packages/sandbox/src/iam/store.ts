@@ -1,0 +1,205 @@
+import { AwsError } from "../errors.js";
+import type { IdGenerator } from "../random.js";
+import { SortedIndex } from "../sorted-index.js";
+import type { CredentialReport } from "./credential-report.js";
+
+/** Where and when an access key last signed a request. */
+export interface LastUse {
+  date: number;
+  region: string;
+  service: string;
+}
+
+/** An IAM access key as the sandbox stores it (secret included). */
+export interface AccessKey {
+  accessKeyId: string;
+  secretAccessKey: string;
+  status: "Active" | "Inactive";
+  createDate: number;
+  lastUsed: LastUse | undefined;
+  user: IamUser;
+}
+
+/** An IAM tag. */
+export interface Tag {
+  key: string;
+  value: string;
+}
+
+/** An IAM user as the sandbox stores it. */
+export interface IamUser {
+  name: string;
+  path: string;
+  userId: string;
+  arn: string;
+  createDate: number;
+  /** Tags keyed by lower-cased key: IAM tag keys are case-insensitive. */
+  tags: Map<string, Tag>;
+  /** At most two keys, oldest first. */
+  keys: AccessKey[];
+}
+
+/** IAM's quota of access keys per user. */
+export const MAX_KEYS_PER_USER = 2;
+/** IAM's quota of tags per user. */
+export const MAX_TAGS_PER_USER = 50;
+
+/**
+ * The IAM half of the fake account: users, their tags and keys, and the credential report.
+ * Users sit in a sorted index keyed by lower-cased name (IAM names are case-insensitive) so
+ * listing 100,000 of them page by page stays cheap.
+ */
+export class IamStore {
+  /** Users by lower-cased name, in name order. */
+  readonly users = new SortedIndex<IamUser>();
+  /** The latest credential report, if one was generated. */
+  report: CredentialReport | undefined;
+  /** When the account (and so its root user) was created, epoch ms. */
+  accountCreateDate: number;
+  private readonly keys = new Map<string, AccessKey>();
+  private readonly retiredKeys = new Set<string>();
+  private readonly userIds = new Set<string>();
+
+  /** Creates an empty account whose root user dates from `accountCreateDate`. */
+  constructor(
+    readonly accountId: string,
+    private readonly ids: IdGenerator,
+    accountCreateDate: number,
+  ) {
+    this.accountCreateDate = accountCreateDate;
+  }
+
+  /** The user named `name` (any case), or undefined. */
+  findUser(name: string): IamUser | undefined {
+    return this.users.get(name.toLowerCase());
+  }
+
+  /** The user named `name`, or IAM's NoSuchEntity error. */
+  getUser(name: string): IamUser {
+    const user = this.findUser(name);
+    if (!user)
+      throw new AwsError("NoSuchEntity", `The user with name ${name} cannot be found.`, 404);
+    return user;
+  }
+
+  /** Creates a user, or fails with EntityAlreadyExists when the name is taken in any case. */
+  createUser(init: {
+    name: string;
+    path: string;
+    createDate: number;
+    tags: readonly Tag[];
+  }): IamUser {
+    const lower = init.name.toLowerCase();
+    if (this.users.has(lower)) {
+      throw new AwsError("EntityAlreadyExists", `User with name ${init.name} already exists.`, 409);
+    }
+    let userId = this.ids.userId();
+    while (this.userIds.has(userId)) userId = this.ids.userId();
+    this.userIds.add(userId);
+    const user: IamUser = {
+      name: init.name,
+      path: init.path,
+      userId,
+      arn: `arn:aws:iam::${this.accountId}:user${init.path}${init.name}`,
+      createDate: init.createDate,
+      tags: new Map(init.tags.map((t) => [t.key.toLowerCase(), { key: t.key, value: t.value }])),
+      keys: [],
+    };
+    this.users.set(lower, user);
+    if (init.createDate < this.accountCreateDate) this.accountCreateDate = init.createDate;
+    return user;
+  }
+
+  /** Deletes a user, refusing with DeleteConflict while it still has access keys. */
+  deleteUser(user: IamUser): void {
+    if (user.keys.length > 0) {
+      throw new AwsError(
+        "DeleteConflict",
+        "Cannot delete entity, must delete access keys first.",
+        409,
+      );
+    }
+    this.users.delete(user.name.toLowerCase());
+    this.userIds.delete(user.userId);
+  }
+
+  /** Adds an access key to `user`, enforcing the two-keys quota. */
+  createAccessKey(
+    user: IamUser,
+    init: {
+      createDate: number;
+      accessKeyId?: string;
+      status?: "Active" | "Inactive";
+      lastUsed?: LastUse;
+    },
+  ): AccessKey {
+    if (user.keys.length >= MAX_KEYS_PER_USER) {
+      throw new AwsError(
+        "LimitExceeded",
+        `Cannot exceed quota for AccessKeysPerUser: ${MAX_KEYS_PER_USER}`,
+        409,
+      );
+    }
+    let accessKeyId = init.accessKeyId ?? this.ids.accessKeyId();
+    if (this.keys.has(accessKeyId) || this.retiredKeys.has(accessKeyId)) {
+      if (init.accessKeyId !== undefined) {
+        throw new AwsError("EntityAlreadyExists", `Access key ${accessKeyId} already exists.`, 409);
+      }
+      while (this.keys.has(accessKeyId) || this.retiredKeys.has(accessKeyId)) {
+        accessKeyId = this.ids.accessKeyId();
+      }
+    }
+    const key: AccessKey = {
+      accessKeyId,
+      secretAccessKey: this.ids.secretAccessKey(),
+      status: init.status ?? "Active",
+      createDate: init.createDate,
+      lastUsed: init.lastUsed,
+      user,
+    };
+    user.keys.push(key);
+    user.keys.sort((a, b) => a.createDate - b.createDate);
+    this.keys.set(accessKeyId, key);
+    return key;
+  }
+
+  /** The access key `accessKeyId` of `user`, or NoSuchEntity. */
+  getUserKey(user: IamUser, accessKeyId: string): AccessKey {
+    const key = this.keys.get(accessKeyId);
+    if (!key || key.user !== user) {
+      throw new AwsError(
+        "NoSuchEntity",
+        `The Access Key with id ${accessKeyId} cannot be found.`,
+        404,
+      );
+    }
+    return key;
+  }
+
+  /** Deletes an access key; its id stays known so requests signed with it are refused. */
+  deleteAccessKey(key: AccessKey): void {
+    key.user.keys = key.user.keys.filter((k) => k !== key);
+    this.keys.delete(key.accessKeyId);
+    this.retiredKeys.add(key.accessKeyId);
+  }
+
+  /** The live access key with this id, if any. */
+  findKey(accessKeyId: string): AccessKey | undefined {
+    return this.keys.get(accessKeyId);
+  }
+
+  /** Whether this id belonged to a key that has since been deleted. */
+  isRetiredKey(accessKeyId: string): boolean {
+    return this.retiredKeys.has(accessKeyId);
+  }
+
+  /** Empties the account. */
+  clear(accountCreateDate: number): void {
+    this.users.clear();
+    this.keys.clear();
+    this.retiredKeys.clear();
+    this.userIds.clear();
+    this.report = undefined;
+    this.accountCreateDate = accountCreateDate;
+  }
+}

@@ -1,0 +1,12 @@
+export type { SandboxUser } from "./account.js";
+export { SANDBOX_ACCOUNT_ID } from "./account.js";
+export type { FaultSettings, OperationFailure, ServiceName, ThrottleSettings } from "./faults.js";
+export { FaultSettingsError } from "./faults.js";
+export { CREDENTIAL_REPORT_COLUMNS } from "./iam/credential-report.js";
+export type { StoredObject } from "./s3.js";
+export type { Sandbox, SandboxClock, SandboxOptions } from "./sandbox.js";
+export { startSandbox } from "./sandbox.js";
+export type { Scenario, ScenarioKey, ScenarioUser } from "./scenario.js";
+export { ScenarioError } from "./scenario.js";
+export { ADMIN_CREDENTIALS } from "./server.js";
+export type { SentEmail } from "./ses.js";

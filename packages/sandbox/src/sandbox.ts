@@ -1,0 +1,136 @@
+import { Account, type SandboxUser } from "./account.js";
+import type { FaultSettings } from "./faults.js";
+import type { StoredObject } from "./s3.js";
+import type { Scenario } from "./scenario.js";
+import { ADMIN_CREDENTIALS, SandboxServer } from "./server.js";
+import type { SentEmail } from "./ses.js";
+
+/** Options for `startSandbox`. */
+export interface SandboxOptions {
+  /** TCP port; 0 (the default) picks a free one. */
+  port?: number;
+  /** Interface to bind (default 127.0.0.1). */
+  host?: string;
+  /** Starting sandbox time (default: the real time at start). */
+  now?: string | Date;
+  /** A scenario to seed at start. */
+  seed?: Scenario;
+  /** Seed for generated ids, secrets and fault dice, for reproducible runs. */
+  randomSeed?: number;
+  /** Fault settings in force from the start. */
+  faults?: FaultSettings;
+  /** Real milliseconds a credential report takes to generate (default 20). */
+  reportGenerationMs?: number;
+  /** Region reported in `env()` and `clientConfig()` (default us-east-1). */
+  region?: string;
+}
+
+/** The sandbox clock, as exposed on a running Sandbox. */
+export interface SandboxClock {
+  now(): Date;
+  set(at: string | Date): void;
+  advanceDays(days: number): void;
+  advanceMs(ms: number): void;
+}
+
+/** A running sandbox: its address, a control surface and inspection of what was done to it. */
+export interface Sandbox {
+  url: string;
+  port: number;
+  region: string;
+  /** env vars that point an SDK/CLI at the sandbox: AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION */
+  env(): Record<string, string>;
+  /** ready-made SDK client config: { endpoint, region, credentials, forcePathStyle: true } */
+  clientConfig(): {
+    endpoint: string;
+    region: string;
+    credentials: { accessKeyId: string; secretAccessKey: string };
+    forcePathStyle: true;
+  };
+  /** Stops the server and closes open connections. */
+  close(): Promise<void>;
+  clock: SandboxClock;
+  /** Request counts keyed `service:Operation`. */
+  calls(): Record<string, number>;
+  /** Sets every request count back to zero. */
+  resetCalls(): void;
+  /** Replaces the fault settings. */
+  setFaults(faults: FaultSettings): void;
+  /** The fault settings in force (per-operation counts show what is left). */
+  faults(): FaultSettings;
+  /** Adds a scenario to the current state; throws a ScenarioError listing every problem. */
+  seed(scenario: Scenario): void;
+  /** Empty account; calls and faults cleared. The clock keeps its time. */
+  reset(): void;
+  /** Every email sent through SES. */
+  emails(): readonly SentEmail[];
+  /** Every S3 object, or those of one bucket. */
+  objects(bucket?: string): readonly StoredObject[];
+  /** Every IAM user with tags and keys (no secrets). */
+  users(): readonly SandboxUser[];
+  /** The secret of a live access key, to sign requests as that key's user. */
+  secretOf(accessKeyId: string): string | undefined;
+}
+
+/**
+ * Starts a fake AWS account (IAM, S3, SES) on one local HTTP endpoint that real SDK clients talk to.
+ * Tests and demos get a disposable, controllable AWS without network or cloud credentials.
+ */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new RangeError(`port must be 0-65535, got ${port}`);
+  const host = options.host ?? "127.0.0.1";
+  const region = options.region ?? "us-east-1";
+  const account = new Account({
+    region,
+    ...(options.now !== undefined ? { now: options.now } : {}),
+    ...(options.randomSeed !== undefined ? { randomSeed: options.randomSeed } : {}),
+    ...(options.faults !== undefined ? { faults: options.faults } : {}),
+    ...(options.reportGenerationMs !== undefined
+      ? { reportGenerationMs: options.reportGenerationMs }
+      : {}),
+  });
+  if (options.seed !== undefined) account.seed(options.seed);
+  const server = new SandboxServer(account);
+  const boundPort = await server.listen(port, host);
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${boundPort}`;
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    port: boundPort,
+    region,
+    env: () => ({
+      AWS_ENDPOINT_URL: url,
+      AWS_ACCESS_KEY_ID: ADMIN_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: ADMIN_CREDENTIALS.secretAccessKey,
+      AWS_REGION: region,
+    }),
+    clientConfig: () => ({
+      endpoint: url,
+      region,
+      credentials: { ...ADMIN_CREDENTIALS },
+      forcePathStyle: true,
+    }),
+    close: () => {
+      closed ??= server.close();
+      return closed;
+    },
+    clock: {
+      now: () => account.clock.now(),
+      set: (at) => account.clock.set(at),
+      advanceDays: (days) => account.clock.advanceDays(days),
+      advanceMs: (ms) => account.clock.advanceMs(ms),
+    },
+    calls: () => account.calls.snapshot(),
+    resetCalls: () => account.calls.reset(),
+    setFaults: (faults) => account.faults.set(faults),
+    faults: () => account.faults.get(),
+    seed: (scenario) => account.seed(scenario),
+    reset: () => account.reset(),
+    emails: () => account.ses.emails(),
+    objects: (bucket) => account.s3.objects(bucket),
+    users: () => account.users(),
+    secretOf: (accessKeyId) => account.iam.findKey(accessKeyId)?.secretAccessKey,
+  };
+}

@@ -1,0 +1,347 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import type { Account } from "./account.js";
+import { AwsError } from "./errors.js";
+import type { FaultDecision, ServiceName } from "./faults.js";
+import { IAM_ACTIONS } from "./iam/actions.js";
+import { handleInspection } from "./inspect.js";
+import { QUERY_NAMESPACES, QueryParams, queryErrorResponse, queryResponse } from "./query.js";
+import { type HttpResult, parseS3Path, s3ErrorResult, s3Operation } from "./s3.js";
+import { SES_ACTIONS } from "./ses.js";
+import { readSigningInfo, type SigningInfo } from "./sigv4.js";
+import { XML_DECLARATION } from "./xml.js";
+
+/**
+ * The credentials `env()` and `clientConfig()` hand out: the account's administrator.
+ * They belong to no IAM user, so they never show up in listings or the credential report.
+ */
+export const ADMIN_CREDENTIALS = {
+  accessKeyId: "AKIASANDBOXADMIN0001",
+  secretAccessKey: "sandbox+admin+secret+key+for+local+use+0",
+} as const;
+
+const MAX_BODY_BYTES = 256 * 1024 * 1024;
+const QUERY_VERSIONS = { iam: "2010-05-08", ses: "2010-12-01" } as const;
+
+type Routed =
+  | { service: ServiceName; operation: string }
+  | { service: string; operation: string; unsupported: true };
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(
+          new AwsError(
+            "EntityTooLarge",
+            "Your proposed upload exceeds the maximum allowed size",
+            400,
+          ),
+        );
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+/**
+ * Which service a request is for: the SigV4 scope first (as LocalStack and moto do),
+ * then the Host name, then the shape of the request (a Query `Action` or else S3 REST).
+ */
+export function routeService(
+  signing: SigningInfo | undefined,
+  req: IncomingMessage,
+  body: Buffer,
+): string {
+  if (signing) return signing.service === "email" ? "ses" : signing.service;
+  const host = req.headers.host ?? "";
+  if (host.startsWith("iam.")) return "iam";
+  if (host.startsWith("email.")) return "ses";
+  const form = (req.headers["content-type"] ?? "").includes("x-www-form-urlencoded");
+  if (req.method === "POST" && form) {
+    return new URLSearchParams(body.toString("utf8")).get("Version") === QUERY_VERSIONS.ses
+      ? "ses"
+      : "iam";
+  }
+  return "s3";
+}
+
+function send(res: ServerResponse, result: HttpResult): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = typeof result.body === "string" ? Buffer.from(result.body, "utf8") : result.body;
+  const headers: Record<string, string> = { ...result.headers };
+  if (headers["content-length"] === undefined) headers["content-length"] = String(body.length);
+  res.writeHead(result.status, headers);
+  res.end(body);
+}
+
+function resetConnection(socket: Socket): void {
+  if (typeof socket.resetAndDestroy === "function") socket.resetAndDestroy();
+  else socket.destroy();
+}
+
+function sleep(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve();
+}
+
+function queryResult(status: number, xml: string, requestId: string): HttpResult {
+  return {
+    status,
+    headers: { "content-type": "text/xml", "x-amzn-requestid": requestId },
+    body: XML_DECLARATION + xml,
+  };
+}
+
+function queryError(service: string, err: AwsError, requestId: string): HttpResult {
+  const ns = service === "ses" ? QUERY_NAMESPACES.ses : QUERY_NAMESPACES.iam;
+  return queryResult(
+    err.status,
+    queryErrorResponse(ns, { type: err.type, code: err.code, message: err.message }, requestId),
+    requestId,
+  );
+}
+
+function errorResult(
+  service: string,
+  method: string,
+  err: AwsError,
+  requestId: string,
+  resource: string,
+): HttpResult {
+  if (service === "s3") {
+    const result = s3ErrorResult(err, method, requestId, resource);
+    result.headers["x-amz-request-id"] = requestId;
+    return result;
+  }
+  return queryError(service, err, requestId);
+}
+
+function authError(service: string): AwsError {
+  return service === "s3"
+    ? new AwsError(
+        "InvalidAccessKeyId",
+        "The AWS Access Key Id you provided does not exist in our records.",
+        403,
+      )
+    : new AwsError(
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+        403,
+      );
+}
+
+/**
+ * The request handler behind the sandbox's single endpoint: routes by service, counts the call,
+ * applies faults, records key use and answers in each service's wire format.
+ */
+export class SandboxServer {
+  /** The underlying node:http server. */
+  readonly http: Server;
+
+  /** Builds a server for `account` (not yet listening). */
+  constructor(private readonly account: Account) {
+    this.http = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        console.error("[sandbox] unexpected error:", err);
+        send(
+          res,
+          queryError(
+            "iam",
+            new AwsError("InternalFailure", "The sandbox hit an unexpected error.", 500),
+            "0",
+          ),
+        );
+      });
+    });
+    this.http.keepAliveTimeout = 5_000;
+  }
+
+  /** Starts listening and resolves with the bound port. */
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.http.once("error", reject);
+      this.http.listen(port, host, () => {
+        this.http.off("error", reject);
+        const address = this.http.address();
+        resolve(typeof address === "object" && address ? address.port : port);
+      });
+    });
+  }
+
+  /** Stops accepting connections and closes open ones. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.http.close(() => resolve());
+      this.http.closeAllConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const account = this.account;
+    const url = new URL(req.url ?? "/", "http://sandbox.local");
+    const requestId = account.requestIds.uuid();
+    const method = req.method ?? "GET";
+    if (url.pathname === "/_sandbox" || url.pathname.startsWith("/_sandbox/")) {
+      send(res, await handleInspection(account, method, url, () => readBody(req)));
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(req);
+    } catch (err) {
+      if (err instanceof AwsError)
+        send(res, errorResult("s3", method, err, requestId, url.pathname));
+      return;
+    }
+    const signing = readSigningInfo(req.headers, url.searchParams);
+    const service = routeService(signing, req, body);
+    let routed: Routed;
+    let params: QueryParams | undefined;
+    let s3Path: ReturnType<typeof parseS3Path> | undefined;
+    try {
+      if (service === "s3") {
+        s3Path = parseS3Path(url.pathname);
+        routed = {
+          service,
+          operation: s3Operation({
+            method,
+            ...s3Path,
+            query: url.searchParams,
+            headers: req.headers,
+          }),
+        };
+      } else {
+        params = new QueryParams(body.toString("utf8"), url.searchParams);
+        const operation = params.get("Action") ?? "MissingAction";
+        routed =
+          service === "iam" || service === "ses"
+            ? { service, operation }
+            : { service, operation, unsupported: true };
+      }
+    } catch (err) {
+      if (!(err instanceof AwsError)) throw err;
+      account.calls.record(`${service}:InvalidRequest`);
+      send(res, errorResult(service, method, err, requestId, url.pathname));
+      return;
+    }
+    account.calls.record(`${routed.service}:${routed.operation}`);
+    if ("unsupported" in routed) {
+      const err = new AwsError(
+        "InvalidAction",
+        `The keyrotate sandbox does not emulate the ${routed.service} service.`,
+        400,
+      );
+      send(res, queryError(routed.service, err, requestId));
+      return;
+    }
+    const delay = account.faults.delayMs();
+    const decision: FaultDecision = account.faults.decide(routed.service, routed.operation);
+    await sleep(delay);
+    if (decision.kind === "reset") {
+      resetConnection(req.socket);
+      return;
+    }
+    try {
+      if (decision.kind === "error")
+        throw new AwsError(decision.code, decision.message, decision.status);
+      this.authenticate(signing, routed.service);
+      send(
+        res,
+        this.dispatch(
+          routed.service,
+          routed.operation,
+          method,
+          params,
+          s3Path,
+          url,
+          req,
+          body,
+          requestId,
+          signing,
+        ),
+      );
+    } catch (err) {
+      if (!(err instanceof AwsError)) throw err;
+      send(res, errorResult(routed.service, method, err, requestId, url.pathname));
+    }
+  }
+
+  /** Refuses requests signed with a deactivated or deleted key; records the use of a live one. */
+  private authenticate(signing: SigningInfo | undefined, service: ServiceName): void {
+    if (!signing) return;
+    const iam = this.account.iam;
+    const key = iam.findKey(signing.accessKeyId);
+    if (iam.isRetiredKey(signing.accessKeyId) || key?.status === "Inactive")
+      throw authError(service);
+    if (key) key.lastUsed = { date: this.account.clock.nowMs(), region: signing.region, service };
+  }
+
+  private dispatch(
+    service: ServiceName,
+    operation: string,
+    method: string,
+    params: QueryParams | undefined,
+    s3Path: ReturnType<typeof parseS3Path> | undefined,
+    url: URL,
+    req: IncomingMessage,
+    body: Buffer,
+    requestId: string,
+    signing: SigningInfo | undefined,
+  ): HttpResult {
+    const account = this.account;
+    if (service === "s3") {
+      const result = account.s3.handle(operation, {
+        method,
+        bucket: s3Path?.bucket,
+        key: s3Path?.key,
+        query: url.searchParams,
+        headers: req.headers,
+        body,
+      });
+      result.headers["x-amz-request-id"] = requestId;
+      result.headers["x-amz-id-2"] = Buffer.from(requestId).toString("base64");
+      return result;
+    }
+    const q = params as QueryParams;
+    if (operation === "MissingAction") {
+      throw new AwsError(
+        "MissingAction",
+        "The request is missing an action or a required parameter.",
+        400,
+      );
+    }
+    const version = q.get("Version");
+    const known = service === "iam" ? IAM_ACTIONS.has(operation) : SES_ACTIONS.has(operation);
+    if (!known || (version !== undefined && version !== QUERY_VERSIONS[service])) {
+      throw new AwsError(
+        "InvalidAction",
+        `Could not find operation ${operation} for version ${version ?? QUERY_VERSIONS[service]}`,
+        400,
+      );
+    }
+    let result: string | null;
+    if (service === "iam") {
+      const action = IAM_ACTIONS.get(operation) as NonNullable<ReturnType<typeof IAM_ACTIONS.get>>;
+      result = action(q, {
+        store: account.iam,
+        clock: account.clock,
+        caller: signing,
+        reportGenerationMs: account.reportGenerationMs,
+      });
+    } else {
+      result = account.ses.handle(operation, q);
+    }
+    return queryResult(
+      200,
+      queryResponse(operation, QUERY_NAMESPACES[service], result, requestId),
+      requestId,
+    );
+  }
+}

@@ -1,0 +1,89 @@
+import { createRequire } from "node:module";
+import { IAMClient } from "@aws-sdk/client-iam";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SESClient } from "@aws-sdk/client-ses";
+import { afterEach } from "vitest";
+import { type Sandbox, type SandboxOptions, startSandbox } from "../src/index.js";
+
+/** The instant most tests freeze the sandbox clock at. */
+export const T0 = "2026-11-23T10:00:00.000Z";
+
+const open: Sandbox[] = [];
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+/** Starts a sandbox on a free port that is closed after the current test. */
+export async function sandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const s = await startSandbox({ now: T0, randomSeed: 42, ...options });
+  open.push(s);
+  return s;
+}
+
+type ClientOverrides = {
+  maxAttempts?: number;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+};
+
+/** IAM, S3 and SES clients pointed at `s` through `clientConfig()`. */
+export function clients(s: Sandbox, overrides: ClientOverrides = {}) {
+  const config = { ...s.clientConfig(), ...overrides };
+  return { iam: new IAMClient(config), s3: new S3Client(config), ses: new SESClient(config) };
+}
+
+/** Runs `fn` and returns what it threw (fails the test if it did not throw). */
+export async function caught(fn: () => Promise<unknown>): Promise<Error & Record<string, any>> {
+  try {
+    await fn();
+  } catch (e) {
+    return e as Error & Record<string, any>;
+  }
+  throw new Error("expected the call to fail, but it succeeded");
+}
+
+interface RetryClassification {
+  isThrottlingError(e: unknown): boolean;
+  isTransientError(e: unknown): boolean;
+  isServerError(e: unknown): boolean;
+}
+
+/**
+ * The SDK's own retry classifiers (`@smithy/core/retry`), loaded from where the IAM client loads
+ * them, so tests judge "retryable" exactly as the SDK's retry strategy does.
+ */
+export function sdkRetryClassification(): RetryClassification {
+  const local = createRequire(import.meta.url);
+  const fromClient = createRequire(local.resolve("@aws-sdk/client-iam"));
+  return fromClient("@smithy/core/retry") as RetryClassification;
+}
+
+/** A raw HTTP request to the sandbox (for inputs an SDK would never send). */
+export async function raw(
+  s: Sandbox,
+  path: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<{ status: number; headers: Headers; text: string }> {
+  const res = await fetch(`${s.url}${path}`, {
+    method: init.method ?? "GET",
+    headers: init.headers ?? {},
+    ...(init.body !== undefined ? { body: init.body } : {}),
+  });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+/** A form-encoded Query request signed (scope only) for `service`, as the SDKs send it. */
+export function queryRequest(
+  service: "iam" | "ses",
+  form: Record<string, string>,
+  accessKeyId = "AKIASANDBOXADMIN0001",
+) {
+  return {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded; charset=utf-8",
+      authorization: `AWS4-HMAC-SHA256 Credential=${accessKeyId}/20261123/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=00`,
+    },
+    body: new URLSearchParams(form).toString(),
+  };
+}

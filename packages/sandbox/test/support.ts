@@ -32,12 +32,20 @@ export function clients(s: Sandbox, overrides: ClientOverrides = {}) {
   return { iam: new IAMClient(config), s3: new S3Client(config), ses: new SESClient(config) };
 }
 
+/** What an SDK v3 service error carries besides name and message. */
+export type SdkError = Error & {
+  $metadata: { httpStatusCode?: number; attempts?: number };
+  $fault?: string;
+  $retryable?: { throttling?: boolean };
+  code?: string;
+};
+
 /** Runs `fn` and returns what it threw (fails the test if it did not throw). */
-export async function caught(fn: () => Promise<unknown>): Promise<Error & Record<string, any>> {
+export async function caught(fn: () => Promise<unknown>): Promise<SdkError> {
   try {
     await fn();
   } catch (e) {
-    return e as Error & Record<string, any>;
+    return e as SdkError;
   }
   throw new Error("expected the call to fail, but it succeeded");
 }

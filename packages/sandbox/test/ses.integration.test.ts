@@ -1,0 +1,163 @@
+import {
+  ListIdentitiesCommand,
+  MessageRejected,
+  SendEmailCommand,
+  SendRawEmailCommand,
+  VerifyDomainIdentityCommand,
+  VerifyEmailIdentityCommand,
+} from "@aws-sdk/client-ses";
+import { describe, expect, it } from "vitest";
+import { caught, clients, sandbox, T0 } from "./support.js";
+
+describe("SES v1 through the real SDK", () => {
+  it("verifies identities at once and lists them with IdentityType and pagination", async () => {
+    const s = await sandbox();
+    const { ses } = clients(s);
+    await ses.send(new VerifyEmailIdentityCommand({ EmailAddress: "security@example.com" }));
+    await ses.send(new VerifyEmailIdentityCommand({ EmailAddress: "alerts@example.com" }));
+    const domain = await ses.send(new VerifyDomainIdentityCommand({ Domain: "corp.example" }));
+    expect(domain.VerificationToken).toBeTypeOf("string");
+    expect((await ses.send(new ListIdentitiesCommand({}))).Identities).toEqual([
+      "alerts@example.com",
+      "corp.example",
+      "security@example.com",
+    ]);
+    expect(
+      (await ses.send(new ListIdentitiesCommand({ IdentityType: "Domain" }))).Identities,
+    ).toEqual(["corp.example"]);
+    const page = await ses.send(new ListIdentitiesCommand({ MaxItems: 2 }));
+    expect(page.Identities).toHaveLength(2);
+    const rest = await ses.send(
+      new ListIdentitiesCommand({ MaxItems: 2, NextToken: page.NextToken }),
+    );
+    expect(rest.Identities).toEqual(["security@example.com"]);
+    expect(rest.NextToken).toBeUndefined();
+    const bad = await caught(() =>
+      ses.send(new VerifyEmailIdentityCommand({ EmailAddress: "not-an-address" })),
+    );
+    expect(bad.name).toBe("InvalidParameterValue");
+  });
+
+  it("sends email from a verified address or domain and records every field", async () => {
+    const s = await sandbox({
+      seed: { verifiedEmails: ["keyrotate@example.com", "corp.example"] },
+    });
+    const { ses } = clients(s);
+    const sent = await ses.send(
+      new SendEmailCommand({
+        Source: '"Key Rotation" <keyrotate@example.com>',
+        Destination: {
+          ToAddresses: ["alice@corp.example"],
+          CcAddresses: ["lead@corp.example"],
+          BccAddresses: ["audit@corp.example"],
+        },
+        ReplyToAddresses: ["help@corp.example"],
+        Message: {
+          Subject: { Data: "Your access key is 95 days old" },
+          Body: {
+            Text: { Data: "Please rotate." },
+            Html: { Data: "<p>Please <b>rotate</b>.</p>" },
+          },
+        },
+      }),
+    );
+    expect(sent.MessageId).toMatch(/^0100[0-9a-f]{16}-/);
+    await ses.send(
+      new SendEmailCommand({
+        Source: "noreply@mail.corp.example",
+        Destination: { ToAddresses: ["bob@corp.example"] },
+        Message: {
+          Subject: { Data: "subdomain of a verified domain" },
+          Body: { Text: { Data: "ok" } },
+        },
+      }),
+    );
+    expect(s.emails()).toHaveLength(2);
+    expect(s.emails()[0]).toEqual({
+      id: sent.MessageId,
+      time: new Date(T0),
+      source: '"Key Rotation" <keyrotate@example.com>',
+      destinations: {
+        to: ["alice@corp.example"],
+        cc: ["lead@corp.example"],
+        bcc: ["audit@corp.example"],
+      },
+      replyTo: ["help@corp.example"],
+      subject: "Your access key is 95 days old",
+      text: "Please rotate.",
+      html: "<p>Please <b>rotate</b>.</p>",
+      raw: null,
+    });
+  });
+
+  it("sends raw email, taking source and recipients from the MIME headers", async () => {
+    const s = await sandbox({ seed: { verifiedEmails: ["keyrotate@example.com"] } });
+    const { ses } = clients(s);
+    const mime = [
+      "From: keyrotate@example.com",
+      "To: alice@example.com, Bob <bob@example.com>",
+      "Subject: Raw notice",
+      "Content-Type: text/plain; charset=UTF-8",
+      "",
+      "Rotate your key, please.",
+    ].join("\r\n");
+    const res = await ses.send(
+      new SendRawEmailCommand({ RawMessage: { Data: Buffer.from(mime) } }),
+    );
+    expect(s.emails()[0]).toMatchObject({
+      id: res.MessageId,
+      source: "keyrotate@example.com",
+      destinations: { to: ["alice@example.com", "Bob <bob@example.com>"], cc: [], bcc: [] },
+      subject: "Raw notice",
+      text: "Rotate your key, please.",
+      html: null,
+      raw: mime,
+    });
+    await ses.send(
+      new SendRawEmailCommand({
+        Source: "keyrotate@example.com",
+        Destinations: ["ops@example.com"],
+        RawMessage: { Data: Buffer.from(mime) },
+      }),
+    );
+    expect(s.emails()[1]?.destinations.to).toEqual(["ops@example.com"]);
+  });
+
+  it("rejects mail from an unverified source with MessageRejected (400) and records nothing", async () => {
+    const s = await sandbox({ seed: { verifiedEmails: ["keyrotate@example.com"] } });
+    const { ses } = clients(s);
+    const err = await caught(() =>
+      ses.send(
+        new SendEmailCommand({
+          Source: "mallory@evil.example",
+          Destination: { ToAddresses: ["alice@example.com"] },
+          Message: { Subject: { Data: "hi" }, Body: { Text: { Data: "x" } } },
+        }),
+      ),
+    );
+    expect(err).toBeInstanceOf(MessageRejected);
+    expect(err.$metadata.httpStatusCode).toBe(400);
+    expect(err.message).toBe(
+      "Email address is not verified. The following identities failed the check in region US-EAST-1: mallory@evil.example",
+    );
+    const raw = await caught(() =>
+      ses.send(
+        new SendRawEmailCommand({
+          RawMessage: { Data: Buffer.from("From: x@nowhere.example\r\nTo: a@b.example\r\n\r\nhi") },
+        }),
+      ),
+    );
+    expect(raw).toBeInstanceOf(MessageRejected);
+    const noRecipients = await caught(() =>
+      ses.send(
+        new SendEmailCommand({
+          Source: "keyrotate@example.com",
+          Destination: {},
+          Message: { Subject: { Data: "hi" }, Body: { Text: { Data: "x" } } },
+        }),
+      ),
+    );
+    expect(noRecipients.name).toBe("InvalidParameterValue");
+    expect(s.emails()).toEqual([]);
+  });
+});

@@ -1,0 +1,41 @@
+import { CreateUserCommand, IAMClient, ListUsersCommand } from "@aws-sdk/client-iam";
+import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { ListIdentitiesCommand, SESClient } from "@aws-sdk/client-ses";
+import { afterEach, describe, expect, it } from "vitest";
+import { sandbox } from "./support.js";
+
+const saved = { ...process.env };
+
+afterEach(() => {
+  for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+  Object.assign(process.env, saved);
+});
+
+describe("pointing clients at the sandbox through the environment", () => {
+  it("works with AWS_ENDPOINT_URL and the other env() variables alone", async () => {
+    const s = await sandbox();
+    expect(Object.keys(s.env()).sort()).toEqual([
+      "AWS_ACCESS_KEY_ID",
+      "AWS_ENDPOINT_URL",
+      "AWS_REGION",
+      "AWS_SECRET_ACCESS_KEY",
+    ]);
+    Object.assign(process.env, s.env());
+    delete process.env.AWS_PROFILE;
+    const iam = new IAMClient({});
+    await iam.send(new CreateUserCommand({ UserName: "from-env" }));
+    expect((await iam.send(new ListUsersCommand({}))).Users?.map((u) => u.UserName)).toEqual([
+      "from-env",
+    ]);
+    const s3 = new S3Client({ forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: "env-bucket" }));
+    await s3.send(new PutObjectCommand({ Bucket: "env-bucket", Key: "k", Body: "v" }));
+    expect(s.objects("env-bucket")[0]?.body.toString()).toBe("v");
+    expect((await new SESClient({}).send(new ListIdentitiesCommand({}))).Identities).toEqual([]);
+    expect(s.calls()).toMatchObject({
+      "iam:CreateUser": 1,
+      "s3:PutObject": 1,
+      "ses:ListIdentities": 1,
+    });
+  });
+});

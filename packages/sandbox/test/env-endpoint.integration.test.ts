@@ -27,7 +27,8 @@ describe("pointing clients at the sandbox through the environment", () => {
     expect((await iam.send(new ListUsersCommand({}))).Users?.map((u) => u.UserName)).toEqual([
       "from-env",
     ]);
-    const s3 = new S3Client({ forcePathStyle: true });
+    // No forcePathStyle: the SDK addresses an IP endpoint path-style by itself.
+    const s3 = new S3Client({});
     await s3.send(new CreateBucketCommand({ Bucket: "env-bucket" }));
     await s3.send(new PutObjectCommand({ Bucket: "env-bucket", Key: "k", Body: "v" }));
     expect(s.objects("env-bucket")[0]?.body.toString()).toBe("v");

@@ -31,9 +31,10 @@ export class Random {
 
   /** A string of `length` characters drawn from `alphabet`. */
   string(length: number, alphabet: string): string {
-    let out = "";
-    for (let i = 0; i < length; i++) out += alphabet.charAt(this.int(alphabet.length));
-    return out;
+    // Built from char codes in one go: `+=` would leave a rope of `length` nodes per id in memory.
+    const codes = new Array<number>(length);
+    for (let i = 0; i < length; i++) codes[i] = alphabet.charCodeAt(this.int(alphabet.length));
+    return String.fromCharCode(...codes);
   }
 
   /** A new generator seeded from this one, so separate concerns get independent streams. */

@@ -56,9 +56,26 @@ export function reportState(
   return nowMs - report.generatedMs >= REPORT_TTL_MS ? "expired" : "fresh";
 }
 
-/** The credential report's timestamp format: `2026-11-23T10:00:00+00:00`. */
+const DAY_MS = 86_400_000;
+const dayStrings = new Map<number, string>();
+
+function two(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+/**
+ * The credential report's timestamp format: `2026-11-23T10:00:00+00:00`.
+ * Formats by hand with a per-day cache: `toISOString` for 300,000 dates dominated report generation.
+ */
 export function reportTime(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 19)}+00:00`;
+  const day = Math.floor(ms / DAY_MS);
+  let date = dayStrings.get(day);
+  if (date === undefined) {
+    date = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    dayStrings.set(day, date);
+  }
+  const seconds = Math.floor((ms - day * DAY_MS) / 1000);
+  return `${date}T${two(Math.floor(seconds / 3600))}:${two(Math.floor(seconds / 60) % 60)}:${two(seconds % 60)}+00:00`;
 }
 
 function keyColumns(key: AccessKey | undefined): string {

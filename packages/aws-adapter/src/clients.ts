@@ -1,0 +1,140 @@
+import { IAMClient, type IAMClientConfig } from "@aws-sdk/client-iam";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SESClient } from "@aws-sdk/client-ses";
+
+/** The services keyrotate calls, as they prefix operation names in call counts. */
+export type ServiceName = "iam" | "s3" | "ses";
+
+/**
+ * Counts SDK calls by `service:Operation` (e.g. `iam:ListAccessKeys`), every attempt included,
+ * so that a run report can show what a run cost and tests can hold the adapter to its budget.
+ */
+export class ApiCallCounter {
+  private readonly counts = new Map<string, number>();
+
+  /** Counts one attempt of `operation`. */
+  record(operation: string): void {
+    this.counts.set(operation, (this.counts.get(operation) ?? 0) + 1);
+  }
+
+  /** A copy of the counts, keys sorted. */
+  snapshot(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const key of [...this.counts.keys()].sort()) out[key] = this.counts.get(key) ?? 0;
+    return out;
+  }
+
+  /** The total count, or that of one service. */
+  total(service?: ServiceName): number {
+    let n = 0;
+    for (const [key, count] of this.counts) {
+      if (service === undefined || key.startsWith(`${service}:`)) n += count;
+    }
+    return n;
+  }
+
+  /** The counts accumulated since `before` (a snapshot taken earlier). */
+  since(before: Readonly<Record<string, number>>): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [key, count] of Object.entries(this.snapshot())) {
+      const diff = count - (before[key] ?? 0);
+      if (diff > 0) out[key] = diff;
+    }
+    return out;
+  }
+}
+
+/** The three clients keyrotate uses, built once, and the counter of their calls. */
+export interface AwsClients {
+  readonly iam: IAMClient;
+  readonly s3: S3Client;
+  readonly ses: SESClient;
+  readonly calls: ApiCallCounter;
+}
+
+/** Options of {@link createAwsClients}. Everything is optional: the SDK's defaults apply. */
+export interface CreateAwsClientsOptions {
+  /** Region of the SES sender (`settings.sesRegion`); passing the whole `Settings` works. */
+  readonly settings?: { readonly sesRegion: string };
+  /** Region of IAM and S3; the SDK's default chain (`AWS_REGION`, profile) when absent. */
+  readonly region?: string;
+  /** One endpoint for all three services (the CLI's `--endpoint-url`); beats the env vars. */
+  readonly endpoint?: string;
+  /** Credentials; the SDK's default provider chain when absent. */
+  readonly credentials?: NonNullable<IAMClientConfig["credentials"]>;
+  /** The SDK's retry mode (default `adaptive`: client-side rate limiting on throttling). */
+  readonly retryMode?: "standard" | "adaptive";
+  /** Attempts per call, first included (default 5). */
+  readonly maxAttempts?: number;
+  /** Where `AWS_ENDPOINT_URL*` are read to decide on S3 path-style (default `process.env`). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Extra middleware, e.g. a fault injector in tests; runs on every attempt like the counter. */
+  readonly middleware?: ReadonlyArray<AttemptMiddleware>;
+}
+
+/**
+ * Sees every attempt of every call before it goes out: `operation` is `service:Operation`.
+ * Throwing fails that attempt as a network error would.
+ */
+export type AttemptMiddleware = (operation: string) => void;
+
+const operationOf = (service: ServiceName, commandName: unknown): string =>
+  `${service}:${typeof commandName === "string" ? commandName.replace(/Command$/, "") : "Unknown"}`;
+
+/** A deserialize-step middleware that counts each attempt, then runs the extra middleware. */
+const counting =
+  (service: ServiceName, calls: ApiCallCounter, extra: ReadonlyArray<AttemptMiddleware>) =>
+  <A, R>(next: (args: A) => Promise<R>, context: { readonly commandName?: string }) =>
+  async (args: A): Promise<R> => {
+    const operation = operationOf(service, context.commandName);
+    calls.record(operation);
+    for (const m of extra) m(operation);
+    return next(args);
+  };
+
+// The deserialize step runs inside the retry loop, so every attempt is seen.
+const countingOptions = {
+  step: "deserialize",
+  name: "keyrotateCallCounter",
+  priority: "low",
+} as const;
+
+/**
+ * Builds the IAM, S3 and SES clients once, for the whole process (a Lambda builds them outside
+ * its handler), with the SDK's adaptive retries and a call counter on each.
+ *
+ * The default credential chain and the `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_IAM`, `_S3` and
+ * `_SES` variables work as in any SDK client: nothing is passed that would override them. S3 uses
+ * path-style addressing whenever a custom endpoint is configured, so that local stand-ins work.
+ *
+ * @example const clients = createAwsClients({ settings }); // SES in settings.sesRegion
+ */
+export const createAwsClients = (options: CreateAwsClientsOptions = {}): AwsClients => {
+  const env = options.env ?? process.env;
+  const common = {
+    retryMode: options.retryMode ?? "adaptive",
+    maxAttempts: options.maxAttempts ?? 5,
+    ...(options.region === undefined ? {} : { region: options.region }),
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+  };
+  const customS3Endpoint =
+    options.endpoint !== undefined ||
+    nonEmpty(env.AWS_ENDPOINT_URL) ||
+    nonEmpty(env.AWS_ENDPOINT_URL_S3);
+  const sesRegion = options.settings?.sesRegion;
+  const calls = new ApiCallCounter();
+  const iam = new IAMClient(common);
+  const s3 = new S3Client({ ...common, ...(customS3Endpoint ? { forcePathStyle: true } : {}) });
+  const ses = new SESClient({
+    ...common,
+    ...(sesRegion === undefined ? {} : { region: sesRegion }),
+  });
+  const extra = options.middleware ?? [];
+  iam.middlewareStack.add(counting("iam", calls, extra), countingOptions);
+  s3.middlewareStack.add(counting("s3", calls, extra), countingOptions);
+  ses.middlewareStack.add(counting("ses", calls, extra), countingOptions);
+  return { iam, s3, ses, calls };
+};
+
+const nonEmpty = (s: string | undefined): boolean => s !== undefined && s.trim() !== "";

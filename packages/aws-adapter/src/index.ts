@@ -1,0 +1,71 @@
+/**
+ * @keyrotate/aws-adapter: reads an AWS account into keyrotate's snapshots and applies the core's
+ * plans against IAM, S3 and SES. It translates and never decides: every decision is the core's.
+ */
+export {
+  type ApplyOptions,
+  type ApplyPlansOptions,
+  applyPlan,
+  applyPlans,
+  type PlanOutcome,
+  type ProgressEvent,
+  sendEmail,
+  viewStep,
+} from "./apply.js";
+export {
+  ApiCallCounter,
+  type AttemptMiddleware,
+  type AwsClients,
+  type CreateAwsClientsOptions,
+  createAwsClients,
+  type ServiceName,
+} from "./clients.js";
+export {
+  type CredentialReportKey,
+  type CredentialReportUser,
+  type FetchedReport,
+  fetchCredentialReport,
+  parseCredentialReport,
+  type ReportPolling,
+} from "./credentialReport.js";
+export {
+  AwsError,
+  type AwsErrorJson,
+  type AwsErrorTag,
+  mapAwsError,
+  redactSecrets,
+} from "./errors.js";
+export type { Log, LogEntry } from "./log.js";
+export {
+  checkHeaders,
+  type EmlOptions,
+  escapeHtml,
+  headerProblem,
+  type NoticeContext,
+  type RenderedEmail,
+  renderAdminSummary,
+  renderEml,
+  renderNotice,
+} from "./notices.js";
+export {
+  type AdminSummaryOutcome,
+  type KeyView,
+  RUN_REPORT_SCHEMA_VERSION,
+  type RunCounts,
+  type RunReport,
+  type StepOutcome,
+  type StepStatus,
+  type StepView,
+  type UserReport,
+  type UserStatus,
+} from "./report.js";
+export { type RunOptions, runKeyrotate } from "./run.js";
+export {
+  type AccountScan,
+  type ScanMode,
+  type ScannedUser,
+  type ScanOptions,
+  type SkippedUser,
+  scanAccount,
+} from "./scan.js";
+export { secretConsoleUrl, secretCopyCommand, secretObjectKey } from "./secretFile.js";

@@ -1,0 +1,147 @@
+import type {
+  AccessKey,
+  Finding,
+  NoticeKind,
+  SettingName,
+  Step,
+  Tag,
+  TriageReason,
+} from "@keyrotate/core";
+import type { AwsErrorJson } from "./errors.js";
+import type { ScanMode, SkippedUser } from "./scan.js";
+
+/** The version of the {@link RunReport} layout (`schema/run-report.schema.json`). */
+export const RUN_REPORT_SCHEMA_VERSION = 1 as const;
+
+/** A step as the report shows it: what it does, without any secret (steps never hold one). */
+export interface StepView {
+  readonly action: Step["_tag"];
+  /** One line for a human: `create a new key to replace AKIA…`. */
+  readonly summary: string;
+  readonly keyId?: string;
+  readonly reason?: string;
+  readonly tags?: ReadonlyArray<Tag>;
+  readonly tagKeys?: ReadonlyArray<string>;
+  readonly commitsRotation?: boolean;
+  readonly noticeKind?: NoticeKind;
+  readonly to?: string;
+}
+
+/** What happened to one step. */
+export type StepStatus =
+  /** It was performed. */
+  | "ok"
+  /** It was tried and failed: `error` says how. */
+  | "failed"
+  /** It was not tried: a dry run, or an earlier step of the user failed. */
+  | "skipped"
+  /** It was not tried because the run stopped starting users (time ran short). */
+  | "deferred";
+
+/** A step and its outcome. */
+export interface StepOutcome {
+  readonly step: StepView;
+  readonly status: StepStatus;
+  /** Why a step was skipped. */
+  readonly reason?: "dry-run" | "earlier-step-failed";
+  readonly error?: AwsErrorJson;
+}
+
+/** A key as the report shows it. */
+export interface KeyView {
+  readonly id: string;
+  readonly status: AccessKey["status"];
+  readonly created: string;
+  readonly ageDays: number;
+  /** A date, `never`, or `unknown`. */
+  readonly lastUse: string;
+}
+
+/** How a user's plan went. */
+export type UserStatus =
+  /** Every step was performed (or there were none). */
+  | "ok"
+  /** A step failed; a failed rotation was compensated unless `markerLeft`. */
+  | "failed"
+  /** The run did not start this user (time ran short); the next run will. */
+  | "deferred"
+  /** A dry run: nothing was performed. */
+  | "planned";
+
+/** One user read in detail: keys, findings, the plan and what became of it. */
+export interface UserReport {
+  readonly userName: string;
+  readonly handled: boolean;
+  readonly triage: ReadonlyArray<TriageReason>;
+  readonly keys: ReadonlyArray<KeyView>;
+  readonly findings: ReadonlyArray<Finding>;
+  readonly status: UserStatus;
+  readonly steps: ReadonlyArray<StepOutcome>;
+  /** Steps run to undo a failed rotation: remove the stored secret, the new key and the marker. */
+  readonly compensation: ReadonlyArray<StepOutcome>;
+  /** The key a rotation created (and kept, unless compensated). */
+  readonly newKeyId?: string;
+  /**
+   * True when a failure left keyrotate's in-flight marker on the user, so that the next run
+   * finishes or undoes the rotation.
+   */
+  readonly markerLeft: boolean;
+  readonly error?: AwsErrorJson;
+}
+
+/** The numbers of a run. */
+export interface RunCounts {
+  /** Users in the report or listing. */
+  readonly usersSeen: number;
+  /** Users read in detail (selected by triage; every user in `list-users` mode). */
+  readonly selected: number;
+  /** Read users that the policy handles (a valid email, not exempt). */
+  readonly handled: number;
+  /** Users with at least one finding. */
+  readonly withFindings: number;
+  /** Users sent a warning or an action-required notice. */
+  readonly warned: number;
+  /** Users whose key was rotated. */
+  readonly rotated: number;
+  /** Keys deactivated. */
+  readonly deactivated: number;
+  /** Keys deleted (undone new keys of a failed rotation not counted). */
+  readonly deleted: number;
+  /** Notices sent. */
+  readonly noticesSent: number;
+  /** Users with a failed step. */
+  readonly failed: number;
+  /** Users the run did not start. */
+  readonly deferred: number;
+  /** Users deleted or unreadable during the scan. */
+  readonly skipped: number;
+}
+
+/** The admin summary email's fate. */
+export interface AdminSummaryOutcome {
+  readonly status: "sent" | "failed" | "off" | "dry-run";
+  readonly error?: AwsErrorJson;
+}
+
+/** One JSON-serialisable record of a run: what was seen, planned, done and what it cost. */
+export interface RunReport {
+  readonly schemaVersion: typeof RUN_REPORT_SCHEMA_VERSION;
+  readonly runId: string;
+  /** The run's `today`. */
+  readonly date: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly dryRun: boolean;
+  readonly scanMode: ScanMode;
+  /** `failed` when the scan failed: nothing was changed. */
+  readonly status: "completed" | "failed";
+  readonly error?: AwsErrorJson;
+  readonly settings: Readonly<Record<SettingName, string>>;
+  readonly reportGeneratedAt?: string;
+  readonly counts: RunCounts;
+  readonly users: ReadonlyArray<UserReport>;
+  readonly skippedUsers: ReadonlyArray<SkippedUser>;
+  readonly adminSummary: AdminSummaryOutcome;
+  /** SDK calls by `service:Operation`, every attempt counted. */
+  readonly apiCalls: Readonly<Record<string, number>>;
+}

@@ -1,0 +1,242 @@
+import { randomUUID } from "node:crypto";
+import {
+  type CalendarDate,
+  daysBetween,
+  decide,
+  describeSettings,
+  type Plan,
+  type Settings,
+  type UserSnapshot,
+} from "@keyrotate/core";
+import * as E from "fp-ts/lib/Either.js";
+import { applyPlans, type PlanOutcome, type ProgressEvent, sendEmail } from "./apply.js";
+import type { AwsClients } from "./clients.js";
+import type { ReportPolling } from "./credentialReport.js";
+import { mapAwsError } from "./errors.js";
+import { type Log, silentLog } from "./log.js";
+import { renderAdminSummary } from "./notices.js";
+import {
+  type AdminSummaryOutcome,
+  type KeyView,
+  RUN_REPORT_SCHEMA_VERSION,
+  type RunCounts,
+  type RunReport,
+  type StepOutcome,
+  type UserReport,
+} from "./report.js";
+import { type AccountScan, type ScanMode, type ScannedUser, scanAccount } from "./scan.js";
+
+/** Options of {@link runKeyrotate}. */
+export interface RunOptions {
+  /** Built once per process with `createAwsClients`. */
+  readonly clients: AwsClients;
+  readonly settings: Settings;
+  /** The run's UTC date; the adapter never reads a clock to decide. */
+  readonly today: CalendarDate;
+  /** Scan and plan only: no mutating call, no email (default `settings.dryRun`). */
+  readonly dryRun?: boolean;
+  /** Default `credential-report`. */
+  readonly scanMode?: ScanMode;
+  /** Asked before each user is started; false defers that user and the rest (time running out). */
+  readonly shouldStartUser?: () => boolean;
+  readonly onProgress?: (event: ProgressEvent) => void;
+  /** Structured log entries; never a secret. */
+  readonly log?: Log;
+  /** How to wait for the credential report. */
+  readonly polling?: ReportPolling;
+  /** Region of the credentials bucket, for console links in notices. */
+  readonly bucketRegion?: string;
+  /** Default: a random UUID. */
+  readonly runId?: string;
+  /** Clock for `startedAt`/`finishedAt` in the report only (default: the system clock). */
+  readonly now?: () => Date;
+}
+
+/**
+ * One keyrotate run: scan the account, let the core decide a plan per user, apply the plans,
+ * mail the admin summary, and return the run report. A scan failure (report unavailable,
+ * malformed or truncated) changes nothing and yields a report with `status: "failed"`.
+ *
+ * @example const report = await runKeyrotate({ clients, settings, today })
+ */
+export const runKeyrotate = async (options: RunOptions): Promise<RunReport> => {
+  const { clients, settings, today } = options;
+  const now = options.now ?? (() => new Date());
+  const log = options.log ?? silentLog;
+  const dryRun = options.dryRun ?? settings.dryRun;
+  const scanMode = options.scanMode ?? "credential-report";
+  const runId = options.runId ?? randomUUID();
+  const callsBefore = clients.calls.snapshot();
+  const startedAt = now().toISOString();
+  log({ level: "info", event: "run-started", message: `run ${runId} for ${today}`, runId, dryRun });
+
+  const scan = await scanAccount({
+    iam: clients.iam,
+    settings,
+    today,
+    mode: scanMode,
+    log,
+    ...(options.polling === undefined ? {} : { polling: options.polling }),
+  });
+  const base = {
+    schemaVersion: RUN_REPORT_SCHEMA_VERSION as typeof RUN_REPORT_SCHEMA_VERSION,
+    runId,
+    date: today,
+    startedAt,
+    dryRun,
+    scanMode,
+    settings: describeSettings(settings),
+  };
+  let draft: Omit<RunReport, "finishedAt" | "adminSummary" | "apiCalls">;
+  if (E.isLeft(scan)) {
+    log({
+      level: "error",
+      event: "scan-failed",
+      message: `the scan failed; nothing was changed: ${scan.left.message}`,
+      error: scan.left.toJSON(),
+    });
+    draft = {
+      ...base,
+      status: "failed",
+      error: scan.left.toJSON(),
+      counts: countsOf(undefined, []),
+      users: [],
+      skippedUsers: [],
+    };
+  } else {
+    const decideUser = decide(settings, today);
+    const plans = scan.right.users.map((u) => decideUser(u.snapshot));
+    const outcomes = await applyPlans(
+      {
+        clients,
+        settings,
+        dryRun,
+        log,
+        ...(options.bucketRegion === undefined ? {} : { bucketRegion: options.bucketRegion }),
+        ...(options.shouldStartUser === undefined
+          ? {}
+          : { shouldStartUser: options.shouldStartUser }),
+        ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+      },
+      plans,
+    );
+    const users = scan.right.users.map((u, i) =>
+      userReport(today, u, plans[i] as Plan, outcomes[i] as PlanOutcome),
+    );
+    draft = {
+      ...base,
+      status: "completed",
+      ...(scan.right.reportGeneratedAt === undefined
+        ? {}
+        : { reportGeneratedAt: scan.right.reportGeneratedAt }),
+      counts: countsOf(scan.right, users),
+      users,
+      skippedUsers: scan.right.skipped,
+    };
+  }
+  const adminSummary = await sendAdminSummary(options, dryRun, {
+    ...draft,
+    finishedAt: now().toISOString(),
+    adminSummary: { status: "off" },
+    apiCalls: clients.calls.since(callsBefore),
+  });
+  const report: RunReport = {
+    ...draft,
+    finishedAt: now().toISOString(),
+    adminSummary,
+    apiCalls: clients.calls.since(callsBefore),
+  };
+  log({
+    level: report.status === "failed" || report.counts.failed > 0 ? "warn" : "info",
+    event: "run-finished",
+    message: `run ${runId}: ${JSON.stringify(report.counts)}`,
+    counts: report.counts,
+    apiCalls: report.apiCalls,
+  });
+  return report;
+};
+
+const sendAdminSummary = async (
+  options: RunOptions,
+  dryRun: boolean,
+  draft: RunReport,
+): Promise<AdminSummaryOutcome> => {
+  const to = options.settings.adminEmail;
+  if (to === undefined) return { status: "off" };
+  if (dryRun) return { status: "dry-run" };
+  try {
+    await sendEmail(options.clients, options.settings.sesEmail, renderAdminSummary(draft, to));
+    return { status: "sent" };
+  } catch (e) {
+    const error = mapAwsError("ses:SendEmail", e);
+    options.log?.({
+      level: "error",
+      event: "admin-summary-failed",
+      message: `the admin summary could not be sent: ${error.message}`,
+      error: error.toJSON(),
+    });
+    return { status: "failed", error: error.toJSON() };
+  }
+};
+
+const keyViews = (today: CalendarDate, user: UserSnapshot): KeyView[] =>
+  user.keys.map((k) => ({
+    id: k.id,
+    status: k.status,
+    created: k.created,
+    ageDays: daysBetween(k.created, today),
+    lastUse:
+      k.lastUse._tag === "UsedOn"
+        ? k.lastUse.date
+        : k.lastUse._tag === "NeverUsed"
+          ? "never"
+          : "unknown",
+  }));
+
+const userReport = (
+  today: CalendarDate,
+  scanned: ScannedUser,
+  plan: Plan,
+  outcome: PlanOutcome,
+): UserReport => ({
+  userName: plan.userName,
+  handled: plan.handled,
+  triage: scanned.triage,
+  keys: keyViews(today, scanned.snapshot),
+  findings: plan.findings,
+  status: outcome.status,
+  steps: outcome.steps,
+  compensation: outcome.compensation,
+  ...(outcome.newKeyId === undefined ? {} : { newKeyId: outcome.newKeyId }),
+  markerLeft: outcome.markerLeft,
+  ...(outcome.error === undefined ? {} : { error: outcome.error }),
+});
+
+const ok = (steps: ReadonlyArray<StepOutcome>, test: (s: StepOutcome) => boolean): number =>
+  steps.filter((s) => s.status === "ok" && test(s)).length;
+
+/** The counts of a run from its scan and user reports. */
+export const countsOf = (
+  scan: AccountScan | undefined,
+  users: ReadonlyArray<UserReport>,
+): RunCounts => ({
+  usersSeen: scan?.usersSeen ?? 0,
+  selected: scan?.usersSelected ?? 0,
+  handled: users.filter((u) => u.handled).length,
+  withFindings: users.filter((u) => u.findings.length > 0).length,
+  warned: users.filter(
+    (u) =>
+      ok(u.steps, (s) => s.step.noticeKind === "Warning" || s.step.noticeKind === "TwoActiveKeys") >
+      0,
+  ).length,
+  rotated: users.filter(
+    (u) =>
+      ok(u.steps, (s) => s.step.commitsRotation === true || s.step.noticeKind === "Rotated") > 0,
+  ).length,
+  deactivated: users.reduce((n, u) => n + ok(u.steps, (s) => s.step.action === "DeactivateKey"), 0),
+  deleted: users.reduce((n, u) => n + ok(u.steps, (s) => s.step.action === "DeleteKey"), 0),
+  noticesSent: users.reduce((n, u) => n + ok(u.steps, (s) => s.step.action === "SendNotice"), 0),
+  failed: users.filter((u) => u.status === "failed").length,
+  deferred: users.filter((u) => u.status === "deferred").length,
+  skipped: scan?.skipped.length ?? 0,
+});

@@ -1,0 +1,289 @@
+import {
+  type AccessKeyMetadata,
+  GetAccessKeyLastUsedCommand,
+  type IAMClient,
+  type Tag as IamTag,
+  paginateListAccessKeys,
+  paginateListUsers,
+  paginateListUserTags,
+} from "@aws-sdk/client-iam";
+import {
+  type AccessKey,
+  AccessKeyId,
+  type CalendarDate,
+  calendarDateOfTimestamp,
+  daysBetween,
+  LastUse,
+  type PolicySettings,
+  sortKeys,
+  type TriageReason,
+  triage,
+  type UserName,
+  UserName as UserNameCodec,
+  type UserSnapshot,
+} from "@keyrotate/core";
+import * as E from "fp-ts/lib/Either.js";
+import { mapWithConcurrency } from "./concurrency.js";
+import {
+  type CredentialReportUser,
+  fetchCredentialReport,
+  parseCredentialReport,
+  type ReportPolling,
+} from "./credentialReport.js";
+import { AwsError, type AwsErrorJson, mapAwsError } from "./errors.js";
+import { type Log, silentLog } from "./log.js";
+
+/**
+ * How users are found: from the IAM credential report (cheap: details only for users who may
+ * need action), or by listing every user (for accounts that deny access to the report).
+ */
+export type ScanMode = "credential-report" | "list-users";
+
+/** Options of {@link scanAccount}. */
+export interface ScanOptions {
+  readonly iam: IAMClient;
+  /** The policy settings, and how many users to read at once. */
+  readonly settings: PolicySettings & { readonly concurrency?: number };
+  readonly today: CalendarDate;
+  /** Default `credential-report`. */
+  readonly mode?: ScanMode;
+  readonly polling?: ReportPolling;
+  readonly log?: Log;
+}
+
+/** A user whose details were read: the snapshot the core decides on, and why it was read. */
+export interface ScannedUser {
+  readonly snapshot: UserSnapshot;
+  /** The triage reasons from the credential report (empty in `list-users` mode). */
+  readonly triage: ReadonlyArray<TriageReason>;
+  /** Keys whose last use was confirmed with `GetAccessKeyLastUsed`. */
+  readonly lastUseConfirmed: ReadonlyArray<AccessKeyId>;
+  /** Keys whose last use could not be read (their last use is unknown). */
+  readonly lastUseErrors: ReadonlyArray<AwsErrorJson>;
+}
+
+/** A user the scan saw but could not read: deleted meanwhile, or a call failed. */
+export interface SkippedUser {
+  readonly userName: string;
+  readonly reason: "deleted" | "unreadable";
+  readonly error: AwsErrorJson;
+}
+
+/** What a scan found. */
+export interface AccountScan {
+  readonly mode: ScanMode;
+  /** Users in the report or the listing, the root account excluded. */
+  readonly usersSeen: number;
+  /** Users the triage selected (all users in `list-users` mode). */
+  readonly usersSelected: number;
+  /** When IAM generated the report read (credential-report mode). */
+  readonly reportGeneratedAt: string | undefined;
+  readonly users: ReadonlyArray<ScannedUser>;
+  readonly skipped: ReadonlyArray<SkippedUser>;
+}
+
+/**
+ * Reads the account into the core's snapshots. In `credential-report` mode it generates and reads
+ * the credential report, runs the core's `triage` on it, and reads tags and keys only for the
+ * users triage selects; in `list-users` mode it reads them for every user.
+ *
+ * It fails as a whole (a `Left`) only when the users cannot be listed: the report is unavailable,
+ * malformed or truncated, or `ListUsers` fails. A user deleted between calls is skipped and
+ * listed in `skipped`.
+ */
+export const scanAccount = async (
+  options: ScanOptions,
+): Promise<E.Either<AwsError, AccountScan>> => {
+  const { iam, settings, today } = options;
+  const mode = options.mode ?? "credential-report";
+  const log = options.log ?? silentLog;
+  log({ level: "info", event: "scan-started", message: `scanning in ${mode} mode`, mode });
+  let candidates: ReadonlyArray<{
+    readonly userName: UserName;
+    readonly report: CredentialReportUser | undefined;
+    readonly triage: ReadonlyArray<TriageReason>;
+  }>;
+  let usersSeen: number;
+  let reportGeneratedAt: string | undefined;
+  if (mode === "credential-report") {
+    const fetched = await fetchCredentialReport(iam, options.polling);
+    if (E.isLeft(fetched)) return fetched;
+    const parsed = parseCredentialReport(fetched.right.csv);
+    if (E.isLeft(parsed)) return parsed;
+    reportGeneratedAt = fetched.right.generatedAt?.toISOString();
+    usersSeen = parsed.right.length;
+    const judge = triage(settings, today);
+    candidates = parsed.right
+      .map((report) => ({ userName: report.userName, report, triage: judge(report) }))
+      .filter((c) => c.triage.length > 0);
+  } else {
+    const listed = await listUserNames(iam);
+    if (E.isLeft(listed)) return listed;
+    usersSeen = listed.right.length;
+    candidates = listed.right.map((userName) => ({ userName, report: undefined, triage: [] }));
+  }
+  log({
+    level: "info",
+    event: "users-selected",
+    message: `${candidates.length} of ${usersSeen} users may need action`,
+    usersSeen,
+    selected: candidates.length,
+  });
+  const read = await mapWithConcurrency(candidates, settings.concurrency ?? 8, async (c) => ({
+    c,
+    result: await readUser(iam, settings, today, c.userName, c.report),
+  }));
+  const users: ScannedUser[] = [];
+  const skipped: SkippedUser[] = [];
+  for (const { c, result } of read) {
+    if (E.isRight(result)) {
+      users.push({ ...result.right, triage: c.triage });
+      continue;
+    }
+    const reason = result.left.tag === "NotFound" ? "deleted" : "unreadable";
+    skipped.push({ userName: c.userName, reason, error: result.left.toJSON() });
+    log({
+      level: reason === "deleted" ? "warn" : "error",
+      event: "user-skipped",
+      message:
+        reason === "deleted"
+          ? `${c.userName} was deleted during the scan; skipped`
+          : `${c.userName} could not be read; skipped: ${result.left.message}`,
+      userName: c.userName,
+      error: result.left.toJSON(),
+    });
+  }
+  return E.right({
+    mode,
+    usersSeen,
+    usersSelected: candidates.length,
+    reportGeneratedAt,
+    users,
+    skipped,
+  });
+};
+
+const listUserNames = async (iam: IAMClient): Promise<E.Either<AwsError, UserName[]>> => {
+  const names: UserName[] = [];
+  try {
+    for await (const page of paginateListUsers({ client: iam }, {})) {
+      for (const user of page.Users ?? []) {
+        if (UserNameCodec.is(user.UserName)) names.push(user.UserName);
+      }
+    }
+  } catch (e) {
+    return E.left(mapAwsError("iam:ListUsers", e));
+  }
+  return E.right(names);
+};
+
+/**
+ * Reads one user's tags and keys, and the last use of the keys that could be unused: only when
+ * `unusedDays` is set, only Active keys older than it whose last use (from the report, which can
+ * be hours old) does not already show a recent use.
+ */
+export const readUser = async (
+  iam: IAMClient,
+  settings: PolicySettings,
+  today: CalendarDate,
+  userName: UserName,
+  report: CredentialReportUser | undefined,
+): Promise<E.Either<AwsError, Omit<ScannedUser, "triage">>> => {
+  const tags: { key: string; value: string }[] = [];
+  const metadata: AccessKeyMetadata[] = [];
+  try {
+    for await (const page of paginateListUserTags({ client: iam }, { UserName: userName })) {
+      for (const tag of page.Tags ?? ([] as IamTag[])) {
+        tags.push({ key: tag.Key ?? "", value: tag.Value ?? "" });
+      }
+    }
+  } catch (e) {
+    return E.left(mapAwsError("iam:ListUserTags", e));
+  }
+  try {
+    for await (const page of paginateListAccessKeys({ client: iam }, { UserName: userName })) {
+      metadata.push(...(page.AccessKeyMetadata ?? []));
+    }
+  } catch (e) {
+    return E.left(mapAwsError("iam:ListAccessKeys", e));
+  }
+  const keys: AccessKey[] = [];
+  for (const m of metadata) {
+    const created =
+      m.CreateDate === undefined ? undefined : calendarDateOfTimestamp(m.CreateDate.toISOString());
+    if (!AccessKeyId.is(m.AccessKeyId) || created === undefined || E.isLeft(created)) {
+      return E.left(
+        new AwsError(
+          "Unexpected",
+          "iam:ListAccessKeys",
+          `a key of ${userName} has no valid id or creation date`,
+        ),
+      );
+    }
+    keys.push({
+      id: m.AccessKeyId,
+      // IAM's `Expired` keys cannot sign requests: for the policy they are Inactive.
+      status: m.Status === "Active" ? "Active" : "Inactive",
+      created: created.right,
+      lastUse: reportLastUse(report, m.CreateDate as Date),
+    });
+  }
+  const confirmed: AccessKeyId[] = [];
+  const errors: AwsErrorJson[] = [];
+  const limit = settings.unusedDays;
+  if (limit !== undefined) {
+    const couldBeUnused = (k: AccessKey): boolean =>
+      k.status === "Active" &&
+      daysBetween(k.created, today) > limit &&
+      !(k.lastUse._tag === "UsedOn" && daysBetween(k.lastUse.date, today) <= limit);
+    // In creation order; once one is confirmed unused the others are left unknown: the policy
+    // deactivates one unused key per run, and unknown is never read as unused.
+    let found = false;
+    for (const key of sortKeys(keys).filter(couldBeUnused)) {
+      const index = keys.findIndex((k) => k.id === key.id);
+      if (found) {
+        keys[index] = { ...key, lastUse: LastUse.unknown };
+        continue;
+      }
+      const lastUse = await confirmLastUse(iam, key.id);
+      if (E.isLeft(lastUse)) {
+        errors.push(lastUse.left.toJSON());
+        keys[index] = { ...key, lastUse: LastUse.unknown };
+        continue;
+      }
+      confirmed.push(key.id);
+      keys[index] = { ...key, lastUse: lastUse.right };
+      const since = lastUse.right._tag === "UsedOn" ? lastUse.right.date : key.created;
+      found = daysBetween(since, today) > limit;
+    }
+  }
+  return E.right({
+    snapshot: { userName, tags, keys },
+    lastUseConfirmed: confirmed,
+    lastUseErrors: errors,
+  });
+};
+
+/** The last use the report gives for the key created at `createDate`, or unknown. */
+const reportLastUse = (report: CredentialReportUser | undefined, createDate: Date): LastUse => {
+  const at = Math.floor(createDate.getTime() / 1000);
+  const slot = report?.keys.find((k) => Math.floor(Date.parse(k.createdAt) / 1000) === at);
+  return slot?.lastUse ?? LastUse.unknown;
+};
+
+const confirmLastUse = async (
+  iam: IAMClient,
+  keyId: AccessKeyId,
+): Promise<E.Either<AwsError, LastUse>> => {
+  try {
+    const out = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: keyId }));
+    const date = out.AccessKeyLastUsed?.LastUsedDate;
+    if (date === undefined) return E.right(LastUse.never);
+    const day = calendarDateOfTimestamp(date.toISOString());
+    return E.isRight(day)
+      ? E.right(LastUse.usedOn(day.right))
+      : E.left(new AwsError("Unexpected", "iam:GetAccessKeyLastUsed", day.left));
+  } catch (e) {
+    return E.left(mapAwsError("iam:GetAccessKeyLastUsed", e));
+  }
+};

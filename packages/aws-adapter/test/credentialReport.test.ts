@@ -1,0 +1,252 @@
+import {
+  CredentialReportExpiredException,
+  CredentialReportNotPresentException,
+  CredentialReportNotReadyException,
+  GenerateCredentialReportCommand,
+  GetCredentialReportCommand,
+  LimitExceededException,
+} from "@aws-sdk/client-iam";
+import { LastUse } from "@keyrotate/core";
+import * as E from "fp-ts/lib/Either.js";
+import { describe, expect, it } from "vitest";
+import { fetchCredentialReport, parseCredentialReport } from "../src/credentialReport.js";
+import {
+  daysAgo,
+  HEADER,
+  mockedClients,
+  ROOT_ROW,
+  recordingSleep,
+  reportCsv,
+  reportResponse,
+  row,
+} from "./fixtures.js";
+
+const meta = { $metadata: {}, message: "x" };
+
+const parsed = (csv: string) => {
+  const result = parseCredentialReport(csv);
+  if (E.isLeft(result)) throw result.left;
+  return result.right;
+};
+
+const problem = (csv: string) => {
+  const result = parseCredentialReport(csv);
+  if (E.isRight(result)) throw new Error("expected the report to be rejected");
+  return result.left;
+};
+
+describe("parseCredentialReport", () => {
+  it("reads each user's key slots and skips the root account", () => {
+    const users = parsed(
+      reportCsv(
+        row("alice", { active: true, created: daysAgo(40), lastUsed: daysAgo(2) }),
+        row("bob"),
+        row(
+          "carol",
+          { active: false, created: daysAgo(90), lastUsed: "N/A" },
+          { active: true, created: daysAgo(5), lastUsed: "no_information" },
+        ),
+      ),
+    );
+    expect(users.map((u) => u.userName)).toEqual(["alice", "bob", "carol"]);
+    expect(users[0]?.keys).toEqual([
+      {
+        active: true,
+        created: "2026-05-06",
+        createdAt: daysAgo(40),
+        lastUse: LastUse.usedOn("2026-06-13" as never),
+      },
+    ]);
+    expect(users[1]?.keys).toEqual([]);
+    expect(users[2]?.keys.map((k) => [k.active, k.lastUse._tag])).toEqual([
+      [false, "NeverUsed"],
+      [true, "Unknown"],
+    ]);
+  });
+
+  it("reads a slot whose last_rotated is N/A as no key, even in the second slot", () => {
+    const users = parsed(reportCsv(row("dave", undefined, { active: true, created: daysAgo(3) })));
+    expect(users[0]?.keys).toHaveLength(1);
+    expect(users[0]?.keys[0]?.created).toBe("2026-06-12");
+  });
+
+  it("accepts a report with a byte-order mark, CRLF line ends and extra columns", () => {
+    const csv = `\ufeff${[`${HEADER},extra`, `${ROOT_ROW},x`, `${row("erin")},y`].join("\r\n")}\r\n`;
+    expect(parsed(csv).map((u) => u.userName)).toEqual(["erin"]);
+  });
+
+  it.each([
+    ["an empty report", ""],
+    ["a report without its key columns", "user,arn\n<root_account>,arn"],
+    ["a report truncated in a row", reportCsv(row("alice")).slice(0, -20)],
+    ["a report cut before the root row", HEADER],
+    [
+      "an active slot without a creation time",
+      reportCsv(row("alice").replace("false,N/A,N/A,N/A,N/A", "true,N/A,N/A,N/A,N/A")),
+    ],
+    [
+      "an active flag that is not a boolean",
+      reportCsv(row("alice", { active: true, created: daysAgo(3) }).replace(",true,", ",yes,")),
+    ],
+    ["a truncated timestamp", reportCsv(row("alice", { active: true, created: "2026-06-1" }))],
+    [
+      "a last-used value that is not a date",
+      reportCsv(row("alice", { active: true, created: daysAgo(3), lastUsed: "yesterday" })),
+    ],
+    ["a user name IAM cannot have", reportCsv(row("al ice"))],
+    ["a user listed twice", reportCsv(row("alice"), row("alice"))],
+    ["an unterminated quote", reportCsv(`"alice${row("x").slice(1)}`)],
+  ])("rejects %s as malformed", (_, csv) => {
+    const error = problem(csv);
+    expect(error.tag).toBe("MalformedReport");
+    expect(error.message).toMatch(/credential report/);
+  });
+});
+
+describe("fetchCredentialReport", () => {
+  const csv = reportCsv(row("alice"));
+
+  it("reads a report that is ready at once with two calls and no wait", async () => {
+    const { clients, iam } = mockedClients();
+    iam.on(GenerateCredentialReportCommand).resolves({ State: "COMPLETE" });
+    iam.on(GetCredentialReportCommand).resolves(reportResponse(csv));
+    const { waits, sleep } = recordingSleep();
+
+    const result = await fetchCredentialReport(clients.iam, { sleep });
+
+    expect(E.isRight(result) && result.right.csv).toBe(csv);
+    expect(iam.calls()).toHaveLength(2);
+    expect(waits).toEqual([]);
+  });
+
+  it("waits once before reading a report whose generation just started", async () => {
+    const { clients, iam } = mockedClients();
+    iam.on(GenerateCredentialReportCommand).resolves({ State: "STARTED" });
+    iam.on(GetCredentialReportCommand).resolves(reportResponse(csv));
+    const { waits, sleep } = recordingSleep();
+
+    const result = await fetchCredentialReport(clients.iam, { sleep, initialDelayMs: 100 });
+
+    expect(E.isRight(result)).toBe(true);
+    expect(waits).toEqual([100]);
+    expect(iam.calls()).toHaveLength(2);
+  });
+
+  it("polls with a growing wait while the report is in progress", async () => {
+    const { clients, iam } = mockedClients();
+    iam.on(GenerateCredentialReportCommand).resolves({ State: "INPROGRESS" });
+    iam
+      .on(GetCredentialReportCommand)
+      .rejectsOnce(new CredentialReportNotReadyException(meta))
+      .rejectsOnce(new CredentialReportNotReadyException(meta))
+      .resolves(reportResponse(csv));
+    const { waits, sleep } = recordingSleep();
+
+    const result = await fetchCredentialReport(clients.iam, {
+      sleep,
+      initialDelayMs: 100,
+      maxDelayMs: 300,
+    });
+
+    expect(E.isRight(result)).toBe(true);
+    expect(waits).toEqual([100, 200, 300]);
+    expect(iam.commandCalls(GetCredentialReportCommand)).toHaveLength(3);
+  });
+
+  it.each([
+    ["not present", new CredentialReportNotPresentException(meta)],
+    ["expired", new CredentialReportExpiredException(meta)],
+  ])("generates the report again when it is %s", async (_, error) => {
+    const { clients, iam } = mockedClients();
+    iam.on(GenerateCredentialReportCommand).resolves({ State: "COMPLETE" });
+    iam.on(GetCredentialReportCommand).rejectsOnce(error).resolves(reportResponse(csv));
+    const { sleep } = recordingSleep();
+
+    const result = await fetchCredentialReport(clients.iam, { sleep });
+
+    expect(E.isRight(result)).toBe(true);
+    expect(iam.commandCalls(GenerateCredentialReportCommand)).toHaveLength(2);
+  });
+
+  it("still reads the last report when generating one is over the limit", async () => {
+    const { clients, iam } = mockedClients();
+    iam.on(GenerateCredentialReportCommand).rejects(new LimitExceededException(meta));
+    iam.on(GetCredentialReportCommand).resolves(reportResponse(csv));
+    const { sleep } = recordingSleep();
+
+    const result = await fetchCredentialReport(clients.iam, { sleep });
+
+    expect(E.isRight(result)).toBe(true);
+  });
+
+  it("waits out throttling that outlasted the SDK's retries", async () => {
+    const { clients, iam } = mockedClients();
+    iam.on(GenerateCredentialReportCommand).resolves({ State: "COMPLETE" });
+    const throttled = Object.assign(new Error("Rate exceeded"), { name: "Throttling" });
+    iam.on(GetCredentialReportCommand).rejectsOnce(throttled).resolves(reportResponse(csv));
+    const { waits, sleep } = recordingSleep();
+
+    const result = await fetchCredentialReport(clients.iam, { sleep, initialDelayMs: 50 });
+
+    expect(E.isRight(result)).toBe(true);
+    expect(waits).toEqual([50]);
+  });
+
+  it("gives up with ReportUnavailable once the time is used up", async () => {
+    const { clients, iam } = mockedClients();
+    iam.on(GenerateCredentialReportCommand).resolves({ State: "STARTED" });
+    iam.on(GetCredentialReportCommand).rejects(new CredentialReportNotReadyException(meta));
+    const { waits, sleep } = recordingSleep();
+
+    const result = await fetchCredentialReport(clients.iam, {
+      sleep,
+      initialDelayMs: 100,
+      maxDelayMs: 400,
+      timeoutMs: 1000,
+    });
+
+    expect(E.isLeft(result) && result.left.tag).toBe("ReportUnavailable");
+    expect(waits.reduce((a, b) => a + b, 0)).toBe(1000);
+  });
+
+  it("stops generating after three attempts when the report keeps vanishing", async () => {
+    const { clients, iam } = mockedClients();
+    iam.on(GenerateCredentialReportCommand).resolves({ State: "COMPLETE" });
+    iam.on(GetCredentialReportCommand).rejects(new CredentialReportNotPresentException(meta));
+    const { sleep } = recordingSleep();
+
+    const result = await fetchCredentialReport(clients.iam, { sleep });
+
+    expect(E.isLeft(result) && result.left.tag).toBe("ReportUnavailable");
+    expect(iam.commandCalls(GenerateCredentialReportCommand)).toHaveLength(3);
+  });
+
+  it("fails at once when access to the report is denied", async () => {
+    const { clients, iam } = mockedClients();
+    iam
+      .on(GenerateCredentialReportCommand)
+      .rejects(Object.assign(new Error("not authorized"), { name: "AccessDenied" }));
+    const { sleep } = recordingSleep();
+
+    const result = await fetchCredentialReport(clients.iam, { sleep });
+
+    expect(E.isLeft(result) && result.left.toJSON()).toMatchObject({
+      tag: "AccessDenied",
+      operation: "iam:GenerateCredentialReport",
+    });
+    expect(iam.commandCalls(GetCredentialReportCommand)).toHaveLength(0);
+  });
+
+  it("rejects a report that is not CSV", async () => {
+    const { clients, iam } = mockedClients();
+    iam.on(GenerateCredentialReportCommand).resolves({ State: "COMPLETE" });
+    iam
+      .on(GetCredentialReportCommand)
+      .resolves({ ...reportResponse(csv), ReportFormat: "application/json" as never });
+    const { sleep } = recordingSleep();
+
+    const result = await fetchCredentialReport(clients.iam, { sleep });
+
+    expect(E.isLeft(result) && result.left.tag).toBe("MalformedReport");
+  });
+});

@@ -155,10 +155,12 @@ class Draft {
 
   private recoverRotation(oldKeyId: AccessKeyId, started: CalendarDate): void {
     const oldKey = this.keys.find((k) => k.id === oldKeyId);
-    if (oldKey === undefined) {
+    if (oldKey === undefined || oldKey.status !== "Active") {
+      // The rotation started from an Active old key. Without one, a newer key may be the only key
+      // the user can use: nothing is discarded.
       this.note(
         "stale-state",
-        `a rotation of ${oldKeyId} was in flight but that key is gone; the marker is removed`,
+        `a rotation of ${oldKeyId} was in flight but that key is gone or Inactive; the marker is removed`,
       );
       this.untag([this.s.stateTagKey]);
       return;
@@ -200,15 +202,34 @@ class Draft {
 
   private recoverDeactivation(keyId: AccessKeyId): void {
     const key = this.keys.find((k) => k.id === keyId);
-    if (key === undefined) {
+    const tracked = parseCalendarDate(this.tags.get(this.s.lastCheckDateTagKey) ?? "");
+    if (
+      key === undefined ||
+      this.tags.get(this.s.lastCheckOldKeyTagKey) !== keyId ||
+      tracked === undefined
+    ) {
+      // The deactivation step writes its marker together with the tracking date while K names
+      // the key: a marker without them was not left by that step.
       this.note(
         "stale-state",
-        `a deactivation of ${keyId} was in flight but that key is gone; the marker is removed`,
+        `a deactivation of ${keyId} was in flight but the key or its tracking tags are gone; the marker is removed`,
       );
       this.untag([this.s.stateTagKey]);
       return;
     }
-    let date = parseCalendarDate(this.tags.get(this.s.lastCheckDateTagKey) ?? "") ?? this.today;
+    let date = tracked;
+    if (
+      key.status === "Active" &&
+      !this.keys.some((k) => k.id !== keyId && k.status === "Active")
+    ) {
+      // The new key is gone or disabled: deactivating the old one now would lock the user out.
+      this.note(
+        "stale-state",
+        `a deactivation of ${keyId} was in flight but it is the user's only Active key; the marker is removed`,
+      );
+      this.untag([this.s.stateTagKey]);
+      return;
+    }
     if (key.status === "Active") {
       this.push({ _tag: "DeactivateKey", keyId, reason: "retired" });
       this.setKeyStatus(keyId, "Inactive");

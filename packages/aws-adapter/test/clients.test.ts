@@ -1,0 +1,145 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { ListUsersCommand } from "@aws-sdk/client-iam";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiCallCounter, createAwsClients } from "../src/clients.js";
+import { mapAwsError } from "../src/errors.js";
+import { settingsFrom } from "./fixtures.js";
+
+const listUsersXml = `<ListUsersResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ListUsersResult><IsTruncated>false</IsTruncated><Users/></ListUsersResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></ListUsersResponse>`;
+
+/** A local endpoint that fails the first `failures` requests with a 500, then answers ListUsers. */
+let server: Server;
+let url: string;
+let failures = 0;
+let received = 0;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      received += 1;
+      if (failures > 0) {
+        failures -= 1;
+        res.writeHead(500, { "content-type": "text/xml" });
+        res.end(
+          `<ErrorResponse><Error><Type>Receiver</Type><Code>ServiceFailure</Code><Message>down</Message></Error><RequestId>r</RequestId></ErrorResponse>`,
+        );
+        return;
+      }
+      res.writeHead(200, { "content-type": "text/xml" });
+      res.end(listUsersXml);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "not-a-real-secret" };
+
+describe("createAwsClients", () => {
+  it("counts every attempt of a call by service:Operation, retries included", async () => {
+    const clients = createAwsClients({ endpoint: url, region: "us-east-1", credentials });
+    failures = 2;
+    received = 0;
+
+    await clients.iam.send(new ListUsersCommand({}));
+
+    expect(received).toBe(3);
+    expect(clients.calls.snapshot()).toEqual({ "iam:ListUsers": 3 });
+    expect(clients.calls.total("iam")).toBe(3);
+    expect(clients.calls.total("s3")).toBe(0);
+  });
+
+  it("uses the SDK's adaptive retry mode by default and standard on request", async () => {
+    const adaptive = createAwsClients({ region: "us-east-1", credentials });
+    const standard = createAwsClients({ region: "us-east-1", credentials, retryMode: "standard" });
+    expect(await adaptive.iam.config.retryStrategy()).toMatchObject({ mode: "adaptive" });
+    expect(await standard.s3.config.retryStrategy()).toMatchObject({ mode: "standard" });
+  });
+
+  it("puts SES in the settings' SES region", async () => {
+    const clients = createAwsClients({
+      settings: settingsFrom({ SES_REGION: "ap-southeast-2" }),
+      region: "us-east-1",
+      credentials,
+    });
+    expect(await clients.ses.config.region()).toBe("ap-southeast-2");
+    expect(await clients.s3.config.region()).toBe("us-east-1");
+  });
+
+  it("sends every service to an explicit endpoint and uses path-style S3 there", async () => {
+    const clients = createAwsClients({ endpoint: url, region: "us-east-1", credentials });
+    for (const client of [clients.iam, clients.s3, clients.ses]) {
+      const endpoint = await client.config.endpoint?.();
+      expect(`${endpoint?.protocol}//${endpoint?.hostname}:${endpoint?.port}`).toBe(url);
+    }
+    expect(clients.s3.config.forcePathStyle).toBe(true);
+  });
+
+  it.each([["AWS_ENDPOINT_URL"], ["AWS_ENDPOINT_URL_S3"]])(
+    "uses path-style S3 when %s is set",
+    (name) => {
+      const clients = createAwsClients({ region: "us-east-1", credentials, env: { [name]: url } });
+      expect(clients.s3.config.forcePathStyle).toBe(true);
+    },
+  );
+
+  it("leaves virtual-hosted S3 and the SDK's endpoint resolution alone without a custom endpoint", () => {
+    const clients = createAwsClients({ region: "us-east-1", credentials, env: {} });
+    expect(clients.s3.config.forcePathStyle).toBe(false);
+    expect(clients.iam.config.endpoint).toBeUndefined();
+  });
+
+  it("honours AWS_ENDPOINT_URL_IAM as the SDK reads it", async () => {
+    const before = process.env.AWS_ENDPOINT_URL_IAM;
+    process.env.AWS_ENDPOINT_URL_IAM = url;
+    try {
+      const clients = createAwsClients({ region: "us-east-1", credentials });
+      received = 0;
+      await clients.iam.send(new ListUsersCommand({}));
+      expect(received).toBe(1);
+    } finally {
+      if (before === undefined) delete process.env.AWS_ENDPOINT_URL_IAM;
+      else process.env.AWS_ENDPOINT_URL_IAM = before;
+    }
+  });
+
+  it("runs extra middleware on every attempt, so tests can cut a run short after N calls", async () => {
+    let seen = 0;
+    const clients = createAwsClients({
+      endpoint: url,
+      region: "us-east-1",
+      credentials,
+      maxAttempts: 1,
+      middleware: [
+        (operation) => {
+          seen += 1;
+          if (seen > 1)
+            throw Object.assign(new Error(`crash before ${operation}`), { code: "ECONNRESET" });
+        },
+      ],
+    });
+
+    await clients.iam.send(new ListUsersCommand({}));
+    const error = await clients.iam.send(new ListUsersCommand({})).catch((e: unknown) => e);
+
+    expect(mapAwsError("iam:ListUsers", error).tag).toBe("ServiceFailure");
+    expect(clients.calls.snapshot()).toEqual({ "iam:ListUsers": 2 });
+  });
+});
+
+describe("ApiCallCounter", () => {
+  it("tells the calls made since an earlier snapshot", () => {
+    const counter = new ApiCallCounter();
+    counter.record("iam:ListUsers");
+    const before = counter.snapshot();
+    counter.record("iam:ListUsers");
+    counter.record("s3:PutObject");
+    expect(counter.since(before)).toEqual({ "iam:ListUsers": 1, "s3:PutObject": 1 });
+  });
+});

@@ -1,0 +1,133 @@
+import { GetUserCommand, IAMClient } from "@aws-sdk/client-iam";
+import type { CalendarDate, Settings } from "@keyrotate/core";
+import { type Sandbox, type ScenarioUser, startSandbox } from "@keyrotate/sandbox";
+import { type AttemptMiddleware, type AwsClients, createAwsClients } from "../src/clients.js";
+import type { RunReport } from "../src/report.js";
+import { type RunOptions, runKeyrotate } from "../src/run.js";
+import { secretObjectKey } from "../src/secretFile.js";
+import { settingsFrom } from "./fixtures.js";
+
+export const SENDER = "keyrotate@example.com";
+export const BUCKET = "creds-bucket";
+
+/** A sandbox with a verified sender and the credentials bucket, and clients pointed at it. */
+export interface Harness {
+  readonly sandbox: Sandbox;
+  readonly settings: Settings;
+  readonly clients: AwsClients;
+  /** Clients with extra middleware (a crash switch, a fault) on every attempt. */
+  readonly clientsWith: (middleware: AttemptMiddleware[], maxAttempts?: number) => AwsClients;
+  readonly today: () => CalendarDate;
+  readonly run: (options?: Partial<RunOptions>) => Promise<RunReport>;
+  readonly close: () => Promise<void>;
+}
+
+export const startHarness = async (
+  users: ScenarioUser[],
+  env: Record<string, string> = {},
+  now = "2026-01-01T09:00:00Z",
+): Promise<Harness> => {
+  const sandbox = await startSandbox({
+    now,
+    randomSeed: 7,
+    reportGenerationMs: 5,
+    seed: { verifiedEmails: [SENDER], buckets: [BUCKET], users },
+  });
+  const settings = settingsFrom({
+    SES_EMAIL: SENDER,
+    SES_REGION: sandbox.region,
+    S3_CSV_BUCKET: BUCKET,
+    ...env,
+  });
+  const { endpoint, region, credentials } = sandbox.clientConfig();
+  const clientsWith = (middleware: AttemptMiddleware[], maxAttempts = 3) =>
+    createAwsClients({ settings, endpoint, region, credentials, maxAttempts, middleware });
+  const clients = clientsWith([]);
+  const today = () => sandbox.clock.now().toISOString().slice(0, 10) as CalendarDate;
+  return {
+    sandbox,
+    settings,
+    clients,
+    clientsWith,
+    today,
+    run: (options = {}) =>
+      runKeyrotate({
+        clients,
+        settings,
+        today: today(),
+        polling: { initialDelayMs: 10, maxDelayMs: 50 },
+        ...options,
+      }),
+    close: () => sandbox.close(),
+  };
+};
+
+/** Signs one request with the user's newest Active key, as a user who works every day does. */
+export const useNewestKey = async (h: Harness, userName: string): Promise<void> => {
+  const user = h.sandbox.users().find((u) => u.name === userName);
+  const key = [...(user?.keys ?? [])]
+    .filter((k) => k.status === "Active")
+    .sort((a, b) => (a.createDate < b.createDate ? 1 : -1))[0];
+  const secret = key === undefined ? undefined : h.sandbox.secretOf(key.accessKeyId);
+  if (key === undefined || secret === undefined) return;
+  const { endpoint, region } = h.sandbox.clientConfig();
+  const iam = new IAMClient({
+    endpoint,
+    region,
+    credentials: { accessKeyId: key.accessKeyId, secretAccessKey: secret },
+  });
+  await iam.send(new GetUserCommand({}));
+  iam.destroy();
+};
+
+/** Keys of a user in the sandbox. */
+export const keysOf = (h: Harness, userName: string) =>
+  h.sandbox.users().find((u) => u.name === userName)?.keys ?? [];
+
+/** Tags of a user in the sandbox, as a record. */
+export const tagsOf = (h: Harness, userName: string): Record<string, string> =>
+  Object.fromEntries(
+    (h.sandbox.users().find((u) => u.name === userName)?.tags ?? []).map((t) => [t.key, t.value]),
+  );
+
+/**
+ * Checks that every key of a user other than `oldKeyId` was delivered: its secret file holds the
+ * key's real secret and a Rotated notice names it. Returns the problems found.
+ */
+export const undeliveredKeys = (h: Harness, userName: string, oldKeyIds: string[]): string[] => {
+  const problems: string[] = [];
+  for (const key of keysOf(h, userName)) {
+    if (oldKeyIds.includes(key.accessKeyId)) continue;
+    const file = h.sandbox
+      .objects(BUCKET)
+      .find((o) => o.key === secretObjectKey(userName, key.accessKeyId));
+    const secret = h.sandbox.secretOf(key.accessKeyId);
+    if (file === undefined) problems.push(`${key.accessKeyId}: no secret file`);
+    else if (
+      file.body.toString("utf8") !==
+      `UserName,AccessKeyId,SecretAccessKey\n${userName},${key.accessKeyId},${secret}\n`
+    ) {
+      problems.push(`${key.accessKeyId}: the file does not hold the key's secret`);
+    }
+    if (!h.sandbox.emails().some((e) => (e.subject ?? "").includes(`new key ${key.accessKeyId}`))) {
+      problems.push(`${key.accessKeyId}: no Rotated notice`);
+    }
+  }
+  return problems;
+};
+
+/** Operations that change the account or send mail. */
+export const MUTATING_OPERATIONS = [
+  "iam:TagUser",
+  "iam:UntagUser",
+  "iam:CreateAccessKey",
+  "iam:UpdateAccessKey",
+  "iam:DeleteAccessKey",
+  "s3:PutObject",
+  "s3:DeleteObject",
+  "ses:SendEmail",
+  "ses:SendRawEmail",
+];
+
+export const mutatingCalls = (calls: Record<string, number>): number =>
+  MUTATING_OPERATIONS.reduce((n, op) => n + (calls[op] ?? 0), 0);

@@ -74,9 +74,10 @@ export interface CreateAwsClientsOptions {
 
 /**
  * Sees every attempt of every call before it goes out: `operation` is `service:Operation`.
- * Throwing fails that attempt as a network error would.
+ * Throwing fails that attempt before it is sent. A returned function runs once AWS has answered;
+ * throwing there fails an attempt that took effect (a response lost on the way back).
  */
-export type AttemptMiddleware = (operation: string) => void;
+export type AttemptMiddleware = (operation: string) => undefined | (() => void);
 
 const operationOf = (service: ServiceName, commandName: unknown): string =>
   `${service}:${typeof commandName === "string" ? commandName.replace(/Command$/, "") : "Unknown"}`;
@@ -88,8 +89,10 @@ const counting =
   async (args: A): Promise<R> => {
     const operation = operationOf(service, context.commandName);
     calls.record(operation);
-    for (const m of extra) m(operation);
-    return next(args);
+    const afterwards = extra.map((m) => m(operation));
+    const result = await next(args);
+    for (const after of afterwards) after?.();
+    return result;
   };
 
 // The deserialize step runs inside the retry loop, so every attempt is seen.

@@ -119,8 +119,10 @@ describe("createAwsClients", () => {
       middleware: [
         (operation) => {
           seen += 1;
-          if (seen > 1)
+          if (seen > 1) {
             throw Object.assign(new Error(`crash before ${operation}`), { code: "ECONNRESET" });
+          }
+          return undefined;
         },
       ],
     });
@@ -130,6 +132,26 @@ describe("createAwsClients", () => {
 
     expect(mapAwsError("iam:ListUsers", error).tag).toBe("ServiceFailure");
     expect(clients.calls.snapshot()).toEqual({ "iam:ListUsers": 2 });
+  });
+
+  it("lets extra middleware fail a call after AWS answered it, as a lost response would", async () => {
+    received = 0;
+    const clients = createAwsClients({
+      endpoint: url,
+      region: "us-east-1",
+      credentials,
+      maxAttempts: 1,
+      middleware: [
+        () => () => {
+          throw Object.assign(new Error("response lost"), { code: "ECONNRESET" });
+        },
+      ],
+    });
+
+    const error = await clients.iam.send(new ListUsersCommand({})).catch((e: unknown) => e);
+
+    expect(received).toBe(1);
+    expect(mapAwsError("iam:ListUsers", error).tag).toBe("ServiceFailure");
   });
 });
 

@@ -1,0 +1,195 @@
+import type { ScenarioUser } from "@keyrotate/sandbox";
+import { afterEach, describe, expect, it } from "vitest";
+import type { AttemptMiddleware } from "../src/clients.js";
+import type { RunReport } from "../src/report.js";
+import {
+  type Harness,
+  keysOf,
+  MUTATING_OPERATIONS,
+  startHarness,
+  tagsOf,
+  undeliveredKeys,
+  useNewestKey,
+} from "./sandboxHarness.js";
+
+const OLD = "AKIAALICE00000000001";
+const alice: ScenarioUser = {
+  name: "alice",
+  tags: { email: "alice@example.com" },
+  keys: [{ ageDays: 61, lastUsedDaysAgo: 1, id: OLD }],
+};
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+const userIn = (report: RunReport, name: string) => report.users.find((u) => u.userName === name);
+
+/** Alice still works with her old key only, and nothing of the failed rotation is left. */
+const untouched = (harness: Harness) => {
+  expect(keysOf(harness, "alice").map((k) => [k.accessKeyId, k.status])).toEqual([[OLD, "Active"]]);
+  expect(harness.sandbox.objects()).toEqual([]);
+  expect(tagsOf(harness, "alice")).toEqual({ email: "alice@example.com" });
+};
+
+describe("a failing rotation against the sandbox", () => {
+  it("leaves no new key behind when storing the secret fails", async () => {
+    h = await startHarness([alice]);
+    h.sandbox.setFaults({
+      failOperations: { "s3:PutObject": { count: 10, status: 403, code: "AccessDenied" } },
+    });
+
+    const report = await h.run();
+
+    expect(userIn(report, "alice")).toMatchObject({
+      status: "failed",
+      markerLeft: false,
+      error: { tag: "AccessDenied", operation: "s3:PutObject" },
+    });
+    untouched(h);
+    expect(h.sandbox.emails()).toEqual([]);
+    expect(h.sandbox.calls()["iam:DeleteAccessKey"]).toBe(1);
+  });
+
+  it("leaves no new key and no tracking tags behind when the commit TagUser fails", async () => {
+    h = await startHarness([alice]);
+    let tagUsers = 0;
+    const failCommit: AttemptMiddleware = (operation) => {
+      if (operation === "iam:TagUser" && ++tagUsers === 2) {
+        throw Object.assign(new Error("User: not authorized to perform iam:TagUser"), {
+          name: "AccessDenied",
+          $metadata: { httpStatusCode: 403 },
+        });
+      }
+      return undefined;
+    };
+
+    const report = await h.run({ clients: h.clientsWith([failCommit]) });
+
+    expect(userIn(report, "alice")).toMatchObject({ status: "failed", markerLeft: false });
+    untouched(h);
+  });
+
+  it("leaves the marker when undoing fails, and the next run cleans up and rotates", async () => {
+    h = await startHarness([alice]);
+    h.sandbox.setFaults({
+      failOperations: {
+        "s3:PutObject": { count: 10, status: 403, code: "AccessDenied" },
+        "iam:DeleteAccessKey": { count: 10, status: 403, code: "AccessDenied" },
+      },
+    });
+
+    const failed = await h.run();
+
+    expect(userIn(failed, "alice")).toMatchObject({ status: "failed", markerLeft: true });
+    const stray = keysOf(h, "alice").find((k) => k.accessKeyId !== OLD);
+    expect(stray?.status).toBe("Inactive");
+    expect(tagsOf(h, "alice")["key-rotation-state"]).toMatch(/^rotating:/);
+
+    h.sandbox.setFaults({});
+    h.sandbox.clock.advanceMs(3_600_000);
+    const recovered = await h.run();
+
+    expect(userIn(recovered, "alice")?.status).toBe("ok");
+    expect(userIn(recovered, "alice")?.findings.map((f) => f.code)).toContain("recovered-rotation");
+    expect(keysOf(h, "alice").map((k) => k.accessKeyId)).not.toContain(stray?.accessKeyId);
+    expect(keysOf(h, "alice")).toHaveLength(2);
+    expect(undeliveredKeys(h, "alice", [OLD])).toEqual([]);
+    expect(tagsOf(h, "alice")["key-rotation-state"]).toBeUndefined();
+  });
+
+  it("keeps the marker when CreateAccessKey fails, and the next run rotates", async () => {
+    h = await startHarness([alice]);
+    h.sandbox.setFaults({
+      failOperations: { "iam:CreateAccessKey": { count: 10, status: 500 } },
+    });
+
+    const failed = await h.run({ clients: h.clientsWith([], 2) });
+
+    expect(userIn(failed, "alice")).toMatchObject({ status: "failed", markerLeft: true });
+    h.sandbox.setFaults({});
+    const recovered = await h.run();
+    expect(userIn(recovered, "alice")?.status).toBe("ok");
+    expect(undeliveredKeys(h, "alice", [OLD])).toEqual([]);
+    expect(keysOf(h, "alice")).toHaveLength(2);
+  });
+});
+
+/** The mutating calls of one rotation, in the order the plan makes them. */
+const ROTATION_CALLS = [
+  "iam:TagUser",
+  "iam:CreateAccessKey",
+  "s3:PutObject",
+  "iam:TagUser",
+  "ses:SendEmail",
+  "iam:UntagUser",
+];
+
+/**
+ * A process that dies after its `k`-th mutating call: from then on nothing it sends arrives.
+ * `lostReply`: the k-th call took effect but its answer never came back.
+ */
+const crashAfter = (k: number, lostReply: boolean): AttemptMiddleware => {
+  let made = 0;
+  let dead = false;
+  const crash = () => {
+    throw Object.assign(new Error("process crashed"), { code: "ECONNRESET" });
+  };
+  return (operation) => {
+    if (dead) crash();
+    if (!MUTATING_OPERATIONS.includes(operation)) return undefined;
+    made += 1;
+    if (made === k && lostReply) {
+      dead = true;
+      return crash;
+    }
+    if (made > k) {
+      dead = true;
+      crash();
+    }
+    return undefined;
+  };
+};
+
+describe("a crash between any two calls of a rotation", () => {
+  const cases = ROTATION_CALLS.flatMap((operation, i) => [
+    { k: i + 1, operation, lostReply: false },
+    { k: i + 1, operation, lostReply: true },
+  ]);
+
+  it.each(cases)(
+    "is recovered by the next run: crash after call $k ($operation), reply lost: $lostReply",
+    async ({ k, lostReply }) => {
+      h = await startHarness([alice]);
+
+      await h.run({ clients: h.clientsWith([crashAfter(k, lostReply)], 2) });
+      h.sandbox.clock.advanceMs(3_600_000);
+      const next = await h.run();
+
+      expect(next.status).toBe("completed");
+      expect(userIn(next, "alice")?.status).toBe("ok");
+      expect(keysOf(h, "alice").find((key) => key.accessKeyId === OLD)?.status).toBe("Active");
+      expect(keysOf(h, "alice").length).toBeLessThanOrEqual(2);
+      expect(undeliveredKeys(h, "alice", [OLD])).toEqual([]);
+      expect(tagsOf(h, "alice")["key-rotation-state"]).toBeUndefined();
+
+      // And the rotation runs its course: alice always holds a working, delivered key.
+      for (let day = 1; day <= 25; day += 1) {
+        h.sandbox.clock.advanceDays(1);
+        await useNewestKey(h, "alice");
+        const report = await h.run();
+        expect(report.counts.failed).toBe(0);
+        expect(keysOf(h, "alice").some((key) => key.status === "Active")).toBe(true);
+      }
+      const keys = keysOf(h, "alice");
+      expect(keys).toHaveLength(1);
+      expect(keys[0]?.accessKeyId).not.toBe(OLD);
+      expect(undeliveredKeys(h, "alice", [])).toEqual([]);
+      expect(h.sandbox.objects().map((o) => o.key)).toEqual([
+        `credential/alice/alice_${keys[0]?.accessKeyId}.csv`,
+      ]);
+    },
+  );
+});

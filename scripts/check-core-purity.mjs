@@ -34,8 +34,9 @@ export function findViolations(dir) {
     for (const match of text.matchAll(importPattern)) {
       const spec = match[1] ?? match[2] ?? "";
       if (!allowedImport.test(spec)) {
+        const at = (match.index ?? 0) + match[0].length - match[0].trimStart().length;
         problems.push(
-          `${name}:${lineOf(text, match.index ?? 0)}: imports "${spec}" (only fp-ts, io-ts and relative modules are allowed)`,
+          `${name}:${lineOf(text, at)}: imports "${spec}" (only fp-ts, io-ts and relative modules are allowed)`,
         );
       }
     }

@@ -54,13 +54,51 @@ export const calendarDateOfTimestamp = (iso: string): E.Either<string, CalendarD
   return E.right(fromDayNumber(Math.floor(ms / MS_PER_DAY)));
 };
 
+// Day arithmetic in integers (the proleptic Gregorian calendar, as in Hinnant's days_from_civil),
+// with small caches: a run decides millions of users against a handful of distinct dates.
+const dayNumbers = new Map<string, number>();
+const dayStrings = new Map<number, CalendarDate>();
+const CACHE_LIMIT = 100_000;
+
+const daysFromCivil = (y: number, m: number, d: number): number => {
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
+};
+
+const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
+
 /** The number of days since 1970-01-01 of a date. */
-export const toDayNumber = (d: CalendarDate): number =>
-  Date.UTC(Number(d.slice(0, 4)), Number(d.slice(5, 7)) - 1, Number(d.slice(8, 10))) / MS_PER_DAY;
+export const toDayNumber = (d: CalendarDate): number => {
+  const cached = dayNumbers.get(d);
+  if (cached !== undefined) return cached;
+  const n = daysFromCivil(Number(d.slice(0, 4)), Number(d.slice(5, 7)), Number(d.slice(8, 10)));
+  if (dayNumbers.size < CACHE_LIMIT) dayNumbers.set(d, n);
+  return n;
+};
 
 /** The date that lies `n` days after 1970-01-01. */
-export const fromDayNumber = (n: number): CalendarDate =>
-  new Date(n * MS_PER_DAY).toISOString().slice(0, 10) as CalendarDate;
+export const fromDayNumber = (n: number): CalendarDate => {
+  const cached = dayStrings.get(n);
+  if (cached !== undefined) return cached;
+  const z = n + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const date = `${String(year).padStart(4, "0")}-${pad2(month)}-${pad2(day)}` as CalendarDate;
+  if (dayStrings.size < CACHE_LIMIT) dayStrings.set(n, date);
+  return date;
+};
 
 /** The date `days` days after `d` (before it when negative). */
 export const addDays = (d: CalendarDate, days: number): CalendarDate =>

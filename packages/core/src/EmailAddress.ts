@@ -17,8 +17,13 @@ export interface EmailAddressBrand {
 const localPart = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
 const domainLabel = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
+// The common case, checked in one pass: letters, digits and ._%+- before one @, a dotted domain.
+const plainAddress =
+  /^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
+
 /** Why a string is not an {@link EmailAddress}, or `undefined` when it is one. */
 export const emailProblem = (s: string): string | undefined => {
+  if (s.length <= 254 && plainAddress.test(s) && s.indexOf("@") <= 64) return undefined;
   if (s.length === 0) return "is empty";
   if (s.length > 254) return "is longer than 254 characters";
   if (/[\r\n]/.test(s)) return "contains a line break";

@@ -1,6 +1,12 @@
 import * as E from "fp-ts/lib/Either.js";
 import type { AccessKey, AccessKeyId, Tag, UserSnapshot } from "./AccessKey.js";
-import { addDays, type CalendarDate, daysBetween, parseCalendarDate } from "./CalendarDate.js";
+import {
+  addDays,
+  type CalendarDate,
+  daysBetween,
+  parseCalendarDate,
+  toDayNumber,
+} from "./CalendarDate.js";
 import { type EmailAddress, parseEmailAddress } from "./EmailAddress.js";
 import type { Finding, FindingCode, NewKey, Notice, Plan, Step } from "./Plan.js";
 import type { PolicySettings } from "./Settings.js";
@@ -13,10 +19,15 @@ export const MAX_TAGS_PER_USER = 50;
  * Orders keys by creation date, then id, so that decisions never depend on the order in which
  * AWS listed them.
  */
-export const sortKeys = (keys: ReadonlyArray<AccessKey>): AccessKey[] =>
-  [...keys].sort((a, b) =>
-    a.created < b.created ? -1 : a.created > b.created ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
-  );
+export const sortKeys = (keys: ReadonlyArray<AccessKey>): AccessKey[] => {
+  const [a, b] = keys;
+  if (keys.length === 2 && a !== undefined && b !== undefined)
+    return compareKeys(a, b) <= 0 ? [a, b] : [b, a];
+  return keys.length < 2 ? [...keys] : [...keys].sort(compareKeys);
+};
+
+const compareKeys = (a: AccessKey, b: AccessKey): number =>
+  a.created < b.created ? -1 : a.created > b.created ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 
 /** Whether a user is handled, and the address of its notices when it is. */
 export type Eligibility =
@@ -89,20 +100,60 @@ export const eligibility = (
  *
  * @example decide(defaultPolicySettings, "2026-11-23" as CalendarDate)(user).steps
  */
-export const decide =
-  (settings: PolicySettings, today: CalendarDate) =>
-  (user: UserSnapshot): Plan => {
+export const decide = (settings: PolicySettings, today: CalendarDate) => {
+  const todayNumber = toDayNumber(today);
+  return (user: UserSnapshot): Plan => {
     const who = eligibility(settings, today, user);
     if (who._tag === "NotHandled") {
       return { userName: user.userName, handled: false, steps: [], findings: who.findings };
     }
-    const draft = new Draft(settings, today, user, who.to);
+    if (isQuiet(settings, todayNumber, user)) {
+      return { userName: user.userName, handled: true, steps: NO_STEPS, findings: NO_FINDINGS };
+    }
+    const draft = new Draft(settings, today, todayNumber, user, who.to);
     draft.recover();
     draft.transition();
     return { userName: user.userName, handled: true, steps: draft.steps, findings: draft.findings };
   };
+};
 
 const finding = (code: FindingCode, message: string): Finding => ({ code, message });
+
+const NO_STEPS: ReadonlyArray<Step> = Object.freeze([]);
+const NO_FINDINGS: ReadonlyArray<Finding> = Object.freeze([]);
+
+/**
+ * True for the common user who needs nothing today: no keyrotate tags, at most two keys, all
+ * Active, none past WARNING_DAYS, none unused or of unknown use when UNUSED_DAYS is on. The full
+ * state machine would plan nothing and find nothing for such a user; this saves its work on
+ * accounts of millions.
+ */
+const isQuiet = (s: PolicySettings, todayNumber: number, user: UserSnapshot): boolean => {
+  if (user.keys.length > 2) return false;
+  for (const tag of user.tags) {
+    if (
+      tag.key === s.lastCheckDateTagKey ||
+      tag.key === s.lastCheckOldKeyTagKey ||
+      tag.key === s.stateTagKey
+    ) {
+      return false;
+    }
+  }
+  for (const key of user.keys) {
+    if (key.status !== "Active" || todayNumber - toDayNumber(key.created) > s.warningDays)
+      return false;
+    if (s.unusedDays !== undefined) {
+      const since =
+        key.lastUse._tag === "UsedOn"
+          ? key.lastUse.date
+          : key.lastUse._tag === "NeverUsed"
+            ? key.created
+            : undefined;
+      if (since === undefined || todayNumber - toDayNumber(since) > s.unusedDays) return false;
+    }
+  }
+  return true;
+};
 
 const findTag = (tags: ReadonlyArray<Tag>, key: string): string | undefined => {
   for (const tag of tags) if (tag.key === key) return tag.value;
@@ -120,6 +171,7 @@ class Draft {
   constructor(
     private readonly s: PolicySettings,
     private readonly today: CalendarDate,
+    private readonly todayNumber: number,
     private readonly user: UserSnapshot,
     private readonly to: EmailAddress,
   ) {
@@ -369,7 +421,7 @@ class Draft {
           : k.lastUse._tag === "NeverUsed"
             ? k.created
             : undefined;
-      return since !== undefined && daysBetween(since, this.today) > limit;
+      return since !== undefined && this.todayNumber - toDayNumber(since) > limit;
     });
     if (idle === undefined) return false;
     const tags = [
@@ -500,7 +552,7 @@ class Draft {
   }
 
   private age(key: AccessKey): number {
-    return daysBetween(key.created, this.today);
+    return this.todayNumber - toDayNumber(key.created);
   }
 
   private rotatedNotice(old: AccessKey, newKey: NewKey, date: CalendarDate): Notice {
@@ -521,8 +573,9 @@ class Draft {
   }
 
   private fits(tags: ReadonlyArray<Tag>): boolean {
-    const after = new Set([...this.tags.keys(), ...tags.map((t) => t.key)]);
-    return after.size <= MAX_TAGS_PER_USER;
+    let count = this.tags.size;
+    for (const t of tags) if (!this.tags.has(t.key)) count++;
+    return count <= MAX_TAGS_PER_USER;
   }
 
   private push(step: Step): void {

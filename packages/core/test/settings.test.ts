@@ -1,0 +1,163 @@
+import fc from "fast-check";
+import * as E from "fp-ts/lib/Either.js";
+import { describe, expect, it } from "vitest";
+import {
+  decodeSettings,
+  describeSettings,
+  formatSettingProblem,
+  settingSpecs,
+} from "../src/index.js";
+
+const required = {
+  SES_EMAIL: "keys@example.com",
+  SES_REGION: "eu-west-1",
+  S3_CSV_BUCKET: "example-credentials",
+};
+
+describe("decodeSettings", () => {
+  it("applies the original function's defaults when only the required settings are given", () => {
+    const s = decodeSettings(required);
+    expect(E.isRight(s) && s.right).toMatchObject({
+      warningDays: 30,
+      overdueDays: 60,
+      deactivateDays: 10,
+      deletionDays: 10,
+      emailTagKey: "email",
+      lastCheckDateTagKey: "last-check-date",
+      lastCheckOldKeyTagKey: "last-check-old-key",
+      reminderIntervalDays: 7,
+      exemptTagKey: "key-rotation-exempt",
+      twoActiveKeys: "warn",
+      inactiveBlocker: "warn",
+      unusedDays: undefined,
+      adminEmail: undefined,
+      kmsKeyId: undefined,
+      dryRun: false,
+      concurrency: 8,
+    });
+  });
+
+  it("reads an original deployment's environment unchanged", () => {
+    const s = decodeSettings({
+      LAMBDA_FUNCTION_NAME: "check-and-rotate",
+      SES_EMAIL: "no_reply@email.com",
+      SES_REGION: "ap-southeast-1",
+      IAM_EMAIL_TAG_KEY: "email",
+      S3_CSV_BUCKET: "bucket-iam-user-credentials",
+      LAST_CHECK_DATE_TAG_KEY: "last-check-date",
+      LAST_CHECK_OLD_KEY_TAG_KEY: "last-check-old-key",
+      WARNING_DAYS: "30",
+      OVERDUE_DAYS: "60",
+      DEACTIVATE_DAYS: "10",
+      DELETION_DAYS: "10",
+    });
+    expect(E.isRight(s)).toBe(true);
+  });
+
+  it("reads every new setting", () => {
+    const s = decodeSettings({
+      ...required,
+      DRY_RUN: "true",
+      REMINDER_INTERVAL_DAYS: "1",
+      TWO_ACTIVE_KEYS: "enforce",
+      INACTIVE_BLOCKER: "delete",
+      UNUSED_DAYS: "45",
+      ADMIN_EMAIL: "secops@example.com",
+      KMS_KEY_ID: "alias/keyrotate",
+      CONCURRENCY: "16",
+      STATE_TAG_KEY: "kr-state",
+    });
+    expect(E.isRight(s) && s.right).toMatchObject({
+      dryRun: true,
+      reminderIntervalDays: 1,
+      twoActiveKeys: "enforce",
+      inactiveBlocker: "delete",
+      unusedDays: 45,
+      adminEmail: "secops@example.com",
+      kmsKeyId: "alias/keyrotate",
+      concurrency: 16,
+      stateTagKey: "kr-state",
+    });
+  });
+
+  it("lists every problem at once, each naming the setting and the value it got", () => {
+    const s = decodeSettings({
+      WARNING_DAYS: "thirty",
+      OVERDUE_DAYS: "-1",
+      TWO_ACTIVE_KEYS: "sometimes",
+      SES_EMAIL: "Keys <keys@example.com>",
+      S3_CSV_BUCKET: "Bad_Bucket",
+      UNUSED_DAYS: "0",
+    });
+    expect(E.isLeft(s)).toBe(true);
+    const lines = E.isLeft(s) ? s.left.map(formatSettingProblem) : [];
+    expect(lines).toEqual([
+      'WARNING_DAYS="thirty": expected a whole number from 0 to 36500',
+      'OVERDUE_DAYS="-1": expected a whole number from 0 to 36500',
+      'TWO_ACTIVE_KEYS="sometimes": expected one of warn, enforce',
+      'UNUSED_DAYS="0": expected a whole number from 1 to 36500',
+      'SES_EMAIL="Keys <keys@example.com>": not one email address: has a display name or angle brackets',
+      "SES_REGION (not set): is required",
+      'S3_CSV_BUCKET="Bad_Bucket": expected an S3 bucket name: 3 to 63 lower-case letters, digits, dots or hyphens',
+    ]);
+  });
+
+  it("requires WARNING_DAYS < OVERDUE_DAYS", () => {
+    const s = decodeSettings({ ...required, WARNING_DAYS: "60", OVERDUE_DAYS: "60" });
+    expect(E.isLeft(s) && s.left.map(formatSettingProblem)).toEqual([
+      'WARNING_DAYS="60": must be less than OVERDUE_DAYS (60)',
+    ]);
+  });
+
+  it("requires the tag keys to be distinct", () => {
+    const s = decodeSettings({ ...required, STATE_TAG_KEY: "Email" });
+    expect(E.isLeft(s) && s.left.map((p) => p.setting)).toEqual(["STATE_TAG_KEY"]);
+  });
+
+  it("treats empty values as unset and 'off' as off", () => {
+    const s = decodeSettings({
+      ...required,
+      WARNING_DAYS: "",
+      UNUSED_DAYS: "off",
+      ADMIN_EMAIL: "",
+    });
+    expect(E.isRight(s) && [s.right.warningDays, s.right.unusedDays, s.right.adminEmail]).toEqual([
+      30,
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it("never throws, and every problem names a known setting, for any input", () => {
+    const names = Object.keys(settingSpecs);
+    fc.assert(
+      fc.property(
+        fc.dictionary(
+          fc.oneof(fc.constantFrom(...names), fc.string()),
+          fc.oneof(fc.string(), fc.integer().map(String)),
+        ),
+        (env) => {
+          const s = decodeSettings(env);
+          if (E.isLeft(s)) {
+            for (const p of s.left) {
+              expect(names).toContain(p.setting);
+              expect(formatSettingProblem(p)).toContain(p.setting);
+            }
+          } else {
+            expect(s.right.warningDays).toBeLessThan(s.right.overdueDays);
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("describes the settings by their environment names for reports", () => {
+    const s = decodeSettings({ ...required, UNUSED_DAYS: "45" });
+    expect(E.isRight(s) && describeSettings(s.right)).toMatchObject({
+      UNUSED_DAYS: "45",
+      KMS_KEY_ID: "off",
+      WARNING_DAYS: "30",
+    });
+  });
+});

@@ -1,6 +1,6 @@
 import { pathToFileURL } from "node:url";
 import type { RunReport } from "@keyrotate/aws-adapter";
-import { type Sandbox, type Scenario, startSandbox } from "@keyrotate/sandbox";
+import { type Sandbox, type Scenario, type ScenarioUser, startSandbox } from "@keyrotate/sandbox";
 import type { Context } from "aws-lambda";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type BuildResult, buildLambda } from "../scripts/build.js";
@@ -16,7 +16,7 @@ const TODAY = "2026-11-23";
 const SENDER = "keyrotate@example.com";
 const BUCKET = "keyrotate-credentials";
 
-const scenario = (users: Scenario["users"]): Scenario => ({
+const scenario = (users: ScenarioUser[]): Scenario => ({
   now: NOW,
   verifiedEmails: [SENDER],
   buckets: [BUCKET],

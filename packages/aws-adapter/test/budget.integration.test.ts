@@ -37,7 +37,7 @@ describe("the API budget, measured by the sandbox", () => {
     expect(report.apiCalls).toEqual(calls);
   });
 
-  it("adds at most 3 reads per user who needs action (10 due among 1,000)", async () => {
+  it("adds at most 3 reads per user who needs action (10 due among 1,000), in a dry run that changes nothing", async () => {
     h = await startHarness([...users("calm", 990, 12), ...users("due", 10, 61)], {
       UNUSED_DAYS: "45",
     });
@@ -47,6 +47,9 @@ describe("the API budget, measured by the sandbox", () => {
     const calls = h.sandbox.calls();
     expect(report.counts).toMatchObject({ usersSeen: 1000, selected: 10 });
     expect(mutatingCalls(calls)).toBe(0);
+    expect(h.sandbox.emails()).toEqual([]);
+    expect(h.sandbox.objects()).toEqual([]);
+    expect(report.users.every((u) => u.status === "planned")).toBe(true);
     expect(iamCalls(calls)).toBeLessThanOrEqual(3 + 3 * 10);
     expect(calls["iam:ListUserTags"]).toBe(10);
     expect(calls["iam:ListAccessKeys"]).toBe(10);

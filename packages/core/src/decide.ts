@@ -292,7 +292,8 @@ class Draft {
     }
     this.note("recovered-deactivation", `the deactivation of ${keyId} is completed and announced`);
     this.notify({
-      ...this.base(),
+      to: this.to,
+      userName: this.user.userName,
       kind: "Deactivated",
       keyId,
       deletionDate: addDays(date, this.s.deletionDays + 1),
@@ -343,7 +344,8 @@ class Draft {
     this.push({ _tag: "DeactivateKey", keyId: oldKey.id, reason: "retired" });
     this.setKeyStatus(oldKey.id, "Inactive");
     this.notify({
-      ...this.base(),
+      to: this.to,
+      userName: this.user.userName,
       kind: "Deactivated",
       keyId: oldKey.id,
       deletionDate: addDays(this.today, this.s.deletionDays + 1),
@@ -355,7 +357,7 @@ class Draft {
     this.push({ _tag: "DeleteKey", keyId: oldKey.id, reason: "retired" });
     this.keys = this.keys.filter((k) => k.id !== oldKey.id);
     this.untag([this.s.lastCheckDateTagKey, this.s.lastCheckOldKeyTagKey]);
-    this.notify({ ...this.base(), kind: "Deleted", keyId: oldKey.id });
+    this.notify({ to: this.to, userName: this.user.userName, kind: "Deleted", keyId: oldKey.id });
   }
 
   private untracked(): void {
@@ -439,7 +441,8 @@ class Draft {
     this.push({ _tag: "DeactivateKey", keyId: idle.id, reason: "unused" });
     this.setKeyStatus(idle.id, "Inactive");
     this.notify({
-      ...this.base(),
+      to: this.to,
+      userName: this.user.userName,
       kind: "DeactivatedUnused",
       keyId: idle.id,
       lastUsed: idle.lastUse._tag === "UsedOn" ? idle.lastUse.date : undefined,
@@ -471,7 +474,8 @@ class Draft {
       this.note("two-active-keys", `two Active keys; ${older.id} is ${olderAge} days old`);
       if (this.reminderDay(olderAge) && this.markWarned()) {
         this.notify({
-          ...this.base(),
+          to: this.to,
+          userName: this.user.userName,
           kind: "TwoActiveKeys",
           keyIds: [older.id, newer.id],
           keyAges: [olderAge, newerAge],
@@ -517,7 +521,8 @@ class Draft {
   private warn(key: AccessKey, inactiveKeyId: AccessKeyId | undefined): void {
     if (!this.markWarned()) return;
     this.notify({
-      ...this.base(),
+      to: this.to,
+      userName: this.user.userName,
       kind: "Warning",
       keyId: key.id,
       keyAge: this.age(key),
@@ -558,7 +563,8 @@ class Draft {
   private rotatedNotice(old: AccessKey, newKey: NewKey, date: CalendarDate): Notice {
     const deactivationDate = addDays(date, this.s.deactivateDays + 1);
     return {
-      ...this.base(),
+      to: this.to,
+      userName: this.user.userName,
       kind: "Rotated",
       oldKeyId: old.id,
       oldKeyAge: this.age(old),
@@ -566,10 +572,6 @@ class Draft {
       deactivationDate,
       deletionDate: addDays(deactivationDate, this.s.deletionDays + 1),
     };
-  }
-
-  private base() {
-    return { to: this.to, userName: this.user.userName };
   }
 
   private fits(tags: ReadonlyArray<Tag>): boolean {

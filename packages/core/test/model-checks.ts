@@ -1,0 +1,83 @@
+import {
+  type AccessKeyId,
+  applyStep,
+  type CalendarDate,
+  daysBetween,
+  type Plan,
+  type PolicySettings,
+  parseStateTag,
+  type ReportUser,
+  type Step,
+  tagValue,
+  type UserSnapshot,
+  type World,
+  worldOf,
+} from "../src/index.js";
+import { keyId } from "./arbitraries.js";
+
+/** Checks shared by the invariant and simulation properties, on the pure model. */
+export const NEW_KEY = keyId(9_999_999);
+export const ctx = (today: CalendarDate, newKeyId: AccessKeyId = NEW_KEY) => ({ today, newKeyId });
+export const keyStep = (s: Step): s is Extract<Step, { _tag: "DeactivateKey" | "DeleteKey" }> =>
+  s._tag === "DeactivateKey" || s._tag === "DeleteKey";
+export const hasActive = (u: UserSnapshot) => u.keys.some((k) => k.status === "Active");
+export const reportOf = (u: UserSnapshot): ReportUser => ({
+  userName: u.userName,
+  keys: u.keys.map((k) => ({
+    active: k.status === "Active",
+    created: k.created,
+    lastUse: k.lastUse,
+  })),
+});
+
+/** Walks a plan step by step through the model, calling `check` with the world before each step. */
+export const walk = (
+  user: UserSnapshot,
+  plan: Plan,
+  today: CalendarDate,
+  check: (w: World, s: Step) => void,
+): World => {
+  let w = worldOf(user);
+  for (const step of plan.steps) {
+    check(w, step);
+    w = applyStep(w, step, ctx(today));
+  }
+  return w;
+};
+
+/** Why a key step is allowed, judged from the snapshot the plan was made from (invariant 2). */
+export const justified = (
+  s: PolicySettings,
+  today: CalendarDate,
+  user: UserSnapshot,
+  step: Extract<Step, { _tag: "DeactivateKey" | "DeleteKey" }>,
+): boolean => {
+  const key = user.keys.find((k) => k.id === step.keyId);
+  const state = parseStateTag(tagValue(user, s.stateTagKey));
+  switch (step.reason) {
+    case "retired":
+      return (
+        tagValue(user, s.lastCheckOldKeyTagKey) === step.keyId ||
+        (state._tag === "Deactivating" && state.keyId === step.keyId)
+      );
+    case "inactive-blocker":
+      return s.inactiveBlocker === "delete" && key?.status === "Inactive";
+    case "unused": {
+      if (s.unusedDays === undefined || key === undefined) return false;
+      const since =
+        key.lastUse._tag === "UsedOn"
+          ? key.lastUse.date
+          : key.lastUse._tag === "NeverUsed"
+            ? key.created
+            : undefined;
+      return since !== undefined && daysBetween(since, today) > s.unusedDays;
+    }
+    case "undelivered":
+      return (
+        state._tag === "Rotating" &&
+        state.oldKeyId !== step.keyId &&
+        key !== undefined &&
+        key.created >= state.date
+      );
+  }
+};

@@ -1,0 +1,79 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { packageDir } from "../scripts/build.js";
+
+/** Where the adapter's sources are: every AWS call keyrotate makes is made there. */
+export const adapterSourceDir = join(packageDir, "../aws-adapter/src");
+
+/** The services the adapter's SDK clients talk to, by client package. */
+const serviceOfClient: Readonly<Record<string, string>> = {
+  "client-iam": "iam",
+  "client-s3": "s3",
+  "client-ses": "ses",
+};
+
+/**
+ * The IAM action of an SDK operation, where they differ (the S3 API names its permissions
+ * apart from its operations); every other operation is its own action.
+ */
+const actionOfOperation: Readonly<Record<string, string>> = {
+  "s3:ListObjectsV2": "s3:ListBucket",
+  "s3:ListObjects": "s3:ListBucket",
+  "s3:HeadObject": "s3:GetObject",
+  "s3:HeadBucket": "s3:ListBucket",
+  "s3:DeleteObjects": "s3:DeleteObject",
+};
+
+/** One AWS call site found in the adapter's code. */
+export interface Operation {
+  readonly action: string;
+  readonly file: string;
+}
+
+const sourceFiles = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? sourceFiles(join(dir, entry.name))
+      : entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")
+        ? [join(dir, entry.name)]
+        : [],
+  );
+
+const importPattern = /import\s*\{([^}]*)\}\s*from\s*["']@aws-sdk\/(client-[a-z0-9-]+)["']/g;
+
+/**
+ * The IAM actions the adapter's code calls, found by reading it: the value imports of
+ * `@aws-sdk/client-*` that it uses as `new XxxCommand(` (operation `Xxx`) or `paginateXxx(`
+ * (operation `Xxx`, page after page), mapped to `service:Action`.
+ */
+export const adapterOperations = (dir = adapterSourceDir): Operation[] => {
+  const found: Operation[] = [];
+  for (const file of sourceFiles(dir)) {
+    const code = readFileSync(file, "utf8");
+    for (const [, names = "", client = ""] of code.matchAll(importPattern)) {
+      const service = serviceOfClient[client];
+      if (service === undefined)
+        throw new Error(`${file}: an SDK client the role lacks: ${client}`);
+      for (const raw of names.split(",")) {
+        const name = raw.trim();
+        if (name === "" || name.startsWith("type ")) continue;
+        const local = name.split(/\s+as\s+/).pop() as string;
+        const command = /^(\w+)Command$/.exec(name.split(/\s+as\s+/)[0] as string);
+        const paginator = /^paginate(\w+)$/.exec(name.split(/\s+as\s+/)[0] as string);
+        const operation = command?.[1] ?? paginator?.[1];
+        if (operation === undefined) continue;
+        const used = command
+          ? new RegExp(`new\\s+${local}\\s*\\(`).test(code)
+          : new RegExp(`\\b${local}\\s*\\(`).test(code);
+        if (!used) continue;
+        const call = `${service}:${operation}`;
+        found.push({ action: actionOfOperation[call] ?? call, file });
+      }
+    }
+  }
+  return found;
+};
+
+/** The distinct actions, sorted. */
+export const adapterActions = (dir = adapterSourceDir): string[] =>
+  [...new Set(adapterOperations(dir).map((o) => o.action))].sort();

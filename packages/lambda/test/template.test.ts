@@ -1,0 +1,388 @@
+import { decodeSettings, settingSpecs } from "@keyrotate/core";
+import * as E from "fp-ts/lib/Either.js";
+import { describe, expect, it } from "vitest";
+import { adapterActions } from "./adapterOperations.js";
+import {
+  type Json,
+  loadSpecification,
+  loadTemplate,
+  Resolver,
+  resourceAttributes,
+  specProblems,
+  testDeployment,
+} from "./cfn.js";
+
+const template = loadTemplate();
+const spec = loadSpecification();
+const resolved = (parameters: Record<string, string> = {}) =>
+  new Resolver(template, testDeployment(parameters));
+
+type Statement = {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+  Principal?: unknown;
+};
+type PolicyDocument = { Statement: Statement[] };
+const list = (x: string | string[]): string[] => (Array.isArray(x) ? x : [x]);
+
+/** A deployed resource's resolved properties (a missing one fails the test). */
+const propsOf = (r: Resolver, id: string): Record<string, Json> => {
+  const props = r.properties(id);
+  if (props === undefined) throw new Error(`${id} is not deployed`);
+  return props;
+};
+
+/** The function's environment, resolved. */
+const envOf = (r: Resolver): Record<string, string> =>
+  (propsOf(r, "KeyrotateFunction").Environment as { Variables: Record<string, string> }).Variables;
+
+/** The inline policies of the function's role, by name, resolved. */
+const rolePolicies = (r: Resolver): Record<string, PolicyDocument> =>
+  Object.fromEntries(
+    (
+      propsOf(r, "FunctionRole").Policies as Array<{
+        PolicyName: string;
+        PolicyDocument: PolicyDocument;
+      }>
+    ).map((p) => [p.PolicyName, p.PolicyDocument]),
+  );
+
+/** SAM event types and the property type that describes their `Properties`. */
+const samEventProperties: Readonly<Record<string, string>> = {
+  Schedule: "ScheduleEvent",
+  EventBridgeRule: "EventBridgeRuleEvent",
+  CloudWatchEvent: "CloudWatchEventEvent",
+};
+
+describe("the SAM template", () => {
+  it("uses only resource types and properties of the CloudFormation specification, with every required one", () => {
+    // @aws-cdk/cfnspec ships CloudFormation's specification and SAM's resource specification
+    // (AWS::Serverless::*), so the function is checked against SAM's own property list.
+    const problems: string[] = [];
+    for (const [id, resource] of Object.entries(template.Resources)) {
+      if (spec.ResourceTypes[resource.Type] === undefined) {
+        problems.push(`${id}: ${resource.Type} is not in the specification`);
+        continue;
+      }
+      for (const attribute of Object.keys(resource)) {
+        if (!resourceAttributes.has(attribute))
+          problems.push(`${id}: unknown attribute ${attribute}`);
+      }
+      problems.push(
+        ...specProblems(spec, resource.Type, resource.Properties ?? {}, (path, holder) =>
+          path.endsWith(".Properties") && typeof holder.Type === "string"
+            ? samEventProperties[holder.Type]
+            : undefined,
+        ).map((p) => `${id}: ${p}`),
+      );
+    }
+    expect(problems).toEqual([]);
+    expect(Number.parseInt(spec.ResourceSpecificationVersion, 10)).toBeGreaterThan(100);
+  });
+
+  it("refers only to parameters, conditions, resources and attributes that exist", () => {
+    const problems: string[] = [];
+    const refs = new Set([
+      "AWS::AccountId",
+      "AWS::Region",
+      "AWS::Partition",
+      "AWS::StackName",
+      "AWS::NoValue",
+    ]);
+    const attributeOk = (id: string, attribute: string): boolean => {
+      const type = template.Resources[id]?.Type;
+      if (type === undefined) return false;
+      const real = type === "AWS::Serverless::Function" ? "AWS::Lambda::Function" : type;
+      return spec.ResourceTypes[real]?.Attributes?.[attribute] !== undefined;
+    };
+    const visit = (value: Json, where: string): void => {
+      if (value === null || typeof value !== "object") return;
+      if (Array.isArray(value)) {
+        for (const v of value) visit(v, where);
+        return;
+      }
+      for (const [key, arg] of Object.entries(value)) {
+        if (key === "Ref" && typeof arg === "string") {
+          if (!refs.has(arg) && !(arg in template.Parameters) && !(arg in template.Resources)) {
+            problems.push(`${where}: Ref ${arg}`);
+          }
+        } else if (key === "Fn::GetAtt" && Array.isArray(arg)) {
+          if (!attributeOk(String(arg[0]), String(arg[1])))
+            problems.push(`${where}: GetAtt ${arg.join(".")}`);
+        } else if (key === "Fn::Sub") {
+          const [text, vars] =
+            typeof arg === "string"
+              ? [arg, {}]
+              : [String((arg as Json[])[0]), (arg as Json[])[1] ?? {}];
+          for (const [, name = ""] of text.matchAll(/\$\{([^!}][^}]*)\}/g)) {
+            if (name in (vars as object) || refs.has(name) || name in template.Parameters) continue;
+            const [id = "", attribute] = name.split(".");
+            if (
+              attribute === undefined ? !(id in template.Resources) : !attributeOk(id, attribute)
+            ) {
+              problems.push(`${where}: Sub \${${name}}`);
+            }
+          }
+        } else if ((key === "Condition" || key === "Fn::If") && where !== "Resources") {
+          const name = key === "Condition" ? arg : (arg as Json[])[0];
+          if (typeof name === "string" && !(name in template.Conditions))
+            problems.push(`${where}: condition ${name}`);
+        }
+        visit(arg, where);
+      }
+    };
+    for (const [id, resource] of Object.entries(template.Resources)) {
+      if (resource.Condition !== undefined && !(resource.Condition in template.Conditions)) {
+        problems.push(`${id}: condition ${resource.Condition}`);
+      }
+      visit(resource.Properties ?? {}, id);
+    }
+    visit(template.Conditions as Json, "Conditions");
+    visit((template.Outputs ?? {}) as Json, "Outputs");
+    expect(problems).toEqual([]);
+  });
+
+  it("deploys the bundle as a scheduled arm64 function on a current Node.js runtime", () => {
+    const fn = template.Resources.KeyrotateFunction;
+    const props = resolved().properties("KeyrotateFunction") ?? {};
+
+    expect(fn?.Type).toBe("AWS::Serverless::Function");
+    expect(props).toMatchObject({
+      CodeUri: "dist/keyrotate-lambda.zip",
+      Handler: "index.handler",
+      Architectures: ["arm64"],
+      Timeout: "900",
+      MemorySize: "256",
+      ReservedConcurrentExecutions: 1,
+      Role: "arn:aws:iam::123456789012:role/keyrotate-FunctionRole-1A2B3C4D",
+      Events: { Daily: { Type: "Schedule", Properties: { Schedule: "cron(0 6 * * ? *)" } } },
+    });
+    expect(props.Runtime).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
+    expect(fn?.Metadata).toEqual({ SkipBuild: true });
+  });
+
+  it("maps every setting to a parameter whose default is the core's default", () => {
+    const r = resolved();
+    const env = envOf(r);
+    const settings = Object.keys(settingSpecs);
+
+    expect(settings.filter((name) => !(name in env))).toEqual([]);
+    expect(Object.keys(env).filter((name) => !settings.includes(name))).toEqual([
+      "POWERTOOLS_SERVICE_NAME",
+      "POWERTOOLS_METRICS_NAMESPACE",
+    ]);
+    const fromTemplate = decodeSettings(env);
+    const coreDefaults = decodeSettings({
+      SES_EMAIL: "keyrotate@example.com",
+      SES_REGION: "eu-west-1",
+      S3_CSV_BUCKET: "keyrotate-credentials-test",
+      LAMBDA_FUNCTION_NAME: "keyrotate",
+    });
+    expect(E.isRight(fromTemplate)).toBe(true);
+    expect(fromTemplate).toEqual(coreDefaults);
+    // Every setting but the bucket (a resource) comes from a parameter.
+    const rawProperties = template.Resources.KeyrotateFunction?.Properties as Record<string, Json>;
+    const rawEnv = (rawProperties.Environment as { Variables: Record<string, Json> }).Variables;
+    const fromParameter = (v: Json): boolean =>
+      JSON.stringify(v)
+        .match(/"Ref":"([^"]+)"/g)
+        ?.some((m) => m.slice(7, -1) in template.Parameters) ?? false;
+    expect(
+      settings.filter((name) => name !== "S3_CSV_BUCKET" && !fromParameter(rawEnv[name] as Json)),
+    ).toEqual([]);
+  });
+
+  it("passes the settings a deployer chooses through to the function", () => {
+    const r = resolved({
+      SesRegion: "us-east-1",
+      WarningDays: "45",
+      OverdueDays: "90",
+      ReminderIntervalDays: "1",
+      UnusedDays: "45",
+      TwoActiveKeys: "enforce",
+      InactiveBlocker: "delete",
+      DryRun: "true",
+      AdminEmail: "security@example.com",
+      CreateKmsKey: "true",
+    });
+    const env = envOf(r);
+
+    const settings = decodeSettings(env);
+
+    expect(settings).toEqual(
+      E.right(
+        expect.objectContaining({
+          sesRegion: "us-east-1",
+          warningDays: 45,
+          overdueDays: 90,
+          reminderIntervalDays: 1,
+          unusedDays: 45,
+          twoActiveKeys: "enforce",
+          inactiveBlocker: "delete",
+          dryRun: true,
+          adminEmail: "security@example.com",
+          kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        }),
+      ),
+    );
+  });
+
+  it("keeps the credentials bucket private, encrypted, TLS-only and short-lived", () => {
+    const r = resolved();
+    const bucket = r.properties("CredentialsBucket") ?? {};
+    const policy = (r.properties("CredentialsBucketPolicy") ?? {}) as {
+      Bucket: string;
+      PolicyDocument: PolicyDocument;
+    };
+
+    expect(bucket.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [
+        { ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } },
+      ],
+    });
+    expect(bucket.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.OwnershipControls).toEqual({
+      Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }],
+    });
+    expect(bucket.LifecycleConfiguration).toEqual({
+      Rules: [
+        expect.objectContaining({ Status: "Enabled", Prefix: "credential/", ExpirationInDays: 7 }),
+      ],
+    });
+    expect(bucket.VersioningConfiguration).toBeUndefined();
+    expect(r.properties("CredentialsBucket")?.AccessControl).toBeUndefined();
+    expect(policy.Bucket).toBe("keyrotate-credentials-test");
+    expect(policy.PolicyDocument.Statement).toContainEqual({
+      Sid: "DenyInsecureTransport",
+      Effect: "Deny",
+      Principal: "*",
+      Action: "s3:*",
+      Resource: [
+        "arn:aws:s3:::keyrotate-credentials-test",
+        "arn:aws:s3:::keyrotate-credentials-test/*",
+      ],
+      Condition: { Bool: { "aws:SecureTransport": "false" } },
+    });
+    expect(policy.PolicyDocument.Statement.every((s) => s.Effect === "Deny")).toBe(true);
+    expect(
+      resolved({ BucketVersioning: "true" }).properties("CredentialsBucket")
+        ?.VersioningConfiguration,
+    ).toEqual({
+      Status: "Enabled",
+    });
+  });
+
+  it("creates the KMS key only when asked, with a key policy that lets the function encrypt", () => {
+    expect(resolved().exists("CredentialsKey")).toBe(false);
+    const r = resolved({ CreateKmsKey: "true" });
+    const key = r.properties("CredentialsKey") as {
+      KeyPolicy: PolicyDocument;
+      EnableKeyRotation: boolean;
+    };
+
+    expect(key.EnableKeyRotation).toBe(true);
+    expect(key.KeyPolicy.Statement).toContainEqual(
+      expect.objectContaining({
+        Effect: "Allow",
+        Principal: { AWS: "arn:aws:iam::123456789012:role/keyrotate-FunctionRole-1A2B3C4D" },
+        Action: "kms:GenerateDataKey",
+      }),
+    );
+  });
+
+  it("grants the role exactly the AWS operations the adapter's code calls, with no wildcard action", () => {
+    const operations = adapterActions();
+    const policies = rolePolicies(resolved());
+    const allActions = Object.values(policies).flatMap((p) =>
+      p.Statement.flatMap((s) => list(s.Action)),
+    );
+    const keyrotateActions =
+      policies["keyrotate-operations"]?.Statement.flatMap((s) => list(s.Action)) ?? [];
+
+    // Sanity: the derivation sees the adapter's calls (rotation, scan, storage, mail).
+    expect(operations).toEqual(
+      expect.arrayContaining([
+        "iam:CreateAccessKey",
+        "iam:ListUsers",
+        "s3:PutObject",
+        "ses:SendEmail",
+      ]),
+    );
+    expect([...new Set(keyrotateActions)].sort()).toEqual(operations);
+    expect(allActions.filter((a) => a.includes("*"))).toEqual([]);
+    // Beyond the adapter's operations: only its logs and its on-failure destination.
+    expect(allActions.filter((a) => !operations.includes(a)).sort()).toEqual([
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+      "sqs:SendMessage",
+    ]);
+    expect(
+      rolePolicies(resolved({ KmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/abcd" }))[
+        "keyrotate-operations"
+      ]?.Statement.flatMap((s) => list(s.Action)),
+    ).toContain("kms:GenerateDataKey");
+  });
+
+  it("narrows the role's resources: users of this account, the credential/ prefix, the sender identity", () => {
+    const statements = rolePolicies(resolved())["keyrotate-operations"]?.Statement ?? [];
+    const resourcesOf = (action: string) =>
+      statements.filter((s) => list(s.Action).includes(action)).flatMap((s) => list(s.Resource));
+
+    for (const action of adapterActions()) {
+      const resources = resourcesOf(action);
+      if (
+        ["iam:GenerateCredentialReport", "iam:GetCredentialReport", "iam:ListUsers"].includes(
+          action,
+        )
+      ) {
+        expect(resources, action).toEqual(["*"]);
+      } else if (action.startsWith("iam:")) {
+        expect(resources, action).toEqual(["arn:aws:iam::123456789012:user/*"]);
+      } else if (action.startsWith("s3:")) {
+        expect(resources, action).toEqual(["arn:aws:s3:::keyrotate-credentials-test/credential/*"]);
+      } else {
+        expect(resources, action).toEqual([
+          "arn:aws:ses:eu-west-1:123456789012:identity/keyrotate@example.com",
+          "arn:aws:ses:eu-west-1:123456789012:identity/example.com",
+        ]);
+      }
+    }
+  });
+
+  it("sends failed invocations to a queue and alarms on the function's errors", () => {
+    const r = resolved({ AlarmTopicArn: "arn:aws:sns:eu-west-1:123456789012:ops" });
+    const fn = r.properties("KeyrotateFunction") ?? {};
+    const alarm = r.properties("FunctionErrorsAlarm") ?? {};
+
+    expect(fn.EventInvokeConfig).toMatchObject({
+      DestinationConfig: {
+        OnFailure: {
+          Type: "SQS",
+          Destination: "arn:aws:sqs:eu-west-1:123456789012:keyrotate-FailedRunsQueue-5E6F",
+        },
+      },
+    });
+    expect(alarm).toMatchObject({
+      Namespace: "AWS/Lambda",
+      MetricName: "Errors",
+      Dimensions: [{ Name: "FunctionName", Value: "keyrotate" }],
+      ComparisonOperator: "GreaterThanThreshold",
+      Threshold: 0,
+      AlarmActions: ["arn:aws:sns:eu-west-1:123456789012:ops"],
+    });
+    expect(resolved().properties("FunctionErrorsAlarm")?.AlarmActions).toBeUndefined();
+    expect(r.properties("RunFailuresAlarm")).toMatchObject({
+      Namespace: "keyrotate",
+      MetricName: "failures",
+      Dimensions: [{ Name: "service", Value: "keyrotate" }],
+    });
+  });
+});

@@ -1,0 +1,291 @@
+import {
+  anonymousPrincipal,
+  isWildcardOnlyAction,
+  runSimulation,
+  type Simulation,
+  type SimulationRequestPrincipal,
+} from "@cloud-copilot/iam-simulate";
+import { describe, expect, it } from "vitest";
+import { adapterActions } from "./adapterOperations.js";
+import { type Json, loadTemplate, Resolver, testDeployment } from "./cfn.js";
+
+// The template's policies, resolved for a test account, evaluated by an offline IAM simulator:
+// identity policies (the function's role, the readers' managed policy) together with the
+// bucket policy and, with a KMS key, the key policy.
+
+const ACCOUNT = "123456789012";
+const BUCKET = "keyrotate-credentials-test";
+const SENDER = "keyrotate@example.com";
+const template = loadTemplate();
+
+type Decision = "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied";
+
+interface Deployed {
+  readonly roleArn: string;
+  readonly rolePolicies: Array<{ name: string; policy: Json }>;
+  readonly readerPolicy: Json;
+  readonly bucketPolicy: Json;
+  readonly keyPolicy: Json | undefined;
+  readonly keyArn: string | undefined;
+}
+
+const deploy = (parameters: Record<string, string> = {}): Deployed => {
+  const deployment = testDeployment(parameters);
+  const r = new Resolver(template, deployment);
+  const role = r.properties("FunctionRole") as {
+    Policies: Array<{ PolicyName: string; PolicyDocument: Json }>;
+  };
+  const key = r.properties("CredentialsKey") as { KeyPolicy: Json } | undefined;
+  return {
+    roleArn: deployment.attributes.FunctionRole?.Arn as string,
+    rolePolicies: role.Policies.map((p) => ({ name: p.PolicyName, policy: p.PolicyDocument })),
+    readerPolicy: (r.properties("CredentialsReaderPolicy") as { PolicyDocument: Json })
+      .PolicyDocument,
+    bucketPolicy: (r.properties("CredentialsBucketPolicy") as { PolicyDocument: Json })
+      .PolicyDocument,
+    keyPolicy: key?.KeyPolicy,
+    keyArn: key === undefined ? undefined : deployment.attributes.CredentialsKey?.Arn,
+  };
+};
+
+interface Request {
+  readonly principal: SimulationRequestPrincipal;
+  readonly action: string;
+  readonly resource: string;
+  readonly context?: Record<string, string | string[]>;
+  readonly identityPolicies: Array<{ name: string; policy: Json }>;
+  readonly resourcePolicy?: Json;
+}
+
+/** TLS 1.3 over HTTPS: what every legitimate request uses. */
+const secure = { "aws:SecureTransport": "true" };
+
+const decide = async (request: Request): Promise<Decision> => {
+  const simulation: Simulation = {
+    request: {
+      principal: request.principal,
+      action: request.action,
+      resource: { resource: request.resource, accountId: ACCOUNT },
+      contextVariables: { ...secure, ...request.context },
+    },
+    identityPolicies: request.principal === anonymousPrincipal ? [] : request.identityPolicies,
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+    ...(request.resourcePolicy === undefined ? {} : { resourcePolicy: request.resourcePolicy }),
+    ...(request.action.startsWith("s3:")
+      ? { additionalSettings: { s3: { blockPublicAccess: true } } }
+      : {}),
+  };
+  const result = await runSimulation(simulation, {});
+  if (result.resultType === "error") {
+    throw new Error(`${request.action} on ${request.resource}: ${JSON.stringify(result.errors)}`);
+  }
+  return result.overallResult as Decision;
+};
+
+const object = (key: string) => `arn:aws:s3:::${BUCKET}/${key}`;
+const userArn = (name: string, path = "/") => `arn:aws:iam::${ACCOUNT}:user${path}${name}`;
+const identity = (name: string) => `arn:aws:ses:eu-west-1:${ACCOUNT}:identity/${name}`;
+
+/** A request by the function's role, with the bucket policy for S3. */
+const asRole = (d: Deployed, action: string, resource: string, context = {}): Request => ({
+  principal: d.roleArn,
+  action,
+  resource,
+  context,
+  identityPolicies: d.rolePolicies,
+  ...(action.startsWith("s3:") ? { resourcePolicy: d.bucketPolicy } : {}),
+});
+
+/** A request by an IAM user of the readers' group. */
+const asReader = (
+  d: Deployed,
+  user: string,
+  action: string,
+  resource: string,
+  context: Record<string, string | string[]> = {},
+): Request => ({
+  principal: userArn(user),
+  action,
+  resource,
+  context: { "aws:username": user, ...context },
+  identityPolicies: [{ name: "CredentialsReaderPolicy", policy: d.readerPolicy }],
+  resourcePolicy: d.bucketPolicy,
+});
+
+/** The resource a role's request for `action` is made on in a real run. */
+const resourceOf = async (action: string): Promise<{ resource: string; context?: object }> => {
+  const [service = "", name = ""] = action.split(":");
+  if (await isWildcardOnlyAction(service, name)) return { resource: "*" };
+  if (service === "iam") return { resource: userArn("alice") };
+  if (service === "s3")
+    return { resource: object("credential/alice/alice_AKIAEXAMPLE000000001.csv") };
+  if (service === "ses")
+    return { resource: identity(SENDER), context: { "ses:FromAddress": SENDER } };
+  throw new Error(`no test resource for ${action}`);
+};
+
+describe("the function's role, simulated", () => {
+  const d = deploy();
+
+  it("is allowed every operation the adapter calls, on the resources a run uses", async () => {
+    const actions = adapterActions();
+    expect(actions.length).toBeGreaterThanOrEqual(14);
+
+    const decisions: Record<string, Decision> = {};
+    for (const action of actions) {
+      const { resource, context = {} } = await resourceOf(action);
+      decisions[action] = await decide(asRole(d, action, resource, context));
+    }
+
+    expect(decisions).toEqual(Object.fromEntries(actions.map((a) => [a, "Allowed"])));
+  });
+
+  it("reaches users under any IAM path", async () => {
+    expect(
+      await decide(asRole(d, "iam:CreateAccessKey", userArn("ci-deployer", "/service/team/"))),
+    ).toBe("Allowed");
+  });
+
+  it.each([
+    ["iam:CreateUser", userArn("mallory")],
+    ["iam:DeleteUser", userArn("alice")],
+    ["iam:AttachUserPolicy", userArn("alice")],
+    ["iam:PutUserPolicy", userArn("alice")],
+    ["iam:CreateLoginProfile", userArn("alice")],
+    ["iam:AddUserToGroup", `arn:aws:iam::${ACCOUNT}:group/admins`],
+    ["iam:CreateAccessKey", `arn:aws:iam::210987654321:user/alice`],
+    ["iam:UpdateAssumeRolePolicy", `arn:aws:iam::${ACCOUNT}:role/admin`],
+    ["s3:GetObject", object("credential/alice/alice_AKIAEXAMPLE000000001.csv")],
+    ["s3:PutObject", object("elsewhere/alice.csv")],
+    ["s3:PutObject", `arn:aws:s3:::another-bucket/credential/alice/alice.csv`],
+    ["s3:DeleteObject", object("reports/2026-11-23.json")],
+    ["s3:PutBucketPolicy", `arn:aws:s3:::${BUCKET}`],
+    ["s3:ListBucket", `arn:aws:s3:::${BUCKET}`],
+    ["ses:SendEmail", identity("ceo@example.org")],
+    ["ses:SendRawEmail", identity(SENDER)],
+  ])("is denied %s on %s", async (action, resource) => {
+    const context = action.startsWith("ses:") ? { "ses:FromAddress": SENDER } : {};
+    expect(await decide(asRole(d, action, resource, context))).not.toBe("Allowed");
+  });
+
+  it("cannot send as another address through the sender's domain identity", async () => {
+    expect(
+      await decide(
+        asRole(d, "ses:SendEmail", identity("example.com"), {
+          "ses:FromAddress": "ceo@example.com",
+        }),
+      ),
+    ).not.toBe("Allowed");
+    expect(
+      await decide(
+        asRole(d, "ses:SendEmail", identity("example.com"), { "ses:FromAddress": SENDER }),
+      ),
+    ).toBe("Allowed");
+  });
+
+  it("is refused by the bucket policy over plain HTTP", async () => {
+    const request = asRole(d, "s3:PutObject", object("credential/alice/alice_AKIAEXAMPLE1.csv"), {
+      "aws:SecureTransport": "false",
+    });
+    expect(await decide(request)).toBe("ExplicitlyDenied");
+  });
+});
+
+describe("the readers' group policy and the bucket policy, simulated", () => {
+  const d = deploy();
+  const own = object("credential/alice/alice_AKIAEXAMPLE000000001.csv");
+
+  it("lets a user read and list their own credentials", async () => {
+    expect(await decide(asReader(d, "alice", "s3:GetObject", own))).toBe("Allowed");
+    expect(
+      await decide(
+        asReader(d, "alice", "s3:ListBucket", `arn:aws:s3:::${BUCKET}`, {
+          "s3:prefix": "credential/alice/",
+        }),
+      ),
+    ).toBe("Allowed");
+  });
+
+  it.each([
+    ["s3:GetObject", object("credential/bob/bob_AKIAEXAMPLE000000002.csv"), {}],
+    ["s3:GetObject", object("credential/alice-admin/alice-admin_AKIAEXAMPLE3.csv"), {}],
+    ["s3:GetObject", object("credential/alice"), {}],
+    ["s3:PutObject", own, {}],
+    ["s3:DeleteObject", own, {}],
+    ["s3:ListBucket", `arn:aws:s3:::${BUCKET}`, { "s3:prefix": "credential/bob/" }],
+    ["s3:ListBucket", `arn:aws:s3:::${BUCKET}`, { "s3:prefix": "credential/" }],
+    ["s3:ListBucket", `arn:aws:s3:::${BUCKET}`, {}],
+  ])("does not let alice %s %s %j", async (action, resource, context) => {
+    expect(await decide(asReader(d, "alice", action, resource, context))).not.toBe("Allowed");
+  });
+
+  it("denies anonymous requests", async () => {
+    const anonymous: Request = {
+      principal: anonymousPrincipal,
+      action: "s3:GetObject",
+      resource: own,
+      identityPolicies: [],
+      resourcePolicy: d.bucketPolicy,
+    };
+    expect(await decide(anonymous)).not.toBe("Allowed");
+    expect(await decide({ ...anonymous, context: { "aws:SecureTransport": "false" } })).toBe(
+      "ExplicitlyDenied",
+    );
+  });
+
+  it("denies the owner's own read over plain HTTP or old TLS", async () => {
+    expect(
+      await decide(asReader(d, "alice", "s3:GetObject", own, { "aws:SecureTransport": "false" })),
+    ).toBe("ExplicitlyDenied");
+    expect(
+      await decide(asReader(d, "alice", "s3:GetObject", own, { "s3:TlsVersion": "1.1" })),
+    ).toBe("ExplicitlyDenied");
+  });
+});
+
+describe("with a KMS key created by the stack, simulated", () => {
+  const d = deploy({ CreateKmsKey: "true" });
+  const keyArn = d.keyArn as string;
+  const keyPolicy = d.keyPolicy as Json;
+  const viaS3 = { "kms:ViaService": "s3.eu-west-1.amazonaws.com" };
+
+  it("lets the function encrypt through S3 by the key policy, and nothing else", async () => {
+    const asFunction = (action: string, context: Record<string, string>): Request => ({
+      principal: d.roleArn,
+      action,
+      resource: keyArn,
+      context,
+      identityPolicies: d.rolePolicies,
+      resourcePolicy: keyPolicy,
+    });
+    expect(await decide(asFunction("kms:GenerateDataKey", viaS3))).toBe("Allowed");
+    expect(await decide(asFunction("kms:GenerateDataKey", {}))).not.toBe("Allowed");
+    expect(await decide(asFunction("kms:Decrypt", viaS3))).not.toBe("Allowed");
+    expect(await decide(asFunction("kms:ScheduleKeyDeletion", {}))).not.toBe("Allowed");
+  });
+
+  it("refuses credentials stored without the key, and accepts them with it", async () => {
+    const put = (context: Record<string, string>) =>
+      asRole(d, "s3:PutObject", object("credential/alice/alice_AKIAEXAMPLE000000001.csv"), context);
+    expect(await decide(put({ "s3:x-amz-server-side-encryption-aws-kms-key-id": keyArn }))).toBe(
+      "Allowed",
+    );
+    expect(await decide(put({ "s3:x-amz-server-side-encryption": "AES256" }))).toBe(
+      "ExplicitlyDenied",
+    );
+  });
+
+  it("lets a reader decrypt through S3 only", async () => {
+    const decrypt = (context: Record<string, string>): Request => ({
+      principal: userArn("alice"),
+      action: "kms:Decrypt",
+      resource: keyArn,
+      context: { "aws:username": "alice", ...context },
+      identityPolicies: [{ name: "CredentialsReaderPolicy", policy: d.readerPolicy }],
+      resourcePolicy: keyPolicy,
+    });
+    expect(await decide(decrypt(viaS3))).toBe("Allowed");
+    expect(await decide(decrypt({}))).not.toBe("Allowed");
+  });
+});

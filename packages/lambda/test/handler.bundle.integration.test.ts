@@ -36,7 +36,6 @@ const baseScenario = scenario([
 /** The settings of the original function's deployment, plus what the sandbox needs. */
 const settingsEnv = (sandbox: Sandbox): Record<string, string> => ({
   ...sandbox.env(),
-  AWS_MAX_ATTEMPTS: "2",
   LAMBDA_FUNCTION_NAME: "keyrotate",
   SES_EMAIL: SENDER,
   SES_REGION: sandbox.region,

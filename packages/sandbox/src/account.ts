@@ -109,6 +109,18 @@ export class Account {
     this.ses.clear();
     this.calls.reset();
     this.faults.set({});
+    this.faults.clearCounts();
+  }
+
+  /**
+   * Records a use of a live Active key now, as a request signed with it would; false (nothing
+   * recorded) for an Inactive, deleted or unknown key, which AWS would refuse.
+   */
+  useKey(accessKeyId: string, service = "iam"): boolean {
+    const key = this.iam.findKey(accessKeyId);
+    if (key === undefined || key.status !== "Active") return false;
+    key.lastUsed = { date: this.clock.nowMs(), region: this.region, service };
+    return true;
   }
 
   /** Every IAM user with tags and keys, in name order. */

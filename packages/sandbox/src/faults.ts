@@ -35,6 +35,8 @@ export interface FaultSettings {
   latencyJitterMs?: number;
   /** Token-bucket throttle per service. */
   throttle?: Partial<Record<ServiceName, ThrottleSettings>>;
+  /** Probability (0–1) that a call is throttled (IAM/SES 400 `Throttling`, S3 503 `SlowDown`). */
+  throttleRate?: number;
   /** Probability (0–1) that a call fails with a random 5xx. */
   errorRate?: number;
   /** Probability (0–1) that a call's connection is reset. */
@@ -45,13 +47,60 @@ export interface FaultSettings {
   crashMode?: "error" | "reset";
   /** Failures for the next N calls of an operation, keyed `service:Operation`. */
   failOperations?: Record<string, OperationFailure>;
+  /**
+   * IAM's eventual consistency: ms during which a write to a user's tags or keys (or a new user)
+   * is not yet seen by ListAccessKeys, ListUserTags, GetUser, ListUsers,
+   * GetAccountAuthorizationDetails and the credential report. Counted on the sandbox clock or in
+   * real time, whichever passes first. 0 or absent: reads see every write at once.
+   */
+  consistencyDelayMs?: number;
+}
+
+/** How many faults of each kind were injected since the account was made or reset. */
+export interface FaultCounts {
+  throttled: number;
+  errors: number;
+  resets: number;
+  crashed: number;
+  failedOperations: number;
 }
 
 /** What to do with one call, decided before it reaches the service. */
 export type FaultDecision =
   | { kind: "pass" }
-  | { kind: "reset" }
-  | { kind: "error"; status: number; code: string; message: string };
+  | { kind: "reset"; cause?: "crash" }
+  | {
+      kind: "error";
+      status: number;
+      code: string;
+      message: string;
+      cause?: "crash" | "operation" | "throttle";
+    };
+
+const emptyCounts = (): FaultCounts => ({
+  throttled: 0,
+  errors: 0,
+  resets: 0,
+  crashed: 0,
+  failedOperations: 0,
+});
+
+const throttled = (service: ServiceName): FaultDecision =>
+  service === "s3"
+    ? {
+        kind: "error",
+        status: 503,
+        code: "SlowDown",
+        message: "Please reduce your request rate.",
+        cause: "throttle",
+      }
+    : {
+        kind: "error",
+        status: 400,
+        code: "Throttling",
+        message: "Rate exceeded",
+        cause: "throttle",
+      };
 
 /** Thrown when fault settings are invalid; lists every problem. */
 export class FaultSettingsError extends Error {
@@ -88,14 +137,16 @@ export function parseFaultSettings(input: unknown): FaultSettings {
     "crashAfterCalls",
     "crashMode",
     "failOperations",
+    "throttleRate",
+    "consistencyDelayMs",
   ];
   for (const k of Object.keys(input))
     if (!known.includes(k)) problems.push(`faults.${k}: unknown setting`);
-  for (const k of ["latencyMs", "latencyJitterMs"]) {
+  for (const k of ["latencyMs", "latencyJitterMs", "consistencyDelayMs"]) {
     if (input[k] !== undefined && !nonNegative(input[k]))
       problems.push(`faults.${k}: must be a number >= 0`);
   }
-  for (const k of ["errorRate", "resetRate"]) {
+  for (const k of ["errorRate", "resetRate", "throttleRate"]) {
     const v = input[k];
     if (v !== undefined && !(nonNegative(v) && v <= 1))
       problems.push(`faults.${k}: must be a number between 0 and 1`);
@@ -185,7 +236,7 @@ function errorOf(
   status: number,
   code?: string,
   message?: string,
-): FaultDecision {
+): Extract<FaultDecision, { kind: "error" }> {
   const c = code ?? defaultCode(service, status);
   return { kind: "error", status, code: c, message: message ?? defaultMessage(c) };
 }
@@ -203,6 +254,7 @@ export class Faults {
   private settings: FaultSettings = {};
   private buckets = new Map<ServiceName, Bucket>();
   private callsSinceSet = 0;
+  private injected: FaultCounts = emptyCounts();
 
   /** Starts with `settings` (validated). */
   constructor(
@@ -224,6 +276,21 @@ export class Faults {
     return structuredClone(this.settings);
   }
 
+  /** The eventual-consistency delay in force, in ms (0 = off). */
+  consistencyDelayMs(): number {
+    return this.settings.consistencyDelayMs ?? 0;
+  }
+
+  /** How many faults of each kind were injected so far. */
+  counts(): FaultCounts {
+    return { ...this.injected };
+  }
+
+  /** Sets the fault counts back to zero. */
+  clearCounts(): void {
+    this.injected = emptyCounts();
+  }
+
   /** Latency to add to this call, in ms. */
   delayMs(): number {
     const base = this.settings.latencyMs ?? 0;
@@ -233,6 +300,21 @@ export class Faults {
 
   /** Decides the fate of one call of `service:operation` (and counts it for the crash switch). */
   decide(service: ServiceName, operation: string, realNowMs = performance.now()): FaultDecision {
+    const decision = this.roll(service, operation, realNowMs);
+    if (decision.kind === "reset") {
+      if (decision.cause === "crash") this.injected.crashed++;
+      else this.injected.resets++;
+    } else if (decision.kind === "error") {
+      const c = this.injected;
+      if (decision.cause === "crash") c.crashed++;
+      else if (decision.cause === "operation") c.failedOperations++;
+      else if (decision.cause === "throttle") c.throttled++;
+      else c.errors++;
+    }
+    return decision;
+  }
+
+  private roll(service: ServiceName, operation: string, realNowMs: number): FaultDecision {
     const s = this.settings;
     this.callsSinceSet++;
     if (
@@ -240,24 +322,22 @@ export class Faults {
       s.crashAfterCalls !== null &&
       this.callsSinceSet > s.crashAfterCalls
     ) {
-      return s.crashMode === "reset" ? { kind: "reset" } : errorOf(service, 500);
+      return s.crashMode === "reset"
+        ? { kind: "reset", cause: "crash" }
+        : { ...errorOf(service, 500), cause: "crash" };
     }
     const failure = s.failOperations?.[`${service}:${operation}`];
     if (failure && failure.count > 0) {
       failure.count--;
-      return errorOf(service, failure.status ?? 500, failure.code, failure.message);
+      return {
+        ...errorOf(service, failure.status ?? 500, failure.code, failure.message),
+        cause: "operation",
+      };
     }
     const throttle = s.throttle?.[service];
-    if (throttle && !this.take(service, throttle, realNowMs)) {
-      return service === "s3"
-        ? {
-            kind: "error",
-            status: 503,
-            code: "SlowDown",
-            message: "Please reduce your request rate.",
-          }
-        : { kind: "error", status: 400, code: "Throttling", message: "Rate exceeded" };
-    }
+    if (throttle && !this.take(service, throttle, realNowMs)) return throttled(service);
+    if ((s.throttleRate ?? 0) > 0 && this.random.next() < (s.throttleRate as number))
+      return throttled(service);
     if ((s.resetRate ?? 0) > 0 && this.random.next() < (s.resetRate as number))
       return { kind: "reset" };
     if ((s.errorRate ?? 0) > 0 && this.random.next() < (s.errorRate as number)) {

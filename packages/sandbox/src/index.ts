@@ -1,8 +1,15 @@
 export type { SandboxUser } from "./account.js";
 export { SANDBOX_ACCOUNT_ID } from "./account.js";
-export type { FaultSettings, OperationFailure, ServiceName, ThrottleSettings } from "./faults.js";
+export type {
+  FaultCounts,
+  FaultSettings,
+  OperationFailure,
+  ServiceName,
+  ThrottleSettings,
+} from "./faults.js";
 export { FaultSettingsError } from "./faults.js";
 export { CREDENTIAL_REPORT_COLUMNS } from "./iam/credential-report.js";
+export type { IssuedSecret, KeyEvent } from "./iam/store.js";
 export type { StoredObject } from "./s3.js";
 export type { Sandbox, SandboxClock, SandboxOptions } from "./sandbox.js";
 export { startSandbox } from "./sandbox.js";

@@ -1,5 +1,6 @@
 import { Account, type SandboxUser } from "./account.js";
-import type { FaultSettings } from "./faults.js";
+import type { FaultCounts, FaultSettings } from "./faults.js";
+import type { IssuedSecret, KeyEvent } from "./iam/store.js";
 import type { StoredObject } from "./s3.js";
 import type { Scenario } from "./scenario.js";
 import { ADMIN_CREDENTIALS, SandboxServer } from "./server.js";
@@ -70,6 +71,18 @@ export interface Sandbox {
   users(): readonly SandboxUser[];
   /** The secret of a live access key, to sign requests as that key's user. */
   secretOf(accessKeyId: string): string | undefined;
+  /** Every secret the account ever issued (seeded and created keys, deleted ones included). */
+  issuedSecrets(): readonly IssuedSecret[];
+  /** The key trail: every CreateAccessKey, UpdateAccessKey and DeleteAccessKey that succeeded. */
+  keyEvents(): readonly KeyEvent[];
+  /** How many faults of each kind were injected so far (cleared by `reset`). */
+  faultCounts(): FaultCounts;
+  /**
+   * Records a use of a live Active key at the sandbox's now, as a request signed with it would,
+   * without a request: a simulation of many users at work stays cheap. False for a key AWS
+   * would refuse (Inactive, deleted, unknown).
+   */
+  useKey(accessKeyId: string, service?: string): boolean;
 }
 
 /**
@@ -132,5 +145,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     objects: (bucket) => account.s3.objects(bucket),
     users: () => account.users(),
     secretOf: (accessKeyId) => account.iam.findKey(accessKeyId)?.secretAccessKey,
+    issuedSecrets: () => account.iam.issuedSecrets(),
+    keyEvents: () => account.iam.keyEvents(),
+    faultCounts: () => account.faults.counts(),
+    useKey: (accessKeyId, service) => account.useKey(accessKeyId, service),
   };
 }

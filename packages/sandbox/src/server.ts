@@ -334,6 +334,10 @@ export class SandboxServer {
         clock: account.clock,
         caller: signing,
         reportGenerationMs: account.reportGenerationMs,
+        consistency: {
+          delayMs: account.faults.consistencyDelayMs(),
+          now: { sandboxMs: account.clock.nowMs(), realMs: Date.now() },
+        },
       });
     } else {
       result = account.ses.handle(operation, q);

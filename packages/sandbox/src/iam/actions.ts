@@ -4,6 +4,14 @@ import { decodeMarker, encodeMarker, pageArray, parseMaxItems } from "../paginat
 import type { QueryParams } from "../query.js";
 import type { SigningInfo } from "../sigv4.js";
 import { isoSeconds, members, node, text } from "../xml.js";
+import {
+  type Consistency,
+  type KeyView,
+  readView,
+  recordCreation,
+  recordWrite,
+  userVisible,
+} from "./consistency.js";
 import { renderCredentialReport, reportState } from "./credential-report.js";
 import {
   type AccessKey,
@@ -28,19 +36,21 @@ export interface IamContext {
   caller: SigningInfo | undefined;
   /** Real milliseconds a credential report takes to generate. */
   reportGenerationMs: number;
+  /** How long writes stay invisible to read calls (`faults.consistencyDelayMs`), and now. */
+  consistency: Consistency;
 }
 
 /** An IAM action: returns the `<XxxResult>` children, or null for actions whose response has no result. */
 type Action = (params: QueryParams, ctx: IamContext) => string | null;
 
-function userXml(user: IamUser, withTags: boolean): string {
+function userXml(user: IamUser, tags: readonly Tag[]): string {
   return (
     text("Path", user.path) +
     text("UserName", user.name) +
     text("UserId", user.userId) +
     text("Arn", user.arn) +
     text("CreateDate", isoSeconds(user.createDate)) +
-    (withTags && user.tags.size > 0 ? tagsXml([...user.tags.values()]) : "")
+    (tags.length > 0 ? tagsXml(tags) : "")
   );
 }
 
@@ -51,9 +61,9 @@ function tagsXml(tags: readonly Tag[]): string {
   );
 }
 
-function keyMetadataXml(key: AccessKey): string {
+function keyMetadataXml(userName: string, key: KeyView): string {
   return (
-    text("UserName", key.user.name) +
+    text("UserName", userName) +
     text("AccessKeyId", key.accessKeyId) +
     text("Status", key.status) +
     text("CreateDate", isoSeconds(key.createDate))
@@ -101,6 +111,14 @@ function requireUser(params: QueryParams, ctx: IamContext): IamUser {
   return ctx.store.getUser(name);
 }
 
+/** For read calls: a user created within the consistency delay does not exist yet. */
+function visibleUser(user: IamUser, ctx: IamContext): IamUser {
+  if (!userVisible(user, ctx.consistency)) {
+    throw new AwsError("NoSuchEntity", `The user with name ${user.name} cannot be found.`, 404);
+  }
+  return user;
+}
+
 const createUser: Action = (params, ctx) => {
   const name = params.require("UserName");
   checkUserName(name);
@@ -109,7 +127,8 @@ const createUser: Action = (params, ctx) => {
   const tags = readTags(params);
   checkTags(tags);
   const user = ctx.store.createUser({ name, path, tags, createDate: ctx.clock.nowMs() });
-  return node("User", userXml(user, true));
+  recordCreation(user, ctx.consistency);
+  return node("User", userXml(user, [...user.tags.values()]));
 };
 
 const getUser: Action = (params, ctx) => {
@@ -125,9 +144,11 @@ const getUser: Action = (params, ctx) => {
           text("CreateDate", isoSeconds(ctx.store.accountCreateDate)),
       );
     }
-    return node("User", userXml(key.user, true));
+    const self = visibleUser(key.user, ctx);
+    return node("User", userXml(self, readView(self, ctx.consistency).tags));
   }
-  return node("User", userXml(requireUser(params, ctx), true));
+  const user = visibleUser(requireUser(params, ctx), ctx);
+  return node("User", userXml(user, readView(user, ctx.consistency).tags));
 };
 
 const listUsers: Action = (params, ctx) => {
@@ -141,13 +162,14 @@ const listUsers: Action = (params, ctx) => {
   }
   const limit = parseMaxItems(params.get("MaxItems"));
   const after = decodeMarker("ListUsers", params.get("Marker"));
-  const filter = prefix === "/" ? undefined : (u: IamUser) => u.path.startsWith(prefix);
+  const filter = (u: IamUser) =>
+    (prefix === "/" || u.path.startsWith(prefix)) && userVisible(u, ctx.consistency);
   const page = ctx.store.users.page(after, limit, filter);
   const marker = page.lastKey === undefined ? undefined : encodeMarker("ListUsers", page.lastKey);
   return (
     members(
       "Users",
-      page.items.map((u) => userXml(u, false)),
+      page.items.map((u) => userXml(u, [])),
     ) + pageXml(page.truncated, marker)
   );
 };
@@ -171,7 +193,9 @@ const tagUser: Action = (params, ctx) => {
       409,
     );
   }
-  for (const t of tags) user.tags.set(t.key.toLowerCase(), { key: t.key, value: t.value });
+  recordWrite(user, ctx.consistency, () => {
+    for (const t of tags) user.tags.set(t.key.toLowerCase(), { key: t.key, value: t.value });
+  });
   return null;
 };
 
@@ -190,23 +214,37 @@ const untagUser: Action = (params, ctx) => {
   keys.forEach((k, i) => {
     checkTagKey(k, `tagKeys.${i + 1}.member`);
   });
-  for (const k of keys) user.tags.delete(k.toLowerCase());
+  recordWrite(user, ctx.consistency, () => {
+    for (const k of keys) user.tags.delete(k.toLowerCase());
+  });
   return null;
 };
 
 const listUserTags: Action = (params, ctx) => {
-  const user = requireUser(params, ctx);
+  const user = visibleUser(requireUser(params, ctx), ctx);
   const limit = parseMaxItems(params.get("MaxItems"));
   const listing = `ListUserTags:${user.userId}`;
   const after = decodeMarker(listing, params.get("Marker"));
-  const page = pageArray([...user.tags.values()], (t) => t.key.toLowerCase(), after, limit);
+  const tags = readView(user, ctx.consistency).tags;
+  const page = pageArray(tags, (t) => t.key.toLowerCase(), after, limit);
   const marker = page.lastKey === undefined ? undefined : encodeMarker(listing, page.lastKey);
   return tagsXml(page.items) + pageXml(page.truncated, marker);
 };
 
 const createAccessKey: Action = (params, ctx) => {
   const user = targetUser(params, ctx);
-  const key = ctx.store.createAccessKey(user, { createDate: ctx.clock.nowMs() });
+  const key = recordWrite(user, ctx.consistency, () =>
+    ctx.store.createAccessKey(user, { createDate: ctx.clock.nowMs() }),
+  );
+  ctx.store.recordKeyEvent({
+    time: ctx.clock.nowMs(),
+    operation: "CreateAccessKey",
+    userName: user.name,
+    accessKeyId: key.accessKeyId,
+    statusBefore: undefined,
+    statusAfter: key.status,
+    visibleBefore: false,
+  });
   return node(
     "AccessKey",
     text("UserName", user.name) +
@@ -218,16 +256,44 @@ const createAccessKey: Action = (params, ctx) => {
 };
 
 const listAccessKeys: Action = (params, ctx) => {
-  const user = targetUser(params, ctx);
+  const user = visibleUser(targetUser(params, ctx), ctx);
   const limit = parseMaxItems(params.get("MaxItems"));
   const listing = `ListAccessKeys:${user.userId}`;
   const after = decodeMarker(listing, params.get("Marker"));
-  const page = pageArray(user.keys, (k) => k.accessKeyId, after, limit);
+  const keys = readView(user, ctx.consistency).keys;
+  const page = pageArray(keys, (k) => k.accessKeyId, after, limit);
   const marker = page.lastKey === undefined ? undefined : encodeMarker(listing, page.lastKey);
   return (
-    members("AccessKeyMetadata", page.items.map(keyMetadataXml)) + pageXml(page.truncated, marker)
+    members(
+      "AccessKeyMetadata",
+      page.items.map((k) => keyMetadataXml(user.name, k)),
+    ) + pageXml(page.truncated, marker)
   );
 };
+
+/** Changes a key through `write`, recording the change in the key trail. */
+function changeKey(
+  ctx: IamContext,
+  key: AccessKey,
+  operation: "UpdateAccessKey" | "DeleteAccessKey",
+  statusAfter: "Active" | "Inactive" | undefined,
+  write: () => void,
+): void {
+  const visibleBefore = readView(key.user, ctx.consistency).keys.some(
+    (k) => k.accessKeyId === key.accessKeyId,
+  );
+  const statusBefore = key.status;
+  recordWrite(key.user, ctx.consistency, write);
+  ctx.store.recordKeyEvent({
+    time: ctx.clock.nowMs(),
+    operation,
+    userName: key.user.name,
+    accessKeyId: key.accessKeyId,
+    statusBefore,
+    statusAfter,
+    visibleBefore,
+  });
+}
 
 function readKey(params: QueryParams, ctx: IamContext): AccessKey {
   const id = params.require("AccessKeyId");
@@ -244,12 +310,16 @@ const updateAccessKey: Action = (params, ctx) => {
       "Member must satisfy enum value set: [Active, Inactive]",
     );
   }
-  readKey(params, ctx).status = status;
+  const key = readKey(params, ctx);
+  changeKey(ctx, key, "UpdateAccessKey", status, () => {
+    key.status = status;
+  });
   return null;
 };
 
 const deleteAccessKey: Action = (params, ctx) => {
-  ctx.store.deleteAccessKey(readKey(params, ctx));
+  const key = readKey(params, ctx);
+  changeKey(ctx, key, "DeleteAccessKey", undefined, () => ctx.store.deleteAccessKey(key));
   return null;
 };
 
@@ -288,7 +358,7 @@ const getAccountAuthorizationDetails: Action = (params, ctx) => {
   const after = decodeMarker("GetAccountAuthorizationDetails", params.get("Marker"));
   const wantUsers = filters.length === 0 || filters.includes("User");
   const page = wantUsers
-    ? ctx.store.users.page(after, limit)
+    ? ctx.store.users.page(after, limit, (u) => userVisible(u, ctx.consistency))
     : { items: [], lastKey: undefined, truncated: false };
   const marker =
     page.lastKey === undefined
@@ -304,7 +374,7 @@ const getAccountAuthorizationDetails: Action = (params, ctx) => {
       members("UserPolicyList", []) +
       members("GroupList", []) +
       members("AttachedManagedPolicies", []) +
-      tagsXml([...u.tags.values()]),
+      tagsXml(readView(u, ctx.consistency).tags),
   );
   return (
     members("UserDetailList", users) +
@@ -325,7 +395,9 @@ const generateCredentialReport: Action = (_params, ctx) => {
   store.report = {
     generatedMs: clock.nowMs(),
     readyAtRealMs: Date.now() + ctx.reportGenerationMs,
-    content: renderCredentialReport(store),
+    content: renderCredentialReport(store, (user) =>
+      userVisible(user, ctx.consistency) ? readView(user, ctx.consistency).keys : undefined,
+    ),
   };
   return (
     text("Description", "No report exists. Starting a new report generation task") +

@@ -1,4 +1,5 @@
-import type { AccessKey, IamStore } from "./store.js";
+import type { KeyView } from "./consistency.js";
+import type { IamStore, IamUser } from "./store.js";
 
 /** The 22 columns of IAM's credential report, in AWS's order. */
 export const CREDENTIAL_REPORT_COLUMNS = [
@@ -78,7 +79,7 @@ export function reportTime(ms: number): string {
   return `${date}T${two(Math.floor(seconds / 3600))}:${two(Math.floor(seconds / 60) % 60)}:${two(seconds % 60)}+00:00`;
 }
 
-function keyColumns(key: AccessKey | undefined): string {
+function keyColumns(key: KeyView | undefined): string {
   if (!key) return "false,N/A,N/A,N/A,N/A";
   const used = key.lastUsed;
   return [
@@ -91,11 +92,16 @@ function keyColumns(key: AccessKey | undefined): string {
 }
 
 /**
- * Renders the CSV for the account as it is at `nowMs`: a `<root_account>` row, then one row per user.
+ * Renders the CSV for the account: a `<root_account>` row, then one row per user, with the keys
+ * `keysOf` gives (by default the live ones; the consistency view hides recent writes, and
+ * `undefined` leaves a user out).
  * Users have no console password or certificates in the sandbox, so those columns say what AWS
  * writes for that case (`false`, `N/A`).
  */
-export function renderCredentialReport(store: IamStore): Buffer {
+export function renderCredentialReport(
+  store: IamStore,
+  keysOf: (user: IamUser) => readonly KeyView[] | undefined = (user) => user.keys,
+): Buffer {
   const rows: string[] = [CREDENTIAL_REPORT_COLUMNS.join(",")];
   rows.push(
     [
@@ -113,14 +119,16 @@ export function renderCredentialReport(store: IamStore): Buffer {
     ].join(","),
   );
   for (const user of store.users.values()) {
+    const keys = keysOf(user);
+    if (keys === undefined) continue;
     rows.push(
       [
         user.name,
         user.arn,
         reportTime(user.createDate),
         "false,N/A,N/A,N/A,false",
-        keyColumns(user.keys[0]),
-        keyColumns(user.keys[1]),
+        keyColumns(keys[0]),
+        keyColumns(keys[1]),
         "false,N/A,false,N/A",
       ].join(","),
     );

@@ -39,6 +39,33 @@ export interface IamUser {
   keys: AccessKey[];
 }
 
+/**
+ * One change to an access key made through the API, as an audit trail (CloudTrail-like) records
+ * it: what the key was just before, and whether read calls could list it at that moment.
+ */
+export interface KeyEvent {
+  /** 1, 2, 3, … in the order the changes were made. */
+  readonly seq: number;
+  /** Sandbox time of the change, epoch ms. */
+  readonly time: number;
+  readonly operation: "CreateAccessKey" | "UpdateAccessKey" | "DeleteAccessKey";
+  readonly userName: string;
+  readonly accessKeyId: string;
+  /** The key's status before the change (undefined for a creation). */
+  readonly statusBefore: "Active" | "Inactive" | undefined;
+  /** The status it was given (UpdateAccessKey), or undefined. */
+  readonly statusAfter: "Active" | "Inactive" | undefined;
+  /** Whether ListAccessKeys would have listed the key just before the change (always true without a consistency delay). */
+  readonly visibleBefore: boolean;
+}
+
+/** An access key secret the account ever issued, kept after the key is deleted. */
+export interface IssuedSecret {
+  readonly accessKeyId: string;
+  readonly userName: string;
+  readonly secretAccessKey: string;
+}
+
 /** IAM's quota of access keys per user. */
 export const MAX_KEYS_PER_USER = 2;
 /** IAM's quota of tags per user. */
@@ -59,6 +86,8 @@ export class IamStore {
   private readonly keys = new Map<string, AccessKey>();
   private readonly retiredKeys = new Set<string>();
   private readonly userIds = new Set<string>();
+  private readonly issued: IssuedSecret[] = [];
+  private readonly events: KeyEvent[] = [];
 
   /** Creates an empty account whose root user dates from `accountCreateDate`. */
   constructor(
@@ -160,6 +189,7 @@ export class IamStore {
     user.keys.push(key);
     user.keys.sort((a, b) => a.createDate - b.createDate);
     this.keys.set(accessKeyId, key);
+    this.issued.push({ accessKeyId, userName: user.name, secretAccessKey: key.secretAccessKey });
     return key;
   }
 
@@ -193,9 +223,26 @@ export class IamStore {
     return this.retiredKeys.has(accessKeyId);
   }
 
+  /** Every secret the account ever issued, deleted keys' included, in the order issued. */
+  issuedSecrets(): readonly IssuedSecret[] {
+    return [...this.issued];
+  }
+
+  /** Appends a change to the key trail. */
+  recordKeyEvent(event: Omit<KeyEvent, "seq">): void {
+    this.events.push({ seq: this.events.length + 1, ...event });
+  }
+
+  /** The key trail: every key change made through the API, oldest first. */
+  keyEvents(): readonly KeyEvent[] {
+    return [...this.events];
+  }
+
   /** Empties the account. */
   clear(accountCreateDate: number): void {
     this.users.clear();
+    this.issued.length = 0;
+    this.events.length = 0;
     this.keys.clear();
     this.retiredKeys.clear();
     this.userIds.clear();

@@ -1,0 +1,86 @@
+import {
+  type AwsClients,
+  type AwsError,
+  type CredentialReportUser,
+  fetchCredentialReport,
+  type Log,
+  parseCredentialReport,
+  type ReportPolling,
+  type SkippedUser,
+  scanAccount,
+} from "@keyrotate/aws-adapter";
+import type { AccessKey, CalendarDate, LastUse, Settings, UserSnapshot } from "@keyrotate/core";
+import * as E from "fp-ts/lib/Either.js";
+
+/** Every user of an account with tags and keys, and the keys' last use where IAM knows it. */
+export interface AccountView {
+  readonly users: ReadonlyArray<UserSnapshot>;
+  /** Users deleted or unreadable while the account was read. */
+  readonly skipped: ReadonlyArray<SkippedUser>;
+  /** When IAM generated the credential report that gave the last-use dates. */
+  readonly reportGeneratedAt: string | undefined;
+}
+
+/** What {@link readAccount} needs. */
+export interface ReadAccountOptions {
+  readonly clients: AwsClients;
+  readonly settings: Settings;
+  readonly today: CalendarDate;
+  readonly polling?: ReportPolling;
+  readonly log?: Log;
+}
+
+/**
+ * Reads every user, not only those a run would select: the adapter's `list-users` scan gives
+ * tags and keys, and the credential report gives each key's last use (the scan alone leaves it
+ * unknown). `plan` and `report` show the whole account this way.
+ *
+ * A report slot is matched to a key by creation day and status; when two slots match and
+ * disagree, the last use stays unknown rather than guessed.
+ */
+export const readAccount = async (
+  options: ReadAccountOptions,
+): Promise<E.Either<AwsError, AccountView>> => {
+  const { clients, settings, today } = options;
+  const fetched = await fetchCredentialReport(clients.iam, options.polling);
+  if (E.isLeft(fetched)) return fetched;
+  const parsed = parseCredentialReport(fetched.right.csv);
+  if (E.isLeft(parsed)) return parsed;
+  const byName = new Map(parsed.right.map((u) => [u.userName.toLowerCase(), u]));
+  const scan = await scanAccount({
+    iam: clients.iam,
+    settings,
+    today,
+    mode: "list-users",
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
+  if (E.isLeft(scan)) return scan;
+  const users = scan.right.users.map((u) =>
+    withReportLastUse(u.snapshot, byName.get(u.snapshot.userName.toLowerCase())),
+  );
+  return E.right({
+    users,
+    skipped: scan.right.skipped,
+    reportGeneratedAt: fetched.right.generatedAt?.toISOString(),
+  });
+};
+
+/** Fills in unknown last uses from the user's credential-report row. */
+export const withReportLastUse = (
+  user: UserSnapshot,
+  row: CredentialReportUser | undefined,
+): UserSnapshot => {
+  if (row === undefined) return user;
+  const keys = user.keys.map((key): AccessKey => {
+    if (key.lastUse._tag !== "Unknown") return key;
+    const slots = row.keys.filter(
+      (slot) => slot.created === key.created && slot.active === (key.status === "Active"),
+    );
+    const uses = new Set(slots.map((s) => lastUseText(s.lastUse)));
+    const [slot] = slots;
+    return slot !== undefined && uses.size === 1 ? { ...key, lastUse: slot.lastUse } : key;
+  });
+  return { ...user, keys };
+};
+
+const lastUseText = (u: LastUse): string => (u._tag === "UsedOn" ? u.date : u._tag);

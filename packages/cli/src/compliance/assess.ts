@@ -1,0 +1,282 @@
+import {
+  type CalendarDate,
+  daysBetween,
+  decide,
+  describeSettings,
+  type Finding,
+  type SettingName,
+  type Settings,
+  type UserSnapshot,
+} from "@keyrotate/core";
+import { lastUseText } from "../keyText.js";
+import {
+  CIS_UNUSED_DAYS,
+  type Control,
+  type ControlId,
+  controls,
+  IAM8_UNUSED_DAYS,
+  MAX_KEY_AGE_DAYS,
+} from "./controls.js";
+
+/** How a user fares on one control. `unknown` when a key's last use could not be read. */
+export type ControlResult = "pass" | "fail" | "unknown";
+
+/** A control's result for one user, and why. */
+export interface ControlOutcome {
+  readonly result: ControlResult;
+  readonly reason: string;
+}
+
+/** One access key in a compliance report. */
+export interface KeyAssessment {
+  readonly id: string;
+  readonly status: "Active" | "Inactive";
+  readonly created: string;
+  readonly ageDays: number;
+  /** A date, `never` or `unknown`. */
+  readonly lastUsed: string;
+  /** Days since the last use, or since creation when never used; undefined when unknown. */
+  readonly daysUnused: number | undefined;
+}
+
+/** One user in a compliance report. */
+export interface UserAssessment {
+  readonly userName: string;
+  /** True when keyrotate handles the user (one valid email, not exempt). */
+  readonly handled: boolean;
+  readonly keys: ReadonlyArray<KeyAssessment>;
+  /** keyrotate's findings for the user today (no email, exempt, broken tags, …). */
+  readonly findings: ReadonlyArray<Finding>;
+  readonly controls: Readonly<Record<ControlId, ControlOutcome>>;
+  /** `fail` if any control fails, else `unknown` if any is unknown, else `pass`. */
+  readonly result: ControlResult;
+}
+
+/** One bar of the key-age histogram. */
+export interface AgeBin {
+  readonly label: string;
+  readonly minDays: number;
+  /** Inclusive; undefined for the last, open bin. */
+  readonly maxDays: number | undefined;
+  readonly active: number;
+  readonly inactive: number;
+}
+
+/** Pass, fail and unknown counts. */
+export interface Tally {
+  readonly pass: number;
+  readonly fail: number;
+  readonly unknown: number;
+}
+
+/** The version of the {@link ComplianceReport} layout. */
+export const COMPLIANCE_REPORT_SCHEMA_VERSION = 1 as const;
+
+/** A compliance report: every user and key, findings, per-control results and a histogram. */
+export interface ComplianceReport {
+  readonly schemaVersion: typeof COMPLIANCE_REPORT_SCHEMA_VERSION;
+  /** The day the report judges (ages are counted to it). */
+  readonly date: string;
+  readonly generatedAt: string;
+  /** When IAM generated the credential report that gave the last-use dates. */
+  readonly credentialReportGeneratedAt: string | undefined;
+  /** The policy settings the findings were decided with. */
+  readonly settings: Readonly<Partial<Record<SettingName, string>>>;
+  readonly controls: ReadonlyArray<Control>;
+  readonly summary: {
+    readonly users: number;
+    readonly keys: number;
+    readonly activeKeys: number;
+    readonly userResults: Tally;
+    readonly byControl: Readonly<Record<ControlId, Tally>>;
+  };
+  readonly users: ReadonlyArray<UserAssessment>;
+  readonly histogram: ReadonlyArray<AgeBin>;
+  /** Users that could not be read. */
+  readonly skippedUsers: ReadonlyArray<{ readonly userName: string; readonly reason: string }>;
+}
+
+const policySettingNames: ReadonlyArray<SettingName> = [
+  "WARNING_DAYS",
+  "OVERDUE_DAYS",
+  "DEACTIVATE_DAYS",
+  "DELETION_DAYS",
+  "REMINDER_INTERVAL_DAYS",
+  "UNUSED_DAYS",
+  "TWO_ACTIVE_KEYS",
+  "INACTIVE_BLOCKER",
+  "IAM_EMAIL_TAG_KEY",
+  "EXEMPT_TAG_KEY",
+  "LAST_CHECK_DATE_TAG_KEY",
+  "LAST_CHECK_OLD_KEY_TAG_KEY",
+];
+
+/** The settings that shape findings; the delivery settings (sender, bucket) play no part. */
+const policySettingsOf = (settings: Settings): Partial<Record<SettingName, string>> => {
+  const all = describeSettings(settings);
+  return Object.fromEntries(policySettingNames.map((n) => [n, all[n]]));
+};
+
+const bins: ReadonlyArray<readonly [string, number, number | undefined]> = [
+  ["0–30", 0, 30],
+  ["31–60", 31, 60],
+  ["61–90", 61, 90],
+  ["91–180", 91, 180],
+  ["181–365", 181, 365],
+  ["> 365", 366, undefined],
+];
+
+const assessKey = (today: CalendarDate, k: UserSnapshot["keys"][number]): KeyAssessment => ({
+  id: k.id,
+  status: k.status,
+  created: k.created,
+  ageDays: daysBetween(k.created, today),
+  lastUsed: lastUseText(k.lastUse),
+  daysUnused:
+    k.lastUse._tag === "UsedOn"
+      ? daysBetween(k.lastUse.date, today)
+      : k.lastUse._tag === "NeverUsed"
+        ? daysBetween(k.created, today)
+        : undefined,
+});
+
+const unusedControl = (
+  active: ReadonlyArray<KeyAssessment>,
+  fails: (days: number) => boolean,
+  limitText: string,
+): ControlOutcome => {
+  const failing = active.filter((k) => k.daysUnused !== undefined && fails(k.daysUnused));
+  if (failing.length > 0) {
+    return {
+      result: "fail",
+      reason: failing
+        .map(
+          (k) =>
+            `${k.id} ${k.lastUsed === "never" ? "never used, created" : "last used"} ${k.daysUnused} days ago (${limitText})`,
+        )
+        .join("; "),
+    };
+  }
+  const unknown = active.filter((k) => k.daysUnused === undefined);
+  if (unknown.length > 0) {
+    return {
+      result: "unknown",
+      reason: `last use unknown for ${unknown.map((k) => k.id).join(", ")}`,
+    };
+  }
+  return {
+    result: "pass",
+    reason: active.length === 0 ? "no Active key" : "every Active key in use",
+  };
+};
+
+const ageControl = (active: ReadonlyArray<KeyAssessment>): ControlOutcome => {
+  const old = active.filter((k) => k.ageDays > MAX_KEY_AGE_DAYS);
+  return old.length > 0
+    ? {
+        result: "fail",
+        reason: old
+          .map((k) => `${k.id} is ${k.ageDays} days old (> ${MAX_KEY_AGE_DAYS})`)
+          .join("; "),
+      }
+    : {
+        result: "pass",
+        reason:
+          active.length === 0 ? "no Active key" : `every Active key ≤ ${MAX_KEY_AGE_DAYS} days old`,
+      };
+};
+
+const overall = (results: ReadonlyArray<ControlResult>): ControlResult =>
+  results.includes("fail") ? "fail" : results.includes("unknown") ? "unknown" : "pass";
+
+/** Assesses one user against every control, with keyrotate's findings of the day. */
+export const assessUser =
+  (settings: Settings, today: CalendarDate) =>
+  (user: UserSnapshot): UserAssessment => {
+    const keys = user.keys.map((k) => assessKey(today, k));
+    const active = keys.filter((k) => k.status === "Active");
+    const plan = decide(settings, today)(user);
+    const results: Record<ControlId, ControlOutcome> = {
+      "CIS-1.12": unusedControl(active, (d) => d >= CIS_UNUSED_DAYS, `≥ ${CIS_UNUSED_DAYS}`),
+      "CIS-1.13":
+        active.length > 1
+          ? {
+              result: "fail",
+              reason: `${active.length} Active keys: ${active.map((k) => k.id).join(", ")}`,
+            }
+          : {
+              result: "pass",
+              reason: `${active.length} Active key${active.length === 1 ? "" : "s"}`,
+            },
+      "CIS-1.14": ageControl(active),
+      "IAM.3": ageControl(active),
+      "IAM.8": unusedControl(active, (d) => d > IAM8_UNUSED_DAYS, `> ${IAM8_UNUSED_DAYS}`),
+    };
+    return {
+      userName: user.userName,
+      handled: plan.handled,
+      keys,
+      findings: plan.findings,
+      controls: results,
+      result: overall(Object.values(results).map((r) => r.result)),
+    };
+  };
+
+const tally = (results: ReadonlyArray<ControlResult>): Tally => ({
+  pass: results.filter((r) => r === "pass").length,
+  fail: results.filter((r) => r === "fail").length,
+  unknown: results.filter((r) => r === "unknown").length,
+});
+
+/**
+ * Builds the compliance report of an account on `today`: per user and key the age and last
+ * use, keyrotate's findings, each control's result, and the key-age histogram. Pure: the
+ * caller reads the account and passes the time.
+ *
+ * @example assessAccount({ settings, today, users, generatedAt: new Date().toISOString() })
+ */
+export const assessAccount = (input: {
+  readonly settings: Settings;
+  readonly today: CalendarDate;
+  readonly users: ReadonlyArray<UserSnapshot>;
+  readonly generatedAt: string;
+  readonly credentialReportGeneratedAt?: string | undefined;
+  readonly skippedUsers?: ReadonlyArray<{ readonly userName: string; readonly reason: string }>;
+}): ComplianceReport => {
+  const users = [...input.users]
+    .sort((a, b) => a.userName.localeCompare(b.userName))
+    .map(assessUser(input.settings, input.today));
+  const keys = users.flatMap((u) => u.keys);
+  const byControl = Object.fromEntries(
+    controls.map((c) => [c.id, tally(users.map((u) => u.controls[c.id].result))]),
+  ) as Record<ControlId, Tally>;
+  return {
+    schemaVersion: COMPLIANCE_REPORT_SCHEMA_VERSION,
+    date: input.today,
+    generatedAt: input.generatedAt,
+    credentialReportGeneratedAt: input.credentialReportGeneratedAt,
+    settings: policySettingsOf(input.settings),
+    controls,
+    summary: {
+      users: users.length,
+      keys: keys.length,
+      activeKeys: keys.filter((k) => k.status === "Active").length,
+      userResults: tally(users.map((u) => u.result)),
+      byControl,
+    },
+    users,
+    histogram: bins.map(([label, minDays, maxDays]) => {
+      const inBin = keys.filter(
+        (k) => k.ageDays >= minDays && (maxDays === undefined || k.ageDays <= maxDays),
+      );
+      return {
+        label,
+        minDays,
+        maxDays,
+        active: inBin.filter((k) => k.status === "Active").length,
+        inactive: inBin.filter((k) => k.status === "Inactive").length,
+      };
+    }),
+    skippedUsers: input.skippedUsers ?? [],
+  };
+};

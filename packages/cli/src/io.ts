@@ -1,0 +1,48 @@
+import { createInterface } from "node:readline/promises";
+import type { ReportPolling } from "@keyrotate/aws-adapter";
+
+/** Somewhere text goes: the process's stdout or stderr, or a buffer in a test. */
+export interface Output {
+  readonly write: (text: string) => void;
+  /** True when a person is watching (a terminal): progress and prompts appear only then. */
+  readonly isTTY: boolean;
+}
+
+/**
+ * Everything the CLI reads from or writes to its host: arguments come separately. Injected so
+ * that tests run a command in-process with captured output, a chosen environment and clock.
+ */
+export interface CliIo {
+  /** Where settings, credentials (`AWS_ACCESS_KEY_ID`…) and `AWS_REGION` are read. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Relative paths (`--out`) are resolved against this directory. */
+  readonly cwd: string;
+  readonly stdout: Output;
+  readonly stderr: Output;
+  /** True when stdin is a terminal: `run` may then ask for confirmation. */
+  readonly stdinIsTTY: boolean;
+  /** Asks a question on the terminal and resolves with the answer line. */
+  readonly ask: (question: string) => Promise<string>;
+  /** The clock: `today` is the UTC date of `now()` (the sandbox's clock in tests). */
+  readonly now: () => Date;
+  /** How to wait for IAM's credential report (tests shorten the waits). */
+  readonly polling?: ReportPolling;
+}
+
+/** The real process: `process.env`, the working directory, stdout/stderr and the system clock. */
+export const nodeIo = (): CliIo => ({
+  env: process.env,
+  cwd: process.cwd(),
+  stdout: { write: (s) => void process.stdout.write(s), isTTY: process.stdout.isTTY === true },
+  stderr: { write: (s) => void process.stderr.write(s), isTTY: process.stderr.isTTY === true },
+  stdinIsTTY: process.stdin.isTTY === true,
+  ask: async (question) => {
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      return await rl.question(question);
+    } finally {
+      rl.close();
+    }
+  },
+  now: () => new Date(),
+});

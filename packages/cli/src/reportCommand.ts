@@ -1,0 +1,145 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, extname, resolve } from "node:path";
+import * as E from "fp-ts/lib/Either.js";
+import { readAccount } from "./account.js";
+import { stringOption } from "./args.js";
+import { awsOptionSpecs, buildClients } from "./awsAccess.js";
+import { awsCommandContext, type Command, ExitCode, usageFailure } from "./command.js";
+import { assessAccount, type ComplianceReport } from "./compliance/assess.js";
+import { renderComplianceCsv } from "./compliance/csv.js";
+import { renderComplianceHtml } from "./compliance/html.js";
+import { createProgress } from "./progress.js";
+import { settingsOptionSpecs } from "./settingsInput.js";
+
+/** The formats of a compliance report. */
+export type ReportFormat = "json" | "csv" | "html";
+
+const formats: ReadonlyArray<ReportFormat> = ["json", "csv", "html"];
+
+/** Renders a compliance report in one of its formats. */
+export const renderCompliance = (report: ComplianceReport, format: ReportFormat): string =>
+  format === "json"
+    ? `${JSON.stringify(report, null, 2)}\n`
+    : format === "csv"
+      ? renderComplianceCsv(report)
+      : renderComplianceHtml(report);
+
+const formatOfPath = (path: string): ReportFormat | undefined => {
+  const ext = extname(path).toLowerCase();
+  return ext === ".json"
+    ? "json"
+    : ext === ".csv"
+      ? "csv"
+      : ext === ".html" || ext === ".htm"
+        ? "html"
+        : undefined;
+};
+
+const options = {
+  ...settingsOptionSpecs,
+  ...awsOptionSpecs,
+  format: { type: "string" },
+  out: { type: "string", short: "o" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** `keyrotate report`: a compliance report of every user and key. */
+export const reportCommand: Command = {
+  name: "report",
+  summary:
+    "write a compliance report (CIS 1.12–1.14, Security Hub IAM.3/IAM.8) as json, csv or html",
+  options,
+  help: `Usage: keyrotate report [--format json|csv|html] [--out FILE] [options]
+
+Reads every user and access key and writes a compliance report: each key's age and last
+use, keyrotate's findings (no email, exempt, broken tags, two Active keys, …), per user the
+result of each control, and a key-age histogram:
+
+  CIS-1.12  Ensure credentials unused for 45 days or greater are disabled
+  CIS-1.13  Ensure there is only one active access key available for any single IAM user
+  CIS-1.14  Ensure access keys are rotated every 90 days or less
+  IAM.3     IAM users' access keys should be rotated every 90 days or less (Security Hub)
+  IAM.8     Unused IAM user credentials should be removed (Security Hub, 90 days)
+
+The HTML report is one self-contained file (inline CSS and SVG, no scripts or external links).
+Changes nothing. SES_EMAIL, SES_REGION and S3_CSV_BUCKET are not needed for a report.
+
+Options:
+  --format FORMAT        json, csv or html (default: from the --out extension, else html)
+  -o, --out FILE         where to write (default: stdout)
+  --set NAME=VALUE       a setting (repeatable; overrides the environment variable NAME)
+  --profile NAME         AWS profile (default: the SDK's default credential chain)
+  --region REGION        region for IAM (default: AWS_REGION, else us-east-1)
+  --endpoint-url URL     one endpoint for IAM, S3 and SES (path-style S3), e.g. a local sandbox
+  -h, --help             this help
+
+Examples:
+  keyrotate report --out compliance.html
+  keyrotate report --format csv --out keys.csv
+  keyrotate report --format json | jq '.summary'
+
+Exit codes: 0 written (whatever the compliance), 1 the account could not be read,
+2 invalid settings or arguments.
+`,
+  run: async (parsed, io) => {
+    const problems: string[] = [];
+    const out = stringOption(parsed, "out");
+    const given = stringOption(parsed, "format");
+    let format: ReportFormat = (out === undefined ? undefined : formatOfPath(out)) ?? "html";
+    if (given !== undefined) {
+      if ((formats as ReadonlyArray<string>).includes(given)) format = given as ReportFormat;
+      else problems.push(`--format ${JSON.stringify(given)}: expected json, csv or html`);
+    }
+    const ctx = awsCommandContext(parsed, io, "policy", problems);
+    if (E.isLeft(ctx)) return usageFailure(io, "report", ctx.left);
+    const { settings, access, today } = ctx.right;
+    const progress = createProgress(io.stderr, io.stderr.isTTY);
+    const clients = buildClients(access, settings, io.env, [progress.middleware]);
+    try {
+      progress.update("reading the account");
+      const account = await readAccount({
+        clients,
+        settings,
+        today,
+        log: progress.log,
+        ...(io.polling === undefined ? {} : { polling: io.polling }),
+      });
+      progress.clear();
+      if (E.isLeft(account)) {
+        io.stderr.write(
+          `keyrotate report: the account could not be read: ${account.left.message}\n`,
+        );
+        return ExitCode.failed;
+      }
+      const report = assessAccount({
+        settings,
+        today,
+        users: account.right.users,
+        generatedAt: io.now().toISOString(),
+        credentialReportGeneratedAt: account.right.reportGeneratedAt,
+        skippedUsers: account.right.skipped.map((s) => ({
+          userName: s.userName,
+          reason: `${s.reason}: ${s.error.message}`,
+        })),
+      });
+      const text = renderCompliance(report, format);
+      if (out === undefined) {
+        io.stdout.write(text);
+      } else {
+        const path = resolve(io.cwd, out);
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(path, text, "utf8");
+        const u = report.summary.userResults;
+        io.stdout.write(
+          `Wrote the ${format} compliance report to ${path}: ${report.summary.users} users, ${u.pass} pass, ${u.fail} fail, ${u.unknown} unknown.\n`,
+        );
+      }
+      return ExitCode.ok;
+    } finally {
+      progress.clear();
+      clients.iam.destroy();
+      clients.s3.destroy();
+      clients.ses.destroy();
+    }
+  },
+};

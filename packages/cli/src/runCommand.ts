@@ -1,0 +1,147 @@
+import { type RunReport, runKeyrotate } from "@keyrotate/aws-adapter";
+import { changesKeysOrNotifies } from "@keyrotate/core";
+import * as E from "fp-ts/lib/Either.js";
+import { awsOptionSpecs, buildClients } from "./awsAccess.js";
+import { awsCommandContext, type Command, ExitCode, usageFailure } from "./command.js";
+import type { CliIo } from "./io.js";
+import { describeUser } from "./outcomeText.js";
+import { exitCodeOf, loadForecasts, scanModeOption } from "./planCommand.js";
+import { renderDaySteps, renderDaySummary, renderFindings } from "./planView.js";
+import { createProgress } from "./progress.js";
+import { settingsOptionSpecs } from "./settingsInput.js";
+
+const options = {
+  ...settingsOptionSpecs,
+  ...awsOptionSpecs,
+  yes: { type: "boolean", short: "y" },
+  "dry-run": { type: "boolean" },
+  json: { type: "boolean" },
+  "scan-mode": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** The outcome of a run for a reader: one line per user something happened to, and totals. */
+export const renderRunReport = (report: RunReport): string => {
+  const lines = [
+    `keyrotate run for ${report.date}${report.dryRun ? " (dry run: nothing was changed or sent)" : ""}`,
+  ];
+  if (report.status === "failed") {
+    lines.push(`The scan failed; nothing was changed: ${report.error?.message ?? "unknown error"}`);
+  }
+  for (const user of report.users) {
+    const text = describeUser(user);
+    if (text !== "") lines.push(`  ${user.userName}: ${text}`);
+  }
+  for (const s of report.skippedUsers) {
+    lines.push(`  ${s.userName}: skipped (${s.reason}): ${s.error.message}`);
+  }
+  const c = report.counts;
+  lines.push(
+    `Users seen ${c.usersSeen}, read ${c.selected}, handled ${c.handled}; warned ${c.warned}, rotated ${c.rotated}, deactivated ${c.deactivated}, deleted ${c.deleted}, notices ${c.noticesSent}, failed ${c.failed}, deferred ${c.deferred}, skipped ${c.skipped}.`,
+  );
+  const calls = Object.entries(report.apiCalls)
+    .map(([op, n]) => `${op} ${n}`)
+    .join(", ");
+  lines.push(`API calls: ${calls === "" ? "none" : calls}.`);
+  return `${lines.join("\n")}\n`;
+};
+
+/** `keyrotate run`: apply today's plan, after confirmation in a terminal. */
+export const runCommand: Command = {
+  name: "run",
+  summary: "apply today's plan: warn, rotate, deactivate, delete (asks first in a terminal)",
+  options,
+  help: `Usage: keyrotate run [options]
+
+Does what the Lambda does once: scans the account, decides each user's plan for today and
+applies it (rotations store the new secret in S3 and mail the user).
+
+In a terminal it first shows the plan and asks for confirmation, unless --yes. Without a
+terminal (a pipe, CI, cron) it refuses to change anything unless --yes or --dry-run is given.
+
+Options:
+  -y, --yes              apply without asking
+  --dry-run              decide and report only: change nothing, send nothing
+  --json                 print the run report (JSON) instead of the summary
+  --scan-mode MODE       credential-report (default, as the Lambda) or list-users
+  --set NAME=VALUE       a setting (repeatable; overrides the environment variable NAME)
+  --profile NAME         AWS profile (default: the SDK's default credential chain)
+  --region REGION        region for IAM and S3 (default: AWS_REGION, else SES_REGION)
+  --endpoint-url URL     one endpoint for IAM, S3 and SES (path-style S3), e.g. a local sandbox
+  -h, --help             this help
+
+Examples:
+  keyrotate run                      # shows the plan, asks, applies
+  keyrotate run --yes --json > run-report.json
+  keyrotate run --dry-run
+  DRY_RUN=true keyrotate run --yes   # the Lambda's DRY_RUN setting works too
+
+Exit codes: 0 done, 1 some users failed (or the scan failed), 2 invalid settings or
+arguments, or no confirmation possible (no terminal and no --yes).
+`,
+  run: async (parsed, io: CliIo) => {
+    const problems: string[] = [];
+    const scanMode = scanModeOption(parsed, problems);
+    const yes = parsed.flags.has("yes");
+    const json = parsed.flags.has("json");
+    const interactive = io.stdinIsTTY && io.stdout.isTTY;
+    const ctx = awsCommandContext(parsed, io, "run", problems);
+    const dryRun = parsed.flags.has("dry-run") || (E.isRight(ctx) && ctx.right.settings.dryRun);
+    if (!dryRun && !yes && !interactive) {
+      problems.push(
+        "no terminal to confirm in (stdin or stdout is not a TTY): pass --yes to apply unattended, or --dry-run to only see what would be done",
+      );
+    }
+    if (E.isLeft(ctx) || problems.length > 0) {
+      return usageFailure(io, "run", E.isLeft(ctx) ? ctx.left : problems);
+    }
+    const { settings, access, today } = ctx.right;
+    const progress = createProgress(io.stderr, io.stderr.isTTY && !json);
+    const clients = buildClients(access, settings, io.env, [progress.middleware]);
+    try {
+      if (!dryRun && !yes) {
+        const forecasts = await loadForecasts(io, clients, settings, today, progress);
+        if (E.isLeft(forecasts)) {
+          io.stderr.write(`keyrotate run: the account could not be read: ${forecasts.left}\n`);
+          return ExitCode.failed;
+        }
+        const out = json ? io.stderr : io.stdout;
+        out.write(`Plan for ${renderDaySummary(forecasts.right, today)}`);
+        out.write(renderDaySteps(forecasts.right));
+        const findings = renderFindings(forecasts.right);
+        if (findings !== "") out.write(findings);
+        if (forecasts.right.some((f) => changesKeysOrNotifies(f.plan))) {
+          const answer = (await io.ask("Apply these changes? [y/N] ")).trim().toLowerCase();
+          if (answer !== "y" && answer !== "yes") {
+            out.write("Cancelled: nothing was changed.\n");
+            return ExitCode.ok;
+          }
+        }
+      }
+      const report = await runKeyrotate({
+        clients,
+        settings,
+        today,
+        dryRun,
+        log: progress.log,
+        onProgress: (e) => progress.update("applying", e.done, e.total),
+        ...(scanMode === undefined ? {} : { scanMode }),
+        ...(io.polling === undefined ? {} : { polling: io.polling }),
+      });
+      progress.clear();
+      io.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderRunReport(report));
+      if (json && report.status === "failed") {
+        io.stderr.write(`keyrotate run: the scan failed: ${report.error?.message ?? "unknown"}\n`);
+      }
+      if (json && report.counts.failed > 0) {
+        io.stderr.write(`keyrotate run: ${report.counts.failed} user(s) failed\n`);
+      }
+      return exitCodeOf(report);
+    } finally {
+      progress.clear();
+      clients.iam.destroy();
+      clients.s3.destroy();
+      clients.ses.destroy();
+    }
+  },
+};

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -43,8 +43,7 @@ export const buildLambda = async (options: BuildOptions = {}): Promise<BuildResu
   const bundlePath = join(outDir, "index.mjs");
   const zipPath = join(outDir, "keyrotate-lambda.zip");
   mkdirSync(outDir, { recursive: true });
-  rmSync(zipPath, { force: true });
-  await build({
+  const built = await build({
     entryPoints: [join(packageDir, "src/index.ts")],
     outfile: bundlePath,
     bundle: true,
@@ -63,8 +62,12 @@ export const buildLambda = async (options: BuildOptions = {}): Promise<BuildResu
       js: 'import { createRequire as __keyrotateCreateRequire } from "node:module"; const require = __keyrotateCreateRequire(import.meta.url);',
     },
     logLevel: "warning",
+    write: false,
   });
-  writeFileSync(zipPath, zip([{ name: "index.mjs", data: readFileSync(bundlePath) }]));
+  const bundle = built.outputFiles.find((f) => f.path === bundlePath);
+  if (bundle === undefined) throw new Error(`esbuild wrote no ${bundlePath}`);
+  for (const file of built.outputFiles) writeAtomically(file.path, file.contents);
+  writeAtomically(zipPath, zip([{ name: "index.mjs", data: bundle.contents }]));
   return {
     bundlePath,
     sourceMapPath: `${bundlePath}.map`,
@@ -72,6 +75,16 @@ export const buildLambda = async (options: BuildOptions = {}): Promise<BuildResu
     bundleBytes: statSync(bundlePath).size,
     zipBytes: statSync(zipPath).size,
   };
+};
+
+/**
+ * Writes a file whole or not at all (a temporary file renamed over it), so that a test or a
+ * bench importing the bundle while another process rebuilds it never reads half a file.
+ */
+const writeAtomically = (path: string, data: Uint8Array): void => {
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, data);
+  renameSync(temporary, path);
 };
 
 const kib = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;

@@ -1,13 +1,17 @@
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { RunReport } from "@keyrotate/aws-adapter";
 import { type Sandbox, type Scenario, type ScenarioUser, startSandbox } from "@keyrotate/sandbox";
 import type { Context } from "aws-lambda";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type BuildResult, buildLambda } from "../scripts/build.js";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type BuildResult, buildLambda, packageDir } from "../scripts/build.js";
 import { fakeContext } from "./lambdaContext.js";
 
-// These tests run the built bundle (dist/index.mjs), as Lambda would, against the sandbox: the
-// real SDK, reached through AWS_ENDPOINT_URL and the settings in process.env.
+// These tests run the built bundle (index.mjs, as `pnpm build` makes it), as Lambda would,
+// against the sandbox: the real SDK, reached through AWS_ENDPOINT_URL and the settings in
+// process.env. The bundle is built into a directory of dist/ of this process's own, so that a
+// build or bench running at the same time in the checkout cannot swap it under the tests.
 
 type Handler = (event: unknown, context: Context) => Promise<RunReport>;
 
@@ -58,8 +62,14 @@ let sandbox: Sandbox | undefined;
 let restoreEnv: (() => void) | undefined;
 let restoreOutput: (() => void) | undefined;
 
+const outDir = join(packageDir, "dist", `test-${process.pid}`);
+
 beforeAll(async () => {
-  bundle = await buildLambda();
+  bundle = await buildLambda({ outDir });
+});
+
+afterAll(() => {
+  rmSync(outDir, { recursive: true, force: true });
 });
 
 afterEach(async () => {

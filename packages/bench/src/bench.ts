@@ -1,0 +1,107 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  type AccountSizeResult,
+  runAccountSuite,
+  SANDBOX_REPORT_GENERATION_MS,
+} from "./account-suite.js";
+import { type CoreResult, runCoreSuite } from "./core-suite.js";
+import { type LambdaResult, runLambdaSuite } from "./lambda-suite.js";
+import { currentLoad, describeMachine, type Machine } from "./machine.js";
+import type { BenchOptions } from "./options.js";
+import { renderMarkdown } from "./render.js";
+import { judgeTargets, type Target } from "./targets.js";
+
+/** Version of the shape of `results.json`. */
+export const RESULTS_SCHEMA_VERSION = 1;
+
+/** Everything a run measured, as written to `results.json`. */
+export interface BenchResults {
+  readonly schemaVersion: typeof RESULTS_SCHEMA_VERSION;
+  /** When the run started (ISO 8601). */
+  readonly date: string;
+  readonly durationMs: number;
+  /** The command that reproduces the run. */
+  readonly command: string;
+  readonly machine: Machine;
+  readonly options: Omit<BenchOptions, "outDir">;
+  /** Fixed conditions of the account suite, stated in the results. */
+  readonly conditions: {
+    readonly sandboxReportGenerationMs: number;
+    readonly clients: string;
+    readonly polling: string;
+    readonly baseline: string;
+  };
+  readonly account?: ReadonlyArray<AccountSizeResult>;
+  readonly core?: CoreResult;
+  readonly lambda?: LambdaResult;
+  readonly targets: ReadonlyArray<Target>;
+}
+
+/**
+ * Runs the suites `options.suites` names, in the order account, core, Lambda, and judges the
+ * targets. `progress` hears a line at each step.
+ */
+export const runBench = async (
+  options: BenchOptions,
+  command: string,
+  progress: (line: string) => void = () => {},
+): Promise<BenchResults> => {
+  const loadAtStart = currentLoad();
+  const date = new Date().toISOString();
+  const start = performance.now();
+  let account: AccountSizeResult[] | undefined;
+  let core: CoreResult | undefined;
+  let lambda: LambdaResult | undefined;
+  if (options.suites.includes("account")) {
+    progress("account suite");
+    account = await runAccountSuite(options, (line) => progress(`  ${line}`));
+  }
+  if (options.suites.includes("core")) {
+    progress(`core suite: ${options.coreUsers.toLocaleString("en-US")} users`);
+    core = await runCoreSuite(options.coreUsers);
+  }
+  if (options.suites.includes("lambda")) {
+    progress(`lambda suite: bundle, ${options.coldStarts} cold starts`);
+    lambda = await runLambdaSuite(options.coldStarts);
+  }
+  const { outDir: _outDir, ...stated } = options;
+  return {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    date,
+    durationMs: performance.now() - start,
+    command,
+    machine: describeMachine(loadAtStart),
+    options: stated,
+    conditions: {
+      sandboxReportGenerationMs: SANDBOX_REPORT_GENERATION_MS,
+      clients:
+        "the adapter's createAwsClients defaults for both keyrotate and the baseline: adaptive retry mode, 5 attempts",
+      polling:
+        "the adapter's default credential-report polling (first wait 2 s after a STARTED generation)",
+      baseline:
+        "reads only, one user after the other: GetUser per tag read (email twice, last-check-date, old-key when tracked) and ListAccessKeys; every ListUsers page (100 users)",
+    },
+    ...(account === undefined ? {} : { account }),
+    ...(core === undefined ? {} : { core }),
+    ...(lambda === undefined ? {} : { lambda }),
+    targets: judgeTargets({
+      ...(account === undefined ? {} : { account }),
+      ...(core === undefined ? {} : { core }),
+      ...(lambda === undefined ? {} : { lambda }),
+    }),
+  };
+};
+
+/** Writes `results.json` and `RESULTS.md` into `outDir`; returns their paths. */
+export const writeResults = (
+  results: BenchResults,
+  outDir: string,
+): { readonly json: string; readonly markdown: string } => {
+  mkdirSync(outDir, { recursive: true });
+  const json = join(outDir, "results.json");
+  const markdown = join(outDir, "RESULTS.md");
+  writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(markdown, renderMarkdown(results));
+  return { json, markdown };
+};

@@ -1,0 +1,40 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+// The Lambda package's own build and cold-start probe, so that the bench measures exactly what
+// `pnpm --filter @keyrotate/lambda build` ships.
+import { BUNDLE_LIMIT_BYTES, buildLambda } from "../../lambda/scripts/build.js";
+import { measureColdStart } from "../../lambda/scripts/cold-start.js";
+
+/** The Lambda suite's figures. */
+export interface LambdaResult {
+  /** `index.mjs`, minified, SDK bundled (as shipped). */
+  readonly bundleBytes: number;
+  readonly zipBytes: number;
+  readonly bundleLimitBytes: number;
+  /** Median import time of the bundle in fresh Node processes (settings decoded, clients built). */
+  readonly coldStartMedianMs: number;
+  readonly coldStarts: number;
+}
+
+/**
+ * The Lambda suite: builds the bundle with the Lambda package's `buildLambda` into a scratch
+ * directory (a fresh clone has no `dist`), then takes the median of `runs` cold starts with its
+ * `measureColdStart`: importing the bundle, which decodes the settings and builds the three
+ * clients at module scope as a Lambda init does.
+ */
+export const runLambdaSuite = async (runs: number): Promise<LambdaResult> => {
+  const scratch = mkdtempSync(join(tmpdir(), "keyrotate-bench-lambda-"));
+  try {
+    const built = await buildLambda({ outDir: scratch });
+    return {
+      bundleBytes: built.bundleBytes,
+      zipBytes: built.zipBytes,
+      bundleLimitBytes: BUNDLE_LIMIT_BYTES,
+      coldStartMedianMs: measureColdStart(built.bundlePath, runs),
+      coldStarts: runs,
+    };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+};

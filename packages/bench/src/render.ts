@@ -1,0 +1,190 @@
+import type { AccountSizeResult } from "./account-suite.js";
+import type { BenchResults } from "./bench.js";
+import type { Target } from "./targets.js";
+
+const n = (v: number): string => Math.round(v).toLocaleString("en-US");
+const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+const x = (ratio: number): string => `${ratio.toFixed(0)}×`;
+const verdict = (t: Target): string =>
+  t.met === null ? "not measured" : t.met ? "met" : "NOT met";
+const approx = (r: AccountSizeResult): string => (r.baseline.extrapolated ? "≈ " : "");
+
+/** One row of the account table: the figures of one size. */
+const accountRow = (r: AccountSizeResult): string[] => {
+  const k = r.keyrotate;
+  return [
+    n(r.users),
+    n(r.due),
+    `${n(k.totalCalls)} (${n(k.readCalls)} reads)`,
+    n(k.failedAttempts),
+    s(k.wallMs),
+    s(k.throttleBoundMs),
+    `${(k.wallMs / k.throttleBoundMs).toFixed(2)}×`,
+    mib(k.maxRssBytes),
+    `${approx(r)}${n(r.baseline.totalCalls)}`,
+    `${approx(r)}${s(r.baseline.wallMs)}`,
+    `${x(r.callRatio)} / ${x(r.readRatio)}`,
+  ];
+};
+
+const ACCOUNT_HEADER = [
+  "users",
+  "due",
+  "keyrotate calls",
+  "throttled",
+  "wall",
+  "bound",
+  "wall/bound",
+  "peak RSS",
+  "baseline calls",
+  "baseline wall",
+  "fewer calls (all / reads)",
+];
+
+const textTable = (header: string[], rows: string[][]): string => {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ");
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+};
+
+const mdTable = (header: string[], rows: string[][]): string =>
+  [
+    `| ${header.join(" | ")} |`,
+    `| ${header.map(() => "---").join(" | ")} |`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
+
+/** The table printed at the end of `pnpm bench`: the account sizes, core, Lambda, targets. */
+export const renderTable = (results: BenchResults): string => {
+  const parts: string[] = [];
+  if (results.account !== undefined && results.account.length > 0) {
+    parts.push(
+      `Account scan and run (${(results.options.actionRate * 100).toFixed(1)} % due, ${results.options.latencyMs} ms latency, IAM ${results.options.iamRate} calls/s, burst ${results.options.iamBurst}; ≈ = baseline extrapolated):`,
+      textTable(ACCOUNT_HEADER, results.account.map(accountRow)),
+    );
+  }
+  if (results.core !== undefined) {
+    parts.push(
+      `Core: ${n(results.core.users)} decisions in ${n(results.core.ms)} ms (${n(results.core.decisionsPerSecond)} decisions/s)`,
+    );
+  }
+  if (results.lambda !== undefined) {
+    const l = results.lambda;
+    parts.push(
+      `Lambda: bundle ${(l.bundleBytes / 1024).toFixed(0)} KiB (zip ${(l.zipBytes / 1024).toFixed(0)} KiB), cold start ${l.coldStartMedianMs.toFixed(0)} ms (median of ${l.coldStarts})`,
+    );
+  }
+  parts.push(
+    [
+      "Targets:",
+      ...results.targets.map((t) => `  ${verdict(t).padEnd(12)} ${t.description}: ${t.figure}`),
+    ].join("\n"),
+  );
+  return `${parts.join("\n\n")}\n`;
+};
+
+const callsByOperation = (r: AccountSizeResult): string => {
+  const ops = [...new Set([...Object.keys(r.keyrotate.calls), ...Object.keys(r.baseline.calls)])];
+  ops.sort();
+  const rows = ops.map((op) => [
+    `\`${op}\``,
+    n(r.keyrotate.calls[op] ?? 0),
+    r.baseline.extrapolated
+      ? `${n(r.baseline.measuredCalls[op] ?? 0)} → ≈ ${n(r.baseline.calls[op] ?? 0)}`
+      : n(r.baseline.calls[op] ?? 0),
+  ]);
+  rows.push([
+    "**total**",
+    `**${n(r.keyrotate.totalCalls)}**`,
+    r.baseline.extrapolated
+      ? `**${n(Object.values(r.baseline.measuredCalls).reduce((a, b) => a + b, 0))} → ≈ ${n(r.baseline.totalCalls)}**`
+      : `**${n(r.baseline.totalCalls)}**`,
+  ]);
+  const failures = (calls: Readonly<Record<string, number>>) =>
+    Object.entries(calls)
+      .map(([k, c]) => `${k} ${n(c)}`)
+      .join(", ") || "none";
+  const k = r.keyrotate;
+  return [
+    `### ${n(r.users)} users, ${n(r.due)} due`,
+    "",
+    mdTable(
+      [
+        "operation",
+        "keyrotate",
+        r.baseline.extrapolated
+          ? `baseline (measured on ${n(r.baseline.usersRead)} users → whole account)`
+          : "baseline",
+      ],
+      rows,
+    ),
+    "",
+    `- keyrotate: ${k.status}; ${n(k.selected)} users selected by triage, ${n(k.rotated)} rotated, ${n(k.failed)} failed; in the sandbox afterwards ${n(k.usersWithNewKey)} users hold a new key, ${n(k.secretsStored)} secrets stored, ${n(k.emailsSent)} emails sent.`,
+    `- keyrotate: ${s(k.wallMs)} wall, of which ${s(k.reportMs)} to the triaged credential report; throttle bound ${s(k.throttleBoundMs)} (${n(k.iamAnswered)} answered IAM calls / rate; ${s(k.throttleBoundWithBurstMs)} less the burst); peak RSS ${mib(k.maxRssBytes)} (${mib(k.idleRssBytes)} after imports, before the run).`,
+    `- keyrotate's failed attempts: ${failures(k.failures)}.`,
+    `- baseline: ${r.baseline.extrapolated ? `cut off after ${s(r.baseline.measuredMs)} having read ${n(r.baseline.usersRead)} users; calls and time extrapolated (per user × ${n(r.users)} users; ListUsers one page per 100 users)` : `read all ${n(r.users)} users in ${s(r.baseline.measuredMs)}`}; failed attempts (measured): ${failures(r.baseline.failures)}; peak RSS ${mib(r.baseline.maxRssBytes)}.`,
+    `- seeding the sandbox: ${s(r.seedMs)}.`,
+  ].join("\n");
+};
+
+/** `RESULTS.md`: when, where, how to reproduce, the conditions, every figure and the targets. */
+export const renderMarkdown = (results: BenchResults): string => {
+  const m = results.machine;
+  const o = results.options;
+  const lines: string[] = [
+    "# keyrotate benchmark results",
+    "",
+    "Written by `pnpm bench` (`packages/bench`); every figure below comes from the run described here.",
+    "",
+    `- **Date:** ${results.date} (the run took ${s(results.durationMs)})`,
+    `- **Machine:** ${m.cpuModel}, ${m.cores} cores, ${gib(m.memoryBytes)} memory, ${m.platform}`,
+    `- **Node:** ${m.node}`,
+    `- **Load average (1/5/15 min):** ${m.loadAtStart.join(" / ")} at the start, ${m.loadAtEnd.join(" / ")} at the end (the machine is shared)`,
+    `- **Reproduce:** \`${results.command}\``,
+    "",
+    "## Targets",
+    "",
+    mdTable(
+      ["target", "result", "figures"],
+      results.targets.map((t) => [t.description, `**${verdict(t)}**`, t.figure]),
+    ),
+    "",
+  ];
+  if (results.account !== undefined && results.account.length > 0) {
+    lines.push(
+      "## 1. Account scan and run",
+      "",
+      `On the sandboxed account (\`@keyrotate/sandbox\`, one process) with ${(o.actionRate * 100).toFixed(1)} % of users due (an overdue key: a rotation), ${o.latencyMs} ms latency on every call and an IAM token bucket of ${o.iamRate} calls/s with a burst of ${o.iamBurst} (S3 and SES unthrottled). keyrotate (\`runKeyrotate\`, plans applied: the SES sender verified, the bucket created) and the baseline each run in their own Node process, bundled with esbuild and run on bare Node; calls are the sandbox's counters (every request it received, throttled ones included); peak memory is the keyrotate process's own \`maxRSS\`.`,
+      "",
+      `- keyrotate and the baseline: ${results.conditions.clients}.`,
+      `- keyrotate: ${results.conditions.polling}; the sandbox generates a report in ${results.conditions.sandboxReportGenerationMs} ms.`,
+      `- baseline: ${results.conditions.baseline}; cut off after ${o.baselineLimitS} s per size, beyond which its calls and time are extrapolated (marked ≈).`,
+      "- throttle bound: keyrotate's answered IAM calls divided by the IAM rate (throttled attempts take no token, so they do not count).",
+      "",
+      mdTable(ACCOUNT_HEADER, results.account.map(accountRow)),
+      "",
+      ...results.account.flatMap((r) => [callsByOperation(r), ""]),
+    );
+  }
+  if (results.core !== undefined) {
+    const c = results.core;
+    lines.push(
+      "## 2. Core decisions",
+      "",
+      `\`packages/core/bench/decide.bench.ts\` in a child process: ${n(c.users)} generated users decided in ${n(c.ms)} ms, ${n(c.decisionsPerSecond)} decisions per second.`,
+      "",
+    );
+  }
+  if (results.lambda !== undefined) {
+    const l = results.lambda;
+    lines.push(
+      "## 3. Lambda",
+      "",
+      `Built with the Lambda package's \`buildLambda\` (esbuild, minified ESM, SDK bundled): \`index.mjs\` ${n(l.bundleBytes)} bytes (${(l.bundleBytes / 1024).toFixed(0)} KiB), zip ${n(l.zipBytes)} bytes. Cold start (importing the bundle in a fresh Node process, which decodes the settings and builds the three clients, as a Lambda init does), median of ${l.coldStarts}: ${l.coldStartMedianMs.toFixed(0)} ms.`,
+      "",
+    );
+  }
+  return `${lines.join("\n").trimEnd()}\n`;
+};

@@ -1,0 +1,109 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { type BenchResults, runBench, writeResults } from "../src/bench.js";
+import { type BenchOptions, defaultOptions } from "../src/options.js";
+
+const outDir = mkdtempSync(join(tmpdir(), "keyrotate-bench-smoke-"));
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+// Every suite through the same code path as `pnpm bench`, at smoke sizes: 300 users of whom 1 %
+// are due, no latency, a throttle loose enough never to bite, and a baseline that finishes.
+const options: BenchOptions = {
+  ...defaultOptions,
+  sizes: [300],
+  actionRate: 0.01,
+  latencyMs: 0,
+  iamRate: 10_000,
+  iamBurst: 10_000,
+  baselineLimitS: 120,
+  coreUsers: 20_000,
+  coldStarts: 2,
+  outDir,
+};
+
+describe("pnpm bench at smoke sizes", () => {
+  let results: BenchResults;
+
+  it("runs every suite and states its conditions and machine", async () => {
+    results = await runBench(options, "pnpm bench (smoke test)");
+
+    expect(results.schemaVersion).toBe(1);
+    expect(results.machine.cores).toBeGreaterThan(0);
+    expect(results.machine.node).toBe(process.version);
+    expect(results.options).toMatchObject({ sizes: [300], latencyMs: 0, iamRate: 10_000 });
+    expect(results.account).toHaveLength(1);
+    expect(results.core).toMatchObject({ suite: "core", users: 20_000 });
+    expect(results.core?.decisionsPerSecond).toBeGreaterThan(0);
+    expect(results.lambda?.coldStarts).toBe(2);
+    expect(results.lambda?.bundleBytes).toBeGreaterThan(0);
+    expect(results.lambda?.zipBytes).toBeGreaterThan(0);
+  });
+
+  it("has keyrotate apply every due user's rotation, as the sandbox shows", () => {
+    const [size] = results.account ?? [];
+    expect(size).toMatchObject({ users: 300, due: 3 });
+    expect(size?.keyrotate).toMatchObject({
+      status: "completed",
+      selected: 3,
+      rotated: 3,
+      failed: 0,
+      usersWithNewKey: 3,
+      secretsStored: 3,
+      emailsSent: 3,
+    });
+    expect(size?.keyrotate.calls["iam:CreateAccessKey"]).toBe(3);
+    expect(size?.keyrotate.maxRssBytes).toBeGreaterThan(size?.keyrotate.idleRssBytes ?? 0);
+  });
+
+  it("has the baseline read every user the original's way, and keyrotate make far fewer calls", () => {
+    const [size] = results.account ?? [];
+    const baseline = size?.baseline;
+    expect(baseline).toMatchObject({ extrapolated: false, usersRead: 300 });
+    // Per user: GetUser for the email tag twice and the last-check-date tag, and ListAccessKeys;
+    // nobody is tracked yet, so no old-key GetUser. ListUsers pages by 100.
+    expect(baseline?.calls).toEqual({
+      "iam:GetUser": 900,
+      "iam:ListAccessKeys": 300,
+      "iam:ListUsers": 3,
+    });
+    const k = size?.keyrotate;
+    // The credential report (2 calls) and 2 reads per due user.
+    expect(k?.readCalls).toBe(2 + 2 * 3);
+    expect((k?.totalCalls ?? Number.POSITIVE_INFINITY) * 20).toBeLessThan(
+      baseline?.totalCalls ?? 0,
+    );
+    expect(size?.readRatio).toBeGreaterThan(100);
+  });
+
+  it("judges every target and writes results.json and RESULTS.md", () => {
+    expect(results.targets.map((t) => t.id)).toEqual([
+      "calls-10k-reads",
+      "calls-10k-all",
+      "throttle-bound-300",
+      "memory-100k",
+      "lambda-time-100k",
+      "core-1m",
+      "bundle-1mb",
+    ]);
+    expect(results.targets.find((t) => t.id === "core-1m")?.met).toBeNull();
+    expect(results.targets.find((t) => t.id === "bundle-1mb")?.met).not.toBeNull();
+
+    const written = writeResults(results, outDir);
+
+    expect(JSON.parse(readFileSync(written.json, "utf8"))).toEqual(
+      JSON.parse(JSON.stringify(results)),
+    );
+    const markdown = readFileSync(written.markdown, "utf8");
+    for (const heading of [
+      "## Targets",
+      "## 1. Account scan and run",
+      "## 2. Core decisions",
+      "## 3. Lambda",
+    ]) {
+      expect(markdown).toContain(heading);
+    }
+    expect(markdown).toContain("pnpm bench (smoke test)");
+  });
+});

@@ -29,7 +29,9 @@ const number = (name: string, raw: string | undefined, fallback: number, max = I
   if (raw === undefined) return fallback;
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0 || n > max) {
-    process.stderr.write(`--${name} must be a number from 0 to ${max}, got ${JSON.stringify(raw)}\n`);
+    process.stderr.write(
+      `--${name} must be a number from 0 to ${max}, got ${JSON.stringify(raw)}\n`,
+    );
     process.exit(2);
   }
   return n;
@@ -105,7 +107,9 @@ const main = async () => {
       `keys created ${result.keysCreated}, deactivated ${result.keysDeactivated}, deleted ${result.keysDeleted}; user notices ${result.userNotices} (re-sent after a crash: ${result.resentAfterCrash})`,
       `secrets issued ${result.secretsIssued}, leaks ${result.secretLeaks}; day checks ${result.checks}; converged ${result.converged}`,
       `violations: ${violations.length}${violations.length > 0 ? ` ${JSON.stringify(result.violationsByCheck)}` : ""}`,
-      ...violations.slice(0, 20).map((x) => `  day ${x.day} ${x.check} ${x.userName}: ${x.message}`),
+      ...violations
+        .slice(0, 20)
+        .map((x) => `  day ${x.day} ${x.check} ${x.userName}: ${x.message}`),
       `duration ${Math.round(result.durationMs / 1000)} s; figures in ${out}`,
       "",
     ].join("\n"),

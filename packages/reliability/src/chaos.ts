@@ -69,7 +69,11 @@ export interface ChaosResult {
   readonly faultRate: number;
   readonly consistencyDelayMs: number;
   readonly rerunAfterMs: number;
-  readonly profiles: ReadonlyArray<{ readonly id: string; readonly description: string; readonly users: number }>;
+  readonly profiles: ReadonlyArray<{
+    readonly id: string;
+    readonly description: string;
+    readonly users: number;
+  }>;
   readonly states: Readonly<Record<string, number>>;
   readonly runs: number;
   /** Every request the sandbox received (retries included), by `service:Operation`. */
@@ -221,7 +225,8 @@ class Account {
       S3_CSV_BUCKET: BUCKET,
       ...profile.env,
     });
-    if (E.isLeft(decoded)) throw new Error(`bad profile ${profile.id}: ${JSON.stringify(decoded.left)}`);
+    if (E.isLeft(decoded))
+      throw new Error(`bad profile ${profile.id}: ${JSON.stringify(decoded.left)}`);
     const seeded = new Set(sandbox.users().flatMap((u) => u.keys.map((k) => k.accessKeyId)));
     const account = new Account(
       profile,
@@ -371,7 +376,8 @@ class Account {
       last = await this.run(this.clients);
     }
     if (last.status === "failed") for (const u of before) unsettled.add(u.name);
-    for (const u of last.users) if (u.status !== "ok" && u.status !== "planned") unsettled.add(u.userName);
+    for (const u of last.users)
+      if (u.status !== "ok" && u.status !== "planned") unsettled.add(u.userName);
     this.lastCalls = Math.max(4, sum(last.apiCalls));
 
     let rerun = { mutatingCalls: 0, userNotices: 0 };
@@ -381,7 +387,10 @@ class Account {
       const calls = sb.calls();
       const mails = sb.emails().length;
       await this.run(this.clients);
-      rerun = { mutatingCalls: this.mutatingCallsSince(calls), userNotices: this.userNoticesSince(mails) };
+      rerun = {
+        mutatingCalls: this.mutatingCallsSince(calls),
+        userNotices: this.userNoticesSince(mails),
+      };
       this.reruns += 1;
       if (!final && (rerun.mutatingCalls > 0 || rerun.userNotices > 0)) {
         this.violations.push({

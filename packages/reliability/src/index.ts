@@ -27,7 +27,15 @@ export {
   undelivered,
   type Violation,
 } from "./invariants.js";
-export { ORIGINAL, type Profile, population, STRICT, type SimUser, seededRandom, type UserKind } from "./population.js";
+export {
+  ORIGINAL,
+  type Profile,
+  population,
+  type SimUser,
+  STRICT,
+  seededRandom,
+  type UserKind,
+} from "./population.js";
 export {
   describeLeaks,
   emailTexts,

@@ -93,8 +93,7 @@ export const undelivered = (
   if (object === undefined) return "no stored secret";
   if (
     secret === undefined ||
-    object.body.toString("utf8") !==
-      `${SECRET_HEADER}\n${user.name},${key.accessKeyId},${secret}\n`
+    object.body.toString("utf8") !== `${SECRET_HEADER}\n${user.name},${key.accessKeyId},${secret}\n`
   ) {
     return "the stored object does not hold the key's secret";
   }
@@ -311,9 +310,7 @@ export const checkConverged = (
     }
   }
   const strict: DayRecord = { ...d, unsettled: new Set() };
-  out.push(
-    ...checkSecrets(s, strict).map((v) => ({ ...v, check: "not-converged" as const })),
-  );
+  out.push(...checkSecrets(s, strict).map((v) => ({ ...v, check: "not-converged" as const })));
   if (rerun.mutatingCalls > 0 || rerun.userNotices > 0) {
     out.push({
       check: "not-converged",

@@ -129,7 +129,13 @@ export interface SimUser {
   readonly bounded: boolean;
 }
 
-const BAD_EMAILS = ["bob@localhost", "not an email", "a@b@c.com", "x@y.com y@z.com", "@example.com"];
+const BAD_EMAILS = [
+  "bob@localhost",
+  "not an email",
+  "a@b@c.com",
+  "x@y.com y@z.com",
+  "@example.com",
+];
 
 /**
  * `count` users for `profile`, states drawn by {@link WEIGHTS} (every state at least once when
@@ -148,7 +154,10 @@ export const population = (
   const keyId = () => `AKIACHAOS${p.id}${String(++serial).padStart(10, "0")}`;
   const day = (daysAgo: number) =>
     new Date(today.getTime() - daysAgo * 86_400_000).toISOString().slice(0, 10);
-  const key = (ageDays: number, extra: Partial<ScenarioKey> = {}): ScenarioKey & { id: string } => ({
+  const key = (
+    ageDays: number,
+    extra: Partial<ScenarioKey> = {},
+  ): ScenarioKey & { id: string } => ({
     ageDays,
     lastUsedDaysAgo: 0,
     id: keyId(),
@@ -204,7 +213,11 @@ export const population = (
           p.inactiveBlockerDelete,
         );
       case "only-inactive":
-        return user([key(int(0, 200), { status: "Inactive", lastUsedDaysAgo: null })], email, false);
+        return user(
+          [key(int(0, 200), { status: "Inactive", lastUsedDaysAgo: null })],
+          email,
+          false,
+        );
       case "no-keys":
         return user([], email, false);
       case "no-email":
@@ -271,9 +284,7 @@ export const population = (
           "key-rotation-state": pick(["warned:2020-01-01", "garbage", `warned:${day(1)}`]),
         });
       case "tag-budget": {
-        const filler = Object.fromEntries(
-          Array.from({ length: 49 }, (_, i) => [`team-${i}`, "x"]),
-        );
+        const filler = Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`team-${i}`, "x"]));
         return user([key(int(p.overdueDays + 1, 200))], { ...email, ...filler });
       }
       case "idle":

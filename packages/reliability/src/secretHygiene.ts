@@ -7,7 +7,10 @@
 
 /** Where the secrets come from: a running sandbox (`startSandbox`) fits. */
 export interface SecretSource {
-  issuedSecrets(): ReadonlyArray<{ readonly accessKeyId: string; readonly secretAccessKey: string }>;
+  issuedSecrets(): ReadonlyArray<{
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+  }>;
 }
 
 /** One secret found where it must not be. Never holds the secret itself. */

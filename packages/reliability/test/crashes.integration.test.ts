@@ -160,9 +160,9 @@ describe("a crash after each call of a deletion", () => {
       // broken tracking and the notice is lost (documented in RELIABILITY.md).
       expect(sentBeforeCrash).toBe(k === 3 ? 1 : 0);
       expect(notices(h, /was deleted/)).toBe(sentBeforeCrash);
-      expect(
-        next.users.flatMap((u) => u.findings.map((f) => f.code)),
-      ).toEqual(k === 1 ? ["broken-tracking"] : []);
+      expect(next.users.flatMap((u) => u.findings.map((f) => f.code))).toEqual(
+        k === 1 ? ["broken-tracking"] : [],
+      );
     },
   );
 });

@@ -98,7 +98,14 @@ const healthy = (over: Partial<DayRecord> = {}, users?: SandboxUser[]): DayRecor
       secretOf: (id) => (id === NEW ? SECRET : undefined),
     },
     emailsToday: [ROTATED],
-    keyEventsToday: [event({ operation: "CreateAccessKey", accessKeyId: NEW, statusBefore: undefined, visibleBefore: false })],
+    keyEventsToday: [
+      event({
+        operation: "CreateAccessKey",
+        accessKeyId: NEW,
+        statusBefore: undefined,
+        visibleBefore: false,
+      }),
+    ],
     seededKeyIds: new Set([OLD]),
     unsettled: new Set(),
     crashAfterNotice: new Set(),
@@ -115,7 +122,13 @@ describe("the day checks", () => {
     const noObject = healthy();
     const cases: DayRecord[] = [
       { ...noObject, after: { ...noObject.after, objects: [] } },
-      { ...noObject, after: { ...noObject.after, objects: [object("UserName,AccessKeyId,SecretAccessKey\nalice,x,y\n")] } },
+      {
+        ...noObject,
+        after: {
+          ...noObject.after,
+          objects: [object("UserName,AccessKeyId,SecretAccessKey\nalice,x,y\n")],
+        },
+      },
       { ...noObject, after: { ...noObject.after, emails: [] } },
       healthy({}, [user([key(OLD, "Active", 61), key(NEW, "Active", 0)])]),
     ];
@@ -145,12 +158,22 @@ describe("the day checks", () => {
   });
 
   it("see a change to a key no read could list, unless the same day's CreateAccessKey made it", () => {
-    const unseen = event({ operation: "UpdateAccessKey", statusBefore: "Active", statusAfter: "Inactive", visibleBefore: false });
+    const unseen = event({
+      operation: "UpdateAccessKey",
+      statusBefore: "Active",
+      statusAfter: "Inactive",
+      visibleBefore: false,
+    });
     expect(checkUnseenKeys(healthy({ keyEventsToday: [unseen] }))).toMatchObject([
       { check: "unseen-key-changed" },
     ]);
     const compensation = [
-      event({ operation: "CreateAccessKey", accessKeyId: NEW, statusBefore: undefined, visibleBefore: false }),
+      event({
+        operation: "CreateAccessKey",
+        accessKeyId: NEW,
+        statusBefore: undefined,
+        visibleBefore: false,
+      }),
       { ...unseen, accessKeyId: NEW },
     ];
     expect(checkUnseenKeys(healthy({ keyEventsToday: compensation }))).toEqual([]);
@@ -159,21 +182,37 @@ describe("the day checks", () => {
   it("see a user locked out, except by an unused-key deactivation", () => {
     const locked = healthy({}, [user([key(OLD, "Inactive", 61)])]);
     expect(checkLockout(locked)).toMatchObject([{ check: "locked-out", userName: "alice" }]);
-    const unused = { ...locked, emailsToday: [email(`Your unused AWS access key ${OLD} was deactivated`)] };
+    const unused = {
+      ...locked,
+      emailsToday: [email(`Your unused AWS access key ${OLD} was deactivated`)],
+    };
     expect(checkLockout(unused)).toEqual([]);
   });
 
   it("see a notice sent twice on a day, but not the admin summary nor a re-send after a crash", () => {
     const twice = healthy({ emailsToday: [ROTATED, ROTATED] });
-    expect(checkNoticesOnce(S, twice)).toMatchObject([{ check: "notice-twice", userName: "alice" }]);
-    const summaries = [email("keyrotate 2026-03-01", "admin@example.com"), email("keyrotate 2026-03-01", "admin@example.com")];
+    expect(checkNoticesOnce(S, twice)).toMatchObject([
+      { check: "notice-twice", userName: "alice" },
+    ]);
+    const summaries = [
+      email("keyrotate 2026-03-01", "admin@example.com"),
+      email("keyrotate 2026-03-01", "admin@example.com"),
+    ];
     expect(checkNoticesOnce(S, healthy({ emailsToday: summaries }))).toEqual([]);
     expect(checkNoticesOnce(S, { ...twice, crashAfterNotice: new Set(["alice"]) })).toEqual([]);
   });
 
   it("see a key past invariant 7's bounds, with the lateness it had when first seen and the slack", () => {
     const old = healthy({}, [user([key(OLD, "Active", 73), key(NEW, "Active", 12)])]);
-    const options = { today: TODAY, bounded: new Set(["alice"]), firstSeenAge: new Map([[OLD, 40], [NEW, 0]]), slackDays: 1 };
+    const options = {
+      today: TODAY,
+      bounded: new Set(["alice"]),
+      firstSeenAge: new Map([
+        [OLD, 40],
+        [NEW, 0],
+      ]),
+      slackDays: 1,
+    };
     expect(checkKeyAges(S, old, options)).toEqual([]);
     const late = healthy({}, [user([key(OLD, "Active", 74)])]);
     expect(checkKeyAges(S, late, options)).toMatchObject([{ check: "key-age" }]);
@@ -189,15 +228,22 @@ describe("the day checks", () => {
   it("see no convergence: a marker left, an undelivered key, or a rerun that still acts", () => {
     const quiet = { mutatingCalls: 0, userNotices: 0 };
     expect(checkConverged(S, healthy(), quiet)).toEqual([]);
-    const marker = healthy({}, [user([key(OLD, "Active", 61)], { "key-rotation-state": `deactivating:${OLD}:2026-03-01` })]);
+    const marker = healthy({}, [
+      user([key(OLD, "Active", 61)], { "key-rotation-state": `deactivating:${OLD}:2026-03-01` }),
+    ]);
     expect(checkConverged(S, marker, quiet)).toMatchObject([{ check: "not-converged" }]);
     expect(checkConverged(S, healthy(), { mutatingCalls: 2, userNotices: 1 })).toMatchObject([
       { check: "not-converged", userName: "*" },
     ]);
     const inFlight = healthy({ unsettled: new Set(["alice"]) }, [
-      user([key(OLD, "Active", 61), key(NEW, "Active", 0)], { "key-rotation-state": `rotating:${OLD}:2026-03-01` }),
+      user([key(OLD, "Active", 61), key(NEW, "Active", 0)], {
+        "key-rotation-state": `rotating:${OLD}:2026-03-01`,
+      }),
     ]);
     const noObject = { ...inFlight, after: { ...inFlight.after, objects: [] } };
-    expect(checkConverged(S, noObject, quiet).map((v) => v.check)).toEqual(["not-converged", "not-converged"]);
+    expect(checkConverged(S, noObject, quiet).map((v) => v.check)).toEqual([
+      "not-converged",
+      "not-converged",
+    ]);
   });
 });

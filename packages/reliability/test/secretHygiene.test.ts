@@ -12,7 +12,9 @@ const secrets = [{ accessKeyId: "AKIAALICE00000000001", secretAccessKey: SECRET 
 
 describe("the secret scanner", () => {
   it("finds nothing in texts without a secret", () => {
-    expect(scanForSecrets(secrets, { log: "rotated AKIAALICE00000000001", report: { ok: true } })).toEqual([]);
+    expect(
+      scanForSecrets(secrets, { log: "rotated AKIAALICE00000000001", report: { ok: true } }),
+    ).toEqual([]);
   });
 
   it("finds a secret verbatim, URL-encoded, base64-encoded or in part, and names only the key", () => {
@@ -53,7 +55,9 @@ describe("the secret scanner", () => {
     issued.push(...secrets);
 
     expect(hygiene.secrets()).toHaveLength(1);
-    expect(() => hygiene.assertClean({ log: SECRET })).toThrow(/log: the secret of AKIAALICE00000000001/);
+    expect(() => hygiene.assertClean({ log: SECRET })).toThrow(
+      /log: the secret of AKIAALICE00000000001/,
+    );
     try {
       hygiene.assertClean({ log: SECRET });
     } catch (e) {

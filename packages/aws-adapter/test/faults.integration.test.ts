@@ -1,6 +1,8 @@
 import type { ScenarioUser } from "@keyrotate/sandbox";
 import { afterEach, describe, expect, it } from "vitest";
+import { emailTexts, secretHygiene } from "../../reliability/src/secretHygiene.js";
 import type { AttemptMiddleware } from "../src/clients.js";
+import type { LogEntry } from "../src/log.js";
 import type { RunReport } from "../src/report.js";
 import {
   type Harness,
@@ -163,10 +165,12 @@ describe("a crash between any two calls of a rotation", () => {
     "is recovered by the next run: crash after call $k ($operation), reply lost: $lostReply",
     async ({ k, lostReply }) => {
       h = await startHarness([alice]);
+      const logs: LogEntry[] = [];
+      const log = (entry: LogEntry) => logs.push(entry);
 
-      await h.run({ clients: h.clientsWith([crashAfter(k, lostReply)], 2) });
+      const crashed = await h.run({ clients: h.clientsWith([crashAfter(k, lostReply)], 2), log });
       h.sandbox.clock.advanceMs(3_600_000);
-      const next = await h.run();
+      const next = await h.run({ log });
 
       expect(next.status).toBe("completed");
       expect(userIn(next, "alice")?.status).toBe("ok");
@@ -190,6 +194,10 @@ describe("a crash between any two calls of a rotation", () => {
       expect(h.sandbox.objects().map((o) => o.key)).toEqual([
         `credential/alice/alice_${keys[0]?.accessKeyId}.csv`,
       ]);
+      // Secret hygiene: no secret in the logs, the reports or the notices.
+      expect(
+        secretHygiene(h.sandbox).scan({ logs, crashed, next, ...emailTexts(h.sandbox.emails()) }),
+      ).toEqual([]);
     },
   );
 });

@@ -1,5 +1,7 @@
 import type { ScenarioUser } from "@keyrotate/sandbox";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { emailTexts, secretHygiene } from "../../reliability/src/secretHygiene.js";
+import type { LogEntry } from "../src/log.js";
 import type { RunReport } from "../src/report.js";
 import {
   type Harness,
@@ -109,6 +111,7 @@ const MS_PER_DAY = 86_400_000;
 
 let h: Harness;
 const reports: RunReport[] = [];
+const logs: LogEntry[] = [];
 const problems: string[] = [];
 const rerunMutations: number[] = [];
 let unhandledAtStart: string;
@@ -129,7 +132,7 @@ beforeAll(async () => {
     if (day > 0) h.sandbox.clock.advanceDays(1);
     for (const u of users) if (u.name !== "idle") await useNewestKey(h, u.name);
     const before = new Map(h.sandbox.users().map((u) => [u.name, u.keys]));
-    const report = await h.run();
+    const report = await h.run({ log: (entry) => logs.push(entry) });
     reports.push(report);
     const where = `day ${day} (${h.today()})`;
     if (report.status !== "completed" || report.counts.failed > 0) {
@@ -274,6 +277,12 @@ describe(`${DAYS} days of daily runs against the sandbox`, () => {
         ),
       ),
     ).toBe(true);
+  });
+
+  it("never shows a secret in a log line, a report or a notice", () => {
+    const hygiene = secretHygiene(h.sandbox);
+    expect(hygiene.secrets().length).toBeGreaterThan(seededIds.length);
+    expect(hygiene.scan({ logs, reports, ...emailTexts(h.sandbox.emails()) })).toEqual([]);
   });
 
   it("mails the admin a summary after every run", () => {

@@ -176,7 +176,7 @@ export const population = (
       }
     }
   }
-  return kinds.map((kind, n) => {
+  const make = (kind: UserKind, n: number): SimUser => {
     const name = `${p.id.toLowerCase()}${kind}-${n}`;
     const email = { email: `${name}@example.com` };
     const tracking = (d: string, k: string) => ({
@@ -295,5 +295,6 @@ export const population = (
           p.unusedDays === undefined,
         );
     }
-  });
+  };
+  return kinds.map((kind, n) => make(kind, n));
 };

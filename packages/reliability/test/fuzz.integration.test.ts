@@ -31,8 +31,15 @@ type Mangle = (commandName: string, output: Record<string, unknown>) => void;
 
 /** Rewrites parsed SDK responses before the adapter sees them: an IAM that answers oddly. */
 const mangleResponses = (clients: AwsClients, mangle: { current: Mangle | undefined }) => {
+  type Handler = (args: unknown) => Promise<{ output: unknown }>;
+  type Stack = {
+    add(
+      middleware: (next: Handler, context: { commandName?: string }) => Handler,
+      options: { step: "initialize"; name: string },
+    ): void;
+  };
   for (const client of [clients.iam, clients.s3, clients.ses]) {
-    client.middlewareStack.add(
+    (client.middlewareStack as unknown as Stack).add(
       (next, context) => async (args) => {
         const result = await next(args);
         mangle.current?.(String(context.commandName), result.output as Record<string, unknown>);
@@ -203,7 +210,7 @@ const keysOfSeed = (
             lastUse: LastUse.unknown,
           },
         ]),
-  ] as UserSnapshot["keys"];
+  ] as unknown as UserSnapshot["keys"];
 };
 
 describe("malformed answers, end to end", () => {

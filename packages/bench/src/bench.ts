@@ -76,7 +76,7 @@ export const runBench = async (
     conditions: {
       sandboxReportGenerationMs: SANDBOX_REPORT_GENERATION_MS,
       clients:
-        "the adapter's createAwsClients defaults for both keyrotate and the baseline: adaptive retry mode, 5 attempts",
+        "the adapter's createAwsClients defaults, for keyrotate and the baseline alike: adaptive retry mode, 5 attempts",
       polling:
         "the adapter's default credential-report polling (first wait 2 s after a STARTED generation)",
       baseline:

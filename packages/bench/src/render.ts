@@ -88,12 +88,13 @@ export const renderTable = (results: BenchResults): string => {
 const callsByOperation = (r: AccountSizeResult): string => {
   const ops = [...new Set([...Object.keys(r.keyrotate.calls), ...Object.keys(r.baseline.calls)])];
   ops.sort();
+  const count = (v: number | undefined): string => (v === undefined ? "–" : n(v));
   const rows = ops.map((op) => [
     `\`${op}\``,
-    n(r.keyrotate.calls[op] ?? 0),
-    r.baseline.extrapolated
-      ? `${n(r.baseline.measuredCalls[op] ?? 0)} → ≈ ${n(r.baseline.calls[op] ?? 0)}`
-      : n(r.baseline.calls[op] ?? 0),
+    count(r.keyrotate.calls[op]),
+    r.baseline.extrapolated && r.baseline.calls[op] !== undefined
+      ? `${count(r.baseline.measuredCalls[op])} → ≈ ${count(r.baseline.calls[op])}`
+      : count(r.baseline.calls[op]),
   ]);
   rows.push([
     "**total**",
@@ -158,7 +159,7 @@ export const renderMarkdown = (results: BenchResults): string => {
       "",
       `On the sandboxed account (\`@keyrotate/sandbox\`, one process) with ${(o.actionRate * 100).toFixed(1)} % of users due (an overdue key: a rotation), ${o.latencyMs} ms latency on every call and an IAM token bucket of ${o.iamRate} calls/s with a burst of ${o.iamBurst} (S3 and SES unthrottled). keyrotate (\`runKeyrotate\`, plans applied: the SES sender verified, the bucket created) and the baseline each run in their own Node process, bundled with esbuild and run on bare Node; calls are the sandbox's counters (every request it received, throttled ones included); peak memory is the keyrotate process's own \`maxRSS\`.`,
       "",
-      `- keyrotate and the baseline: ${results.conditions.clients}.`,
+      `- clients: ${results.conditions.clients}.`,
       `- keyrotate: ${results.conditions.polling}; the sandbox generates a report in ${results.conditions.sandboxReportGenerationMs} ms.`,
       `- baseline: ${results.conditions.baseline}; cut off after ${o.baselineLimitS} s per size, beyond which its calls and time are extrapolated (marked ≈).`,
       "- throttle bound: keyrotate's answered IAM calls divided by the IAM rate (throttled attempts take no token, so they do not count).",

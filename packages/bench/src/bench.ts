@@ -1,5 +1,7 @@
+import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { createRequire } from "node:module";
+import { dirname, join, relative } from "node:path";
 import {
   type AccountSizeResult,
   runAccountSuite,
@@ -8,7 +10,7 @@ import {
 import { type CoreResult, runCoreSuite } from "./core-suite.js";
 import { type LambdaResult, runLambdaSuite } from "./lambda-suite.js";
 import { currentLoad, describeMachine, type Machine } from "./machine.js";
-import type { BenchOptions } from "./options.js";
+import { type BenchOptions, repoRoot } from "./options.js";
 import { renderMarkdown } from "./render.js";
 import { judgeTargets, type Target } from "./targets.js";
 
@@ -93,7 +95,31 @@ export const runBench = async (
   };
 };
 
-/** Writes `results.json` and `RESULTS.md` into `outDir`; returns their paths. */
+/**
+ * Formats results written inside the repository with its Biome, so that committed results pass
+ * `pnpm run lint`. Skipped outside the repository or without Biome: the files are valid anyway.
+ */
+const formatWithBiome = (paths: ReadonlyArray<string>): void => {
+  const inside = paths.filter((p) => !relative(repoRoot, p).startsWith(".."));
+  if (inside.length === 0) return;
+  try {
+    const pkg = createRequire(join(repoRoot, "package.json")).resolve(
+      "@biomejs/biome/package.json",
+    );
+    execFileSync(
+      process.execPath,
+      [join(dirname(pkg), "bin/biome"), "format", "--write", ...inside],
+      {
+        cwd: repoRoot,
+        stdio: "ignore",
+      },
+    );
+  } catch {
+    // Unformatted results are still complete and valid.
+  }
+};
+
+/** Writes `results.json` and `RESULTS.md` into `outDir`, formatted; returns their paths. */
 export const writeResults = (
   results: BenchResults,
   outDir: string,
@@ -103,5 +129,6 @@ export const writeResults = (
   const markdown = join(outDir, "RESULTS.md");
   writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(markdown, renderMarkdown(results));
+  formatWithBiome([json, markdown]);
   return { json, markdown };
 };

@@ -55,8 +55,8 @@ export const renderHistogramSvg = (bins: ReadonlyArray<AgeBin>): string => {
   }
   parts.push(
     `<text x="${width / 2}" y="${height - 6}" text-anchor="middle" font-size="12">key age in days</text>`,
-    `<rect x="${width - 190}" y="4" width="10" height="10" fill="#2e86c1"/><text x="${width - 176}" y="13" font-size="11">Active</text>`,
-    `<rect x="${width - 120}" y="4" width="10" height="10" fill="#aab7b8"/><text x="${width - 106}" y="13" font-size="11">Inactive</text>`,
+    `<rect x="${left}" y="4" width="10" height="10" fill="#2e86c1"/><text x="${left + 14}" y="13" font-size="11">Active</text>`,
+    `<rect x="${left + 64}" y="4" width="10" height="10" fill="#aab7b8"/><text x="${left + 78}" y="13" font-size="11">Inactive</text>`,
   );
   return `<svg role="img" aria-label="Access key age histogram" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-family="sans-serif">${parts.join("")}</svg>`;
 };

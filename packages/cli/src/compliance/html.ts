@@ -11,6 +11,7 @@ table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{border:1px solid #d5d8dc;padding:.3rem .5rem;text-align:left;vertical-align:top}
 th{background:#f2f4f4}
 td.num{text-align:right}
+td table td{white-space:nowrap;border-color:#eaeded}
 .pass{background:#d5f5e3;color:#145a32;font-weight:600}
 .fail{background:#fadbd8;color:#78281f;font-weight:600}
 .unknown{background:#fcf3cf;color:#7d6608;font-weight:600}

@@ -1,0 +1,92 @@
+import { type Sandbox, type ScenarioUser, startSandbox } from "@keyrotate/sandbox";
+import { main } from "../src/cli.js";
+import type { CliIo } from "../src/io.js";
+
+export const SENDER = "keyrotate@example.com";
+export const BUCKET = "creds-bucket";
+export const START = "2026-03-01T09:00:00Z";
+
+/** A sandbox seeded with the sender, the bucket and `users`, its clock at `now`. */
+export const startTestSandbox = (users: ScenarioUser[], now = START): Promise<Sandbox> =>
+  startSandbox({
+    now,
+    randomSeed: 11,
+    reportGenerationMs: 1,
+    seed: { verifiedEmails: [SENDER], buckets: [BUCKET], users },
+  });
+
+/** The settings a run against the test sandbox needs, as `--set` arguments. */
+export const deliverySets = [
+  "--set",
+  `SES_EMAIL=${SENDER}`,
+  "--set",
+  "SES_REGION=us-east-1",
+  "--set",
+  `S3_CSV_BUCKET=${BUCKET}`,
+];
+
+/** What a command printed and returned. */
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** The questions the command asked. */
+  readonly asked: ReadonlyArray<string>;
+}
+
+/** How to run the CLI in a test. */
+export interface CliOptions {
+  readonly sandbox?: Sandbox;
+  readonly env?: Record<string, string>;
+  /** Both stdin and stdout are terminals (default false, as in CI). */
+  readonly tty?: boolean;
+  /** The answer typed at a prompt. */
+  readonly answer?: string;
+  readonly cwd?: string;
+  /** The clock; default the sandbox's, else the start date. */
+  readonly now?: () => Date;
+}
+
+/**
+ * Runs `keyrotate <argv>` in-process with captured output. Against a sandbox, the admin
+ * credentials come from the environment and `--endpoint-url` points at the sandbox, as a user
+ * would do it; the CLI's clock is the sandbox's.
+ */
+export const cli = async (
+  argv: ReadonlyArray<string>,
+  options: CliOptions = {},
+): Promise<CliResult> => {
+  let stdout = "";
+  let stderr = "";
+  const asked: string[] = [];
+  const sb = options.sandbox;
+  const sandboxEnv = sb === undefined ? {} : sb.env();
+  const io: CliIo = {
+    env: {
+      AWS_ACCESS_KEY_ID: sandboxEnv.AWS_ACCESS_KEY_ID ?? "AKIATESTNOTUSED00000",
+      AWS_SECRET_ACCESS_KEY: sandboxEnv.AWS_SECRET_ACCESS_KEY ?? "not-used",
+      AWS_REGION: "us-east-1",
+      ...options.env,
+    },
+    cwd: options.cwd ?? process.cwd(),
+    stdout: { write: (s) => void (stdout += s), isTTY: options.tty === true },
+    stderr: { write: (s) => void (stderr += s), isTTY: false },
+    stdinIsTTY: options.tty === true,
+    ask: async (q) => {
+      asked.push(q);
+      return options.answer ?? "";
+    },
+    now: options.now ?? (() => (sb === undefined ? new Date(START) : sb.clock.now())),
+    polling: { initialDelayMs: 2, maxDelayMs: 20 },
+  };
+  const args = sb === undefined ? [...argv] : [...argv, "--endpoint-url", sb.url];
+  const code = await main(args, io);
+  return { code, stdout, stderr, asked };
+};
+
+/** The secrets of every credential file stored in the sandbox. */
+export const storedSecrets = (sandbox: Sandbox): string[] =>
+  sandbox
+    .objects(BUCKET)
+    .map((o) => o.body.toString("utf8").trim().split("\n")[1]?.split(",")[2] ?? "")
+    .filter((s) => s.length > 0);

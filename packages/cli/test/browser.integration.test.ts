@@ -59,6 +59,7 @@ describe("the demo's HTML in headless Chromium", () => {
       return route.abort();
     });
     await page.goto(`file://${path}`);
+    // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is what a reader sees
     const text = await page.locator("body").innerText();
     await page.screenshot({ path: join(screenshots, screenshot), fullPage: true });
     await page.close();

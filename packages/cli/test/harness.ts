@@ -69,8 +69,18 @@ export const cli = async (
       ...options.env,
     },
     cwd: options.cwd ?? process.cwd(),
-    stdout: { write: (s) => void (stdout += s), isTTY: options.tty === true },
-    stderr: { write: (s) => void (stderr += s), isTTY: false },
+    stdout: {
+      write: (s) => {
+        stdout += s;
+      },
+      isTTY: options.tty === true,
+    },
+    stderr: {
+      write: (s) => {
+        stderr += s;
+      },
+      isTTY: false,
+    },
     stdinIsTTY: options.tty === true,
     ask: async (q) => {
       asked.push(q);

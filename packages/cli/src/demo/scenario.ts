@@ -259,7 +259,7 @@ export const demoUsers = (start: CalendarDate): ReadonlyArray<DemoUser> => {
       },
       usage: "newest",
       shows:
-        "broken tracking, a date in the future: tags removed on day 3 (with a warning), no key touched",
+        "broken tracking, a date in the future: tags removed on day 3 (with a warning), no key touched; rotated on day 12 when overdue",
     },
     {
       seed: {

@@ -1,136 +1,36 @@
+import { Readable } from "node:stream";
 import {
   GenerateCredentialReportCommand,
   GetCredentialReportCommand,
+  type GetCredentialReportCommandOutput,
   type IAMClient,
 } from "@aws-sdk/client-iam";
-import {
-  type CalendarDate,
-  calendarDateOfTimestamp,
-  LastUse,
-  type ReportKey,
-  type ReportUser,
-  UserName,
-} from "@keyrotate/core";
-import { CsvError, parse } from "csv-parse/sync";
 import * as E from "fp-ts/lib/Either.js";
 import { AwsError, mapAwsError } from "./errors.js";
+import {
+  CredentialReportRows,
+  type CredentialReportUser,
+  malformedReport,
+  parseCsvStream,
+  type ReportRows,
+} from "./reportRows.js";
+import { envelopeXml, type ReportEnvelope, ReportXmlError, reportContent } from "./reportXml.js";
 
-/** One key slot of a credential-report row, with the exact creation time to match it to a key. */
-export interface CredentialReportKey extends ReportKey {
-  /** `access_key_N_last_rotated` as written in the report (an ISO 8601 timestamp). */
-  readonly createdAt: string;
-}
+export {
+  type CredentialReportKey,
+  type CredentialReportUser,
+  parseCredentialReport,
+  REQUIRED_COLUMNS,
+} from "./reportRows.js";
 
-/** One user row of the credential report: the core's {@link ReportUser} with exact times. */
-export interface CredentialReportUser extends ReportUser {
-  readonly keys: ReadonlyArray<CredentialReportKey>;
-}
-
-/** The columns keyrotate reads; any other column is ignored. */
-export const REQUIRED_COLUMNS = [
-  "user",
-  "access_key_1_active",
-  "access_key_1_last_rotated",
-  "access_key_1_last_used_date",
-  "access_key_2_active",
-  "access_key_2_last_rotated",
-  "access_key_2_last_used_date",
-] as const;
-
-const ROOT_ROW = "<root_account>";
 const operation = "iam:GetCredentialReport";
-
-const malformed = (message: string): E.Either<AwsError, never> =>
-  E.left(new AwsError("MalformedReport", operation, `the credential report ${message}`));
-
-/**
- * Parses the CSV of an IAM credential report into the core's report users, skipping the
- * `<root_account>` row. A slot whose `last_rotated` is `N/A` holds no key; a `last_used_date` of
- * `N/A` means never used and `no_information` means unknown.
- *
- * Anything unexpected (a missing column, a short row, a value that is not a date) makes the
- * whole report invalid: a run must not act on a report it cannot read completely.
- */
-export const parseCredentialReport = (
-  csv: string,
-): E.Either<AwsError, ReadonlyArray<CredentialReportUser>> => {
-  let records: string[][];
-  try {
-    records = parse(csv, { bom: true, skip_empty_lines: true, relax_column_count: false });
-  } catch (e) {
-    const where = e instanceof CsvError ? ` (${e.code})` : "";
-    return malformed(`is not valid CSV${where}: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  const [header, ...rows] = records;
-  if (header === undefined) return malformed("is empty");
-  const column = new Map(header.map((name, i) => [name.trim(), i]));
-  const missing = REQUIRED_COLUMNS.filter((c) => !column.has(c));
-  if (missing.length > 0) return malformed(`lacks the columns ${missing.join(", ")}`);
-  const cell = (row: ReadonlyArray<string>, name: (typeof REQUIRED_COLUMNS)[number]): string =>
-    row[column.get(name) ?? -1] ?? "";
-  if (!rows.some((row) => cell(row, "user") === ROOT_ROW)) {
-    return malformed(`has no ${ROOT_ROW} row: it looks truncated`);
-  }
-  const users: CredentialReportUser[] = [];
-  const seen = new Set<string>();
-  for (const [index, row] of rows.entries()) {
-    const line = index + 2;
-    const name = cell(row, "user");
-    if (name === ROOT_ROW) continue;
-    if (!UserName.is(name))
-      return malformed(`line ${line}: ${JSON.stringify(name)} is not a user name`);
-    if (seen.has(name)) return malformed(`line ${line}: user ${name} appears twice`);
-    seen.add(name);
-    const keys: CredentialReportKey[] = [];
-    for (const n of [1, 2] as const) {
-      const slot = parseSlot(
-        cell(row, `access_key_${n}_active`),
-        cell(row, `access_key_${n}_last_rotated`),
-        cell(row, `access_key_${n}_last_used_date`),
-      );
-      if (E.isLeft(slot)) return malformed(`line ${line}, access key ${n}: ${slot.left}`);
-      if (slot.right !== undefined) keys.push(slot.right);
-    }
-    users.push({ userName: name, keys });
-  }
-  return E.right(users);
-};
-
-const parseSlot = (
-  active: string,
-  lastRotated: string,
-  lastUsed: string,
-): E.Either<string, CredentialReportKey | undefined> => {
-  if (active !== "true" && active !== "false") {
-    return E.left(`active is ${JSON.stringify(active)}, not true or false`);
-  }
-  if (lastRotated === "N/A") {
-    return active === "true" ? E.left("is active but has no creation time") : E.right(undefined);
-  }
-  const created = timestampDate(lastRotated);
-  if (created === undefined)
-    return E.left(`last_rotated ${JSON.stringify(lastRotated)} is not a timestamp`);
-  let lastUse: LastUse;
-  if (lastUsed === "N/A") lastUse = LastUse.never;
-  else if (lastUsed === "no_information") lastUse = LastUse.unknown;
-  else {
-    const used = timestampDate(lastUsed);
-    if (used === undefined)
-      return E.left(`last_used_date ${JSON.stringify(lastUsed)} is not a timestamp`);
-    lastUse = LastUse.usedOn(used);
-  }
-  return E.right({ active: active === "true", created, lastUse, createdAt: lastRotated });
-};
-
-const timestampDate = (s: string): CalendarDate | undefined => {
-  if (s.length < 19) return undefined;
-  const parsed = calendarDateOfTimestamp(s);
-  return E.isRight(parsed) ? parsed.right : undefined;
-};
 
 /** How to wait for the credential report. Every field has a default. */
 export interface ReportPolling {
-  /** First wait after asking for a report that is not ready (default 2 s). */
+  /**
+   * First wait after asking for a report that is not ready (default 250 ms: IAM takes from
+   * moments to seconds to generate one, so the first check comes early).
+   */
   readonly initialDelayMs?: number;
   /** Longest wait between two polls (default 20 s); waits double up to it. */
   readonly maxDelayMs?: number;
@@ -140,30 +40,46 @@ export interface ReportPolling {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
+/** Default first wait of {@link ReportPolling}, in ms. */
+export const DEFAULT_REPORT_INITIAL_DELAY_MS = 250;
+
 /** A credential report as fetched: its CSV and when IAM generated it. */
 export interface FetchedReport {
   readonly csv: string;
   readonly generatedAt: Date | undefined;
 }
 
+/** A credential report as read by {@link readCredentialReport}: its users, parsed and checked. */
+export interface CredentialReport extends ReportRows {
+  readonly generatedAt: Date | undefined;
+}
+
+/** Options of {@link readCredentialReport}. */
+export interface ReadReportOptions {
+  /**
+   * Which users to keep (default: all). Every row is still checked and counted in `usersSeen`;
+   * the others are dropped as they are read, so a large account costs only the users kept.
+   */
+  readonly keep?: (user: CredentialReportUser) => boolean;
+}
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * Asks IAM for a fresh credential report and reads it: `GenerateCredentialReport`, then
- * `GetCredentialReport`, polling with exponential backoff while it is `ReportInProgress`,
- * generating again when it is `ReportNotPresent` or `ReportExpired`, and waiting out
- * throttling and a generation `LimitExceeded` (a recent report can still be read).
- *
- * On an account whose report is ready at once this costs two calls; usually one poll more.
+ * Asks IAM for a fresh credential report and reads it with `get`: `GenerateCredentialReport`,
+ * then `get` (a `GetCredentialReport`), polling with exponential backoff while it is
+ * `ReportInProgress`, generating again when it is `ReportNotPresent` or `ReportExpired`, and
+ * waiting out throttling and a generation `LimitExceeded` (a recent report can still be read).
  */
-export const fetchCredentialReport = async (
+const pollCredentialReport = async <A>(
   iam: IAMClient,
-  polling: ReportPolling = {},
-): Promise<E.Either<AwsError, FetchedReport>> => {
+  polling: ReportPolling,
+  get: () => Promise<E.Either<AwsError, A>>,
+): Promise<E.Either<AwsError, A>> => {
   const sleep = polling.sleep ?? defaultSleep;
   const maxDelay = polling.maxDelayMs ?? 20_000;
   const timeout = polling.timeoutMs ?? 300_000;
-  let delay = polling.initialDelayMs ?? 2_000;
+  let delay = polling.initialDelayMs ?? DEFAULT_REPORT_INITIAL_DELAY_MS;
   let waited = 0;
   let generations = 0;
   const wait = async (): Promise<boolean> => {
@@ -192,23 +108,7 @@ export const fetchCredentialReport = async (
   let last: AwsError | undefined;
   for (;;) {
     try {
-      const out = await iam.send(new GetCredentialReportCommand({}));
-      if (out.ReportFormat !== undefined && out.ReportFormat !== "text/csv") {
-        return E.left(
-          new AwsError(
-            "MalformedReport",
-            operation,
-            `the credential report has format ${out.ReportFormat}, not text/csv`,
-          ),
-        );
-      }
-      if (out.Content === undefined) {
-        return E.left(new AwsError("MalformedReport", operation, "the credential report is empty"));
-      }
-      return E.right({
-        csv: Buffer.from(out.Content).toString("utf8"),
-        generatedAt: out.GeneratedTime,
-      });
+      return await get();
     } catch (e) {
       last = mapAwsError(operation, e);
       const code = last.code ?? "";
@@ -237,3 +137,175 @@ export const fetchCredentialReport = async (
     ),
   );
 };
+
+/** What the streaming middleware read from one successful attempt. */
+interface Streamed<A> {
+  readonly envelope: ReportEnvelope;
+  readonly value: A;
+}
+
+/** The part of the SDK's `HttpResponse` the streaming middleware uses. */
+interface RawResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+const isRawResponse = (r: unknown): r is RawResponse =>
+  typeof r === "object" &&
+  r !== null &&
+  typeof (r as { statusCode?: unknown }).statusCode === "number" &&
+  typeof (r as { headers?: unknown }).headers === "object";
+
+const bodyChunks = (body: unknown): AsyncIterable<Uint8Array | string> | undefined => {
+  if (body instanceof Uint8Array || typeof body === "string") return Readable.from([body]);
+  const iterable = body as { [Symbol.asyncIterator]?: unknown } | null | undefined;
+  return typeof iterable?.[Symbol.asyncIterator] === "function"
+    ? (iterable as AsyncIterable<Uint8Array | string>)
+    : undefined;
+};
+
+/**
+ * A deserialize-step middleware for one `GetCredentialReportCommand`, placed inside the SDK's
+ * deserializer (priority low): on each attempt it sees the raw HTTP response from the transport.
+ * An error status passes through untouched, so the SDK still maps and retries `ReportInProgress`,
+ * `ReportNotPresent`, `ReportExpired` and throttling. A success is read as a stream: `consume`
+ * gets the decoded CSV bytes of `<Content>` as they arrive, and the SDK's deserializer then gets
+ * the same response with an empty `<Content>`, so the command resolves without the SDK ever
+ * holding the report. What `consume` returned goes to `done`.
+ *
+ * A response that is not a complete `GetCredentialReportResponse` fails the attempt with a
+ * `MalformedReport` error; a connection broken mid-body fails it with the transport's error,
+ * which the SDK retries like any other.
+ */
+const streamReportBody =
+  <A>(
+    consume: (content: AsyncIterable<Uint8Array>) => Promise<A>,
+    done: (read: Streamed<A> | undefined) => void,
+  ) =>
+  <I, O>(next: (args: I) => Promise<O>) =>
+  async (args: I): Promise<O> => {
+    done(undefined);
+    const out = await next(args);
+    const response = (out as { response?: unknown }).response;
+    if (!isRawResponse(response) || response.statusCode < 200 || response.statusCode >= 300) {
+      return out;
+    }
+    const body = bodyChunks(response.body);
+    if (body === undefined) return out;
+    const envelope: ReportEnvelope = { hasContent: false };
+    let value: A;
+    try {
+      value = await consume(reportContent(body, envelope));
+    } catch (e) {
+      if (e instanceof ReportXmlError) throw e.error;
+      throw e;
+    }
+    const xml = Buffer.from(envelopeXml(envelope), "utf8");
+    response.body = Readable.from([xml]);
+    for (const name of Object.keys(response.headers)) {
+      if (name.toLowerCase() === "content-length") response.headers[name] = String(xml.length);
+    }
+    done({ envelope, value });
+    return out;
+  };
+
+const streamingOptions = {
+  step: "deserialize",
+  priority: "low",
+  name: "keyrotateCredentialReportStream",
+} as const;
+
+/**
+ * Sends one `GetCredentialReport` whose content goes to `consume` as it arrives; when the
+ * middleware did not run (a client whose `send` is stubbed, as in unit tests), the content the
+ * SDK decoded goes to `consume` instead. Left when the report is not CSV or has no content.
+ */
+const getReport = async <A>(
+  iam: IAMClient,
+  consume: (content: AsyncIterable<Uint8Array>) => Promise<A>,
+): Promise<E.Either<AwsError, { value: A; out: GetCredentialReportCommandOutput }>> => {
+  let streamed: Streamed<A> | undefined;
+  const command = new GetCredentialReportCommand({});
+  command.middlewareStack.add(
+    streamReportBody(consume, (read) => {
+      streamed = read;
+    }),
+    streamingOptions,
+  );
+  const out = await iam.send(command);
+  const format = out.ReportFormat ?? streamed?.envelope.reportFormat;
+  if (format !== undefined && format !== "text/csv") {
+    return E.left(malformedReport(`has format ${format}, not text/csv`));
+  }
+  if (streamed !== undefined) {
+    return streamed.envelope.hasContent
+      ? E.right({ value: streamed.value, out })
+      : E.left(malformedReport("is empty"));
+  }
+  if (out.Content === undefined) return E.left(malformedReport("is empty"));
+  return E.right({ value: await consume(pieces(out.Content)), out });
+};
+
+/** `bytes` as a stream of pieces of at most 64 KiB. */
+async function* pieces(bytes: Uint8Array): AsyncGenerator<Uint8Array, void, undefined> {
+  for (let at = 0; at < bytes.length; at += 65_536) yield bytes.subarray(at, at + 65_536);
+}
+
+/**
+ * Asks IAM for a fresh credential report and reads it as it downloads: `GenerateCredentialReport`,
+ * then `GetCredentialReport`, polling with exponential backoff while it is `ReportInProgress`
+ * (first check after {@link ReportPolling.initialDelayMs}), generating again when it is
+ * `ReportNotPresent` or `ReportExpired`, and waiting out throttling and a generation
+ * `LimitExceeded` (a recent report can still be read).
+ *
+ * The report is never held whole: its XML is scanned, its base64 decoded and its CSV parsed as
+ * the bytes arrive, and only the users kept (`options.keep`) outlive their row, so memory grows
+ * with the users kept rather than with the account. Every row is checked as
+ * {@link parseCredentialReport} does: a malformed or truncated report is a `MalformedReport`.
+ *
+ * On an account whose report is ready at once this costs two calls; usually one poll more.
+ */
+export const readCredentialReport = (
+  iam: IAMClient,
+  polling: ReportPolling = {},
+  options: ReadReportOptions = {},
+): Promise<E.Either<AwsError, CredentialReport>> =>
+  pollCredentialReport(iam, polling, async () => {
+    const read = await getReport(iam, async (content) => {
+      const rows = new CredentialReportRows(options.keep);
+      await parseCsvStream(content, rows);
+      return rows.finish();
+    });
+    if (E.isLeft(read)) return read;
+    const { value, out } = read.right;
+    return E.isLeft(value)
+      ? value
+      : E.right({
+          users: value.right.users,
+          usersSeen: value.right.usersSeen,
+          generatedAt: out.GeneratedTime,
+        });
+  });
+
+/**
+ * Like {@link readCredentialReport}, but returns the report's CSV as one string, for callers that
+ * parse it themselves with {@link parseCredentialReport}. The download is streamed as well, but
+ * the CSV is held whole: prefer {@link readCredentialReport} on large accounts.
+ */
+export const fetchCredentialReport = (
+  iam: IAMClient,
+  polling: ReportPolling = {},
+): Promise<E.Either<AwsError, FetchedReport>> =>
+  pollCredentialReport(iam, polling, async () => {
+    const read = await getReport(iam, async (content) => {
+      const parts: Buffer[] = [];
+      for await (const part of content)
+        parts.push(Buffer.isBuffer(part) ? part : Buffer.from(part));
+      return Buffer.concat(parts).toString("utf8");
+    });
+    return E.map(({ value, out }: { value: string; out: GetCredentialReportCommandOutput }) => ({
+      csv: value,
+      generatedAt: out.GeneratedTime,
+    }))(read);
+  });

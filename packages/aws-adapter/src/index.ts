@@ -21,12 +21,16 @@ export {
   type ServiceName,
 } from "./clients.js";
 export {
+  type CredentialReport,
   type CredentialReportKey,
   type CredentialReportUser,
+  DEFAULT_REPORT_INITIAL_DELAY_MS,
   type FetchedReport,
   fetchCredentialReport,
   parseCredentialReport,
+  type ReadReportOptions,
   type ReportPolling,
+  readCredentialReport,
 } from "./credentialReport.js";
 export {
   AwsError,

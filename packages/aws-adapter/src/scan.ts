@@ -26,9 +26,8 @@ import * as E from "fp-ts/lib/Either.js";
 import { mapWithConcurrency } from "./concurrency.js";
 import {
   type CredentialReportUser,
-  fetchCredentialReport,
-  parseCredentialReport,
   type ReportPolling,
+  readCredentialReport,
 } from "./credentialReport.js";
 import { AwsError, type AwsErrorJson, mapAwsError } from "./errors.js";
 import { type Log, silentLog } from "./log.js";
@@ -106,16 +105,19 @@ export const scanAccount = async (
   let usersSeen: number;
   let reportGeneratedAt: string | undefined;
   if (mode === "credential-report") {
-    const fetched = await fetchCredentialReport(iam, options.polling);
-    if (E.isLeft(fetched)) return fetched;
-    const parsed = parseCredentialReport(fetched.right.csv);
-    if (E.isLeft(parsed)) return parsed;
-    reportGeneratedAt = fetched.right.generatedAt?.toISOString();
-    usersSeen = parsed.right.length;
     const judge = triage(settings, today);
-    candidates = parsed.right
-      .map((report) => ({ userName: report.userName, report, triage: judge(report) }))
-      .filter((c) => c.triage.length > 0);
+    // Only the users triage selects are kept as the report streams in: the others cost nothing.
+    const read = await readCredentialReport(iam, options.polling, {
+      keep: (user) => judge(user).length > 0,
+    });
+    if (E.isLeft(read)) return read;
+    reportGeneratedAt = read.right.generatedAt?.toISOString();
+    usersSeen = read.right.usersSeen;
+    candidates = read.right.users.map((report) => ({
+      userName: report.userName,
+      report,
+      triage: judge(report),
+    }));
   } else {
     const listed = await listUserNames(iam);
     if (E.isLeft(listed)) return listed;

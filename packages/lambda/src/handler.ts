@@ -41,6 +41,19 @@ export class InvalidEventError extends Error {
   override readonly name = "InvalidEventError";
 }
 
+/** The part of a Powertools `Logger` the handler uses, so that any logger of that shape fits. */
+export type HandlerLogger = Pick<Logger, "addContext" | "debug" | "info" | "warn" | "error">;
+
+/** The part of a Powertools `Metrics` the handler uses. */
+export interface HandlerMetrics {
+  addMetric(
+    name: string,
+    unit: (typeof MetricUnit)[keyof typeof MetricUnit],
+    value: number,
+  ): unknown;
+  publishStoredMetrics(): unknown;
+}
+
 /** What a handler is made of. Everything but `env` has a production default. */
 export interface HandlerDeps {
   /** Where settings are read, once, when the handler is made (`process.env` in Lambda). */
@@ -49,8 +62,10 @@ export interface HandlerDeps {
   readonly createClients?: (settings: Settings) => AwsClients;
   /** The clock; read on every invocation for `today` (UTC) and the report's times. */
   readonly now?: () => Date;
-  readonly logger?: Logger;
-  readonly metrics?: Metrics;
+  /** Where log lines go (default: a Powertools `Logger`, JSON lines). */
+  readonly logger?: HandlerLogger;
+  /** Where run metrics go (default: Powertools `Metrics`, CloudWatch EMF). */
+  readonly metrics?: HandlerMetrics;
   /** Time kept in reserve at the end of an invocation (default 30 s or 10 %). */
   readonly safetyMargin?: SafetyMargin;
   /** How users are found (default: from the credential report). */
@@ -152,7 +167,7 @@ const defaultClients =
 
 /** Sends the adapter's structured entries to the Powertools logger (JSON, one line each). */
 const logTo =
-  (logger: Logger): Log =>
+  (logger: HandlerLogger): Log =>
   ({ level, message, ...fields }) => {
     logger[level](message, fields);
   };

@@ -9,6 +9,8 @@ export { type Invocation, parseInvocation } from "./event.js";
 export {
   createHandler,
   type HandlerDeps,
+  type HandlerLogger,
+  type HandlerMetrics,
   InvalidEventError,
   InvalidSettingsError,
   type KeyrotateHandler,

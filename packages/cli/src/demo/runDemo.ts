@@ -93,14 +93,14 @@ const quietLogger = (kept: string[]): HandlerLogger => {
     info: () => {},
     warn: keep,
     error: keep,
-  } as unknown as HandlerLogger;
+  };
 };
 
 /** Metrics are published as CloudWatch EMF lines on stdout in Lambda; the demo drops them. */
-const droppedMetrics = {
+const droppedMetrics: HandlerMetrics = {
   addMetric: () => {},
   publishStoredMetrics: () => {},
-} as unknown as HandlerMetrics;
+};
 
 /** A fake Lambda context: a fresh 15-minute invocation. */
 const lambdaContext = (day: number): LambdaContext => ({

@@ -9,7 +9,12 @@ import {
 import { LastUse } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
-import { fetchCredentialReport, parseCredentialReport } from "../src/credentialReport.js";
+import {
+  DEFAULT_REPORT_INITIAL_DELAY_MS,
+  fetchCredentialReport,
+  parseCredentialReport,
+  readCredentialReport,
+} from "../src/credentialReport.js";
 import {
   daysAgo,
   HEADER,
@@ -248,5 +253,72 @@ describe("fetchCredentialReport", () => {
     const result = await fetchCredentialReport(clients.iam, { sleep });
 
     expect(E.isLeft(result) && result.left.tag).toBe("MalformedReport");
+  });
+});
+
+describe("readCredentialReport", () => {
+  const csv = reportCsv(
+    row("alice", { active: true, created: daysAgo(40), lastUsed: daysAgo(2) }),
+    row("bob"),
+  );
+
+  it("first checks a report that is being generated after 250 ms, then doubles the wait", async () => {
+    const { clients, iam } = mockedClients();
+    iam.on(GenerateCredentialReportCommand).resolves({ State: "STARTED" });
+    iam
+      .on(GetCredentialReportCommand)
+      .rejectsOnce(new CredentialReportNotReadyException(meta))
+      .rejectsOnce(new CredentialReportNotReadyException(meta))
+      .resolves(reportResponse(csv));
+    const { waits, sleep } = recordingSleep();
+
+    const result = await readCredentialReport(clients.iam, { sleep });
+
+    expect(E.isRight(result)).toBe(true);
+    expect(DEFAULT_REPORT_INITIAL_DELAY_MS).toBe(250);
+    expect(waits).toEqual([250, 500, 1000]);
+  });
+
+  it("returns the users parsed, how many there were and when the report was made", async () => {
+    const { clients, iam } = mockedClients();
+    iam.on(GenerateCredentialReportCommand).resolves({ State: "COMPLETE" });
+    iam.on(GetCredentialReportCommand).resolves(reportResponse(csv));
+    const { sleep } = recordingSleep();
+
+    const all = await readCredentialReport(clients.iam, { sleep });
+    const some = await readCredentialReport(
+      clients.iam,
+      { sleep },
+      { keep: (u) => u.keys.length > 0 },
+    );
+
+    expect(all).toEqual(
+      E.right({
+        users: E.isRight(parseCredentialReport(csv)) && parseCredentialReport(csv).right,
+        usersSeen: 2,
+        generatedAt: new Date("2026-06-15T06:00:00Z"),
+      }),
+    );
+    expect(E.isRight(some) && some.right.users.map((u) => u.userName)).toEqual(["alice"]);
+    expect(E.isRight(some) && some.right.usersSeen).toBe(2);
+  });
+
+  it.each([
+    ["a truncated report", { ...reportResponse(reportCsv(row("alice")).slice(0, -20)) }],
+    ["a report without its root row", reportResponse(reportCsv().split("\n")[0] ?? "")],
+    ["a report that is not CSV", { ...reportResponse(csv), ReportFormat: "application/json" }],
+    ["an empty report", { ...reportResponse(csv), Content: undefined }],
+  ])("rejects %s as malformed", async (_, response) => {
+    const { clients, iam } = mockedClients();
+    iam.on(GenerateCredentialReportCommand).resolves({ State: "COMPLETE" });
+    iam.on(GetCredentialReportCommand).resolves(response as never);
+    const { sleep } = recordingSleep();
+
+    const result = await readCredentialReport(clients.iam, { sleep });
+
+    expect(E.isLeft(result) && result.left.toJSON()).toMatchObject({
+      tag: "MalformedReport",
+      operation: "iam:GetCredentialReport",
+    });
   });
 });

@@ -294,7 +294,7 @@ describe("readCredentialReport", () => {
 
     expect(all).toEqual(
       E.right({
-        users: E.isRight(parseCredentialReport(csv)) && parseCredentialReport(csv).right,
+        users: parsed(csv),
         usersSeen: 2,
         generatedAt: new Date("2026-06-15T06:00:00Z"),
       }),

@@ -80,7 +80,7 @@ describe("the streamed credential report", () => {
     const { envelope, result } = await readResponse(chunked(xml, sizes));
     expect(E.isRight(expected)).toBe(true);
     expect(result).toEqual(
-      E.map((users: unknown[]) => ({ users, usersSeen: users.length }))(expected),
+      E.map((users: ReadonlyArray<unknown>) => ({ users, usersSeen: users.length }))(expected),
     );
     expect(envelope).toEqual({
       hasContent: true,

@@ -1,6 +1,7 @@
 import { IAMClient, type IAMClientConfig } from "@aws-sdk/client-iam";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SESClient } from "@aws-sdk/client-ses";
+import { type Pacing, TokenBucket } from "./pacing.js";
 
 /** The services keyrotate calls, as they prefix operation names in call counts. */
 export type ServiceName = "iam" | "s3" | "ses";
@@ -70,6 +71,14 @@ export interface CreateAwsClientsOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Extra middleware, e.g. a fault injector in tests; runs on every attempt like the counter. */
   readonly middleware?: ReadonlyArray<AttemptMiddleware>;
+  /**
+   * Client-side pacing of IAM calls (every attempt, retries included): a token bucket that parallel
+   * users wait on instead of bursting into IAM's throttle and waiting out the SDK's retry delays.
+   * Off by default: AWS publishes no IAM request rate (it varies by API and account and cannot be
+   * raised), so set it from the rate your account is observed to sustain, e.g. `{ ratePerSecond:
+   * 20, burst: 20 }` for a 20 calls/s limit.
+   */
+  readonly iamPacing?: Pacing;
 }
 
 /**
@@ -101,6 +110,18 @@ const countingOptions = {
   name: "keyrotateCallCounter",
   priority: "low",
 } as const;
+
+/** A middleware that waits for a token of `bucket` before each attempt goes out. */
+const pacing =
+  (bucket: TokenBucket) =>
+  <A, R>(next: (args: A) => Promise<R>) =>
+  async (args: A): Promise<R> => {
+    await bucket.take();
+    return next(args);
+  };
+
+// Inside the retry loop (every attempt waits its turn), before the deserializer and the counter.
+const pacingOptions = { step: "deserialize", name: "keyrotatePacing", priority: "high" } as const;
 
 /**
  * Builds the IAM, S3 and SES clients once, for the whole process (a Lambda builds them outside
@@ -135,6 +156,9 @@ export const createAwsClients = (options: CreateAwsClientsOptions = {}): AwsClie
   });
   const extra = options.middleware ?? [];
   iam.middlewareStack.add(counting("iam", calls, extra), countingOptions);
+  if (options.iamPacing !== undefined) {
+    iam.middlewareStack.add(pacing(new TokenBucket(options.iamPacing)), pacingOptions);
+  }
   s3.middlewareStack.add(counting("s3", calls, extra), countingOptions);
   ses.middlewareStack.add(counting("ses", calls, extra), countingOptions);
   return { iam, s3, ses, calls };

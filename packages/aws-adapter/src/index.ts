@@ -51,6 +51,7 @@ export {
   renderEml,
   renderNotice,
 } from "./notices.js";
+export { type Pacing, TokenBucket } from "./pacing.js";
 export {
   type AdminSummaryOutcome,
   type KeyView,

@@ -16,6 +16,7 @@ import { type CalendarDate, decodeSettings, type Settings } from "@keyrotate/cor
 import { type FaultSettings, type Sandbox, startSandbox } from "@keyrotate/sandbox";
 import * as E from "fp-ts/lib/Either.js";
 import {
+  announcedKeys,
   type CheckSettings,
   checkConverged,
   checkDay,
@@ -106,6 +107,7 @@ export interface ChaosResult {
 }
 
 const SENDER = "keyrotate@example.com";
+const START = new Date("2026-01-05T09:00:00Z");
 const BUCKET = "keyrotate-credentials";
 const MUTATING = [
   "iam:TagUser",
@@ -187,6 +189,8 @@ class Account {
   /** Age when first seen, of keys first seen Active (invariant 7 bounds only those). */
   private readonly firstSeenAge = new Map<string, number>();
   private readonly seenInactive = new Set<string>();
+  /** New keys named by a Rotated notice so far, kept as the mail comes in. */
+  private readonly announced = new Set<string>();
   private readonly logs: LogEntry[] = [];
 
   private constructor(
@@ -207,7 +211,7 @@ class Account {
     options: Required<Omit<ChaosOptions, "onDay" | "profiles">>,
   ): Promise<Account> {
     const random = seededRandom(seed);
-    const now = new Date("2026-01-05T09:00:00Z");
+    const now = START;
     const users = population(profile, count, random, now);
     const sandbox = await startSandbox({
       now,
@@ -325,7 +329,8 @@ class Account {
   /** One simulated day: runs (maybe aborted and rerun), then every check. */
   async day(day: number, final: boolean): Promise<{ calls: number; crashed: boolean }> {
     const sb = this.sandbox;
-    if (day > 0) sb.clock.advanceDays(1);
+    // Every day's first run at 09:00 UTC: reruns (+60 s, +1 h) must not drift past midnight.
+    sb.clock.set(new Date(START.getTime() + day * 86_400_000));
     this.useKeys();
     const before = sb.users();
     const today = sb.clock.now();
@@ -402,16 +407,19 @@ class Account {
       }
     }
 
+    const emailsToday = sb.emails().slice(emailsAt);
+    for (const id of announcedKeys(emailsToday)) this.announced.add(id);
     const record: DayRecord = {
       day,
       before,
       after: {
         users: sb.users(),
         objects: sb.objects(BUCKET),
-        emails: sb.emails(),
+        emails: [],
+        announced: this.announced,
         secretOf: (id) => sb.secretOf(id),
       },
-      emailsToday: sb.emails().slice(emailsAt),
+      emailsToday,
       keyEventsToday: sb.keyEvents().slice(eventsAt),
       seededKeyIds: this.seeded,
       unsettled,

@@ -44,7 +44,24 @@ export interface AccountView {
   readonly emails: ReadonlyArray<SentEmail>;
   /** The secret of a live key. */
   readonly secretOf: (accessKeyId: string) => string | undefined;
+  /**
+   * The ids of the new keys that Rotated notices named so far, when the caller keeps them (a long
+   * simulation does, to avoid reading every email every day); else read from `emails`.
+   */
+  readonly announced?: ReadonlySet<string>;
 }
+
+const NEW_KEY_IN_SUBJECT = /new key (AKIA[A-Z0-9]{16,124})\b/;
+
+/** The ids of the new keys named by Rotated notices among `emails`. */
+export const announcedKeys = (emails: ReadonlyArray<SentEmail>): Set<string> => {
+  const ids = new Set<string>();
+  for (const e of emails) {
+    const id = NEW_KEY_IN_SUBJECT.exec(e.subject ?? "")?.[1];
+    if (id !== undefined) ids.add(id);
+  }
+  return ids;
+};
 
 /** One simulated day, as the checks need it. */
 export interface DayRecord {
@@ -97,7 +114,8 @@ export const undelivered = (
   ) {
     return "the stored object does not hold the key's secret";
   }
-  if (!account.emails.some((e) => (e.subject ?? "").includes(`new key ${key.accessKeyId}`))) {
+  const announced = account.announced ?? announcedKeys(account.emails);
+  if (!announced.has(key.accessKeyId)) {
     return "no Rotated notice names it";
   }
   const older = user.keys.find(
@@ -122,10 +140,14 @@ export const undelivered = (
  */
 export const checkSecrets = (s: CheckSettings, d: DayRecord): Violation[] => {
   const out: Violation[] = [];
+  const after: AccountView = {
+    ...d.after,
+    announced: d.after.announced ?? announcedKeys(d.after.emails),
+  };
   for (const user of d.after.users) {
     for (const key of user.keys) {
       if (d.seededKeyIds.has(key.accessKeyId)) continue;
-      const why = undelivered(s, d.after, user, key);
+      const why = undelivered(s, after, user, key);
       if (why === undefined) continue;
       const marker = tagsOf(user).get(s.stateTagKey.toLowerCase()) ?? "";
       if (d.unsettled.has(user.name) && marker.startsWith("rotating:")) continue;

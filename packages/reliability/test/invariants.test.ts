@@ -140,6 +140,14 @@ describe("the day checks", () => {
     expect(checkSecrets(S, cases[0] as DayRecord)[0]?.message).toContain("no stored secret");
   });
 
+  it("read the Rotated notices from a kept index as from the mail itself", () => {
+    const day = healthy();
+    const indexed = { ...day, after: { ...day.after, emails: [], announced: new Set([NEW]) } };
+    expect(checkSecrets(S, indexed)).toEqual([]);
+    const missing = { ...day, after: { ...day.after, emails: [], announced: new Set<string>() } };
+    expect(checkSecrets(S, missing)[0]?.message).toContain("no Rotated notice");
+  });
+
   it("allow an undelivered key only to a user whose run did not complete and whose rotating marker is set", () => {
     const inFlight = healthy({}, [
       user([key(OLD, "Active", 61), key(NEW, "Active", 0)], {

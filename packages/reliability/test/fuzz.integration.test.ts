@@ -3,6 +3,7 @@
  * truncated credential reports, unexpected SDK responses, and random settings through the
  * Lambda's handler.
  */
+import { Readable } from "node:stream";
 import type { AwsClients, RunReport } from "@keyrotate/aws-adapter";
 import {
   type CalendarDate,
@@ -48,6 +49,39 @@ const mangleResponses = (clients: AwsClients, mangle: { current: Mangle | undefi
       { step: "initialize", name: "fuzzResponses" },
     );
   }
+};
+
+/**
+ * Rewrites IAM's raw HTTP answer to GetCredentialReport (the adapter streams the report from the
+ * wire, so only a transport-level change reaches it): `rewrite` gets the response XML.
+ */
+const rewriteReportResponses = (
+  clients: AwsClients,
+  rewrite: { current: ((xml: string) => string) | undefined },
+) => {
+  type Raw = {
+    response: { body: unknown; headers: Record<string, string>; statusCode: number };
+  };
+  type Transport = { handle(request: { body?: unknown }, options?: unknown): Promise<Raw> };
+  const config = clients.iam.config as unknown as { requestHandler: Transport };
+  const original = config.requestHandler;
+  const handle = async (request: { body?: unknown }, options?: unknown): Promise<Raw> => {
+    const raw = await original.handle(request, options);
+    const change = rewrite.current;
+    if (change === undefined || !String(request.body ?? "").includes("Action=GetCredentialReport"))
+      return raw;
+    const chunks: Buffer[] = [];
+    for await (const chunk of raw.response.body as AsyncIterable<Uint8Array>)
+      chunks.push(Buffer.from(chunk));
+    const xml = Buffer.from(change(Buffer.concat(chunks).toString("utf8")), "utf8");
+    raw.response.body = Readable.from([xml]);
+    for (const name of Object.keys(raw.response.headers))
+      if (name.toLowerCase() === "content-length") raw.response.headers[name] = String(xml.length);
+    return raw;
+  };
+  config.requestHandler = new Proxy(original, {
+    get: (target, property) => (property === "handle" ? handle : Reflect.get(target, property)),
+  });
 };
 
 const IAM_TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
@@ -216,6 +250,7 @@ const keysOfSeed = (
 describe("malformed answers, end to end", () => {
   let h: Harness;
   const mangle: { current: Mangle | undefined } = { current: undefined };
+  const rewrite: { current: ((xml: string) => string) | undefined } = { current: undefined };
   const overdue = {
     name: "alice",
     tags: { email: "alice@example.com" },
@@ -224,16 +259,22 @@ describe("malformed answers, end to end", () => {
   beforeAll(async () => {
     h = await startHarness([overdue]);
     mangleResponses(h.clients, mangle);
+    rewriteReportResponses(h.clients, rewrite);
   });
   afterAll(async () => {
     await h.close();
   });
 
-  const runWith = async (m: Mangle): Promise<{ report: RunReport; mutations: number }> => {
+  const runWith = async (
+    m: Mangle | undefined,
+    xml?: (xml: string) => string,
+  ): Promise<{ report: RunReport; mutations: number }> => {
     const before = h.sandbox.calls();
     mangle.current = m;
+    rewrite.current = xml;
     const report = await h.run();
     mangle.current = undefined;
+    rewrite.current = undefined;
     const after = h.sandbox.calls();
     const diff = Object.fromEntries(
       Object.entries(after).map(([op, n]) => [op, n - (before[op] ?? 0)]),
@@ -241,13 +282,11 @@ describe("malformed answers, end to end", () => {
     return { report, mutations: mutatingCalls(diff) };
   };
 
-  const report =
-    (csv: (real: string) => string): Mangle =>
-    (command, output) => {
-      if (command !== "GetCredentialReportCommand") return;
-      const real = Buffer.from(output.Content as Uint8Array).toString("utf8");
-      output.Content = Buffer.from(csv(real), "utf8");
-    };
+  const report = (csv: (real: string) => string) => (xml: string) =>
+    xml.replace(/<Content>([^<]*)<\/Content>/, (_all, b64: string) => {
+      const real = Buffer.from(b64, "base64").toString("utf8");
+      return `<Content>${Buffer.from(csv(real), "utf8").toString("base64")}</Content>`;
+    });
 
   it.each([
     ["truncated in a row", (csv: string) => csv.slice(0, csv.length - 30)],
@@ -273,7 +312,7 @@ describe("malformed answers, end to end", () => {
   ])(
     "a credential report %s fails the run with a clear error and changes nothing",
     async (_name, csv) => {
-      const { report: run, mutations } = await runWith(report(csv));
+      const { report: run, mutations } = await runWith(undefined, report(csv));
 
       expect(run.status).toBe("failed");
       expect(run.error?.tag).toBe("MalformedReport");
@@ -284,9 +323,12 @@ describe("malformed answers, end to end", () => {
   );
 
   it("a credential report in another format fails the run", async () => {
-    const { report: run, mutations } = await runWith((command, output) => {
-      if (command === "GetCredentialReportCommand") output.ReportFormat = "text/html";
-    });
+    const { report: run, mutations } = await runWith(undefined, (xml) =>
+      xml.replace(
+        "<ReportFormat>text/csv</ReportFormat>",
+        "<ReportFormat>text/html</ReportFormat>",
+      ),
+    );
     expect(run).toMatchObject({ status: "failed", error: { tag: "MalformedReport" } });
     expect(mutations).toBe(0);
   });

@@ -1,6 +1,6 @@
 import type { ScenarioUser } from "@keyrotate/sandbox";
+import { emailTexts, secretHygiene } from "@keyrotate/sandbox";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { emailTexts, secretHygiene } from "../../reliability/src/secretHygiene.js";
 import type { LogEntry } from "../src/log.js";
 import type { RunReport } from "../src/report.js";
 import {

@@ -1,4 +1,4 @@
-import { type Sandbox, type ScenarioUser, startSandbox } from "@keyrotate/sandbox";
+import { type Sandbox, type ScenarioUser, secretHygiene, startSandbox } from "@keyrotate/sandbox";
 import { main } from "../src/cli.js";
 import type { CliIo } from "../src/io.js";
 
@@ -50,7 +50,8 @@ export interface CliOptions {
 /**
  * Runs `keyrotate <argv>` in-process with captured output. Against a sandbox, the admin
  * credentials come from the environment and `--endpoint-url` points at the sandbox, as a user
- * would do it; the CLI's clock is the sandbox's.
+ * would do it; the CLI's clock is the sandbox's. Every run against a sandbox is checked for
+ * secret hygiene: no secret the sandbox ever issued appears in what the command printed.
  */
 export const cli = async (
   argv: ReadonlyArray<string>,
@@ -91,6 +92,7 @@ export const cli = async (
   };
   const args = sb === undefined ? [...argv] : [...argv, "--endpoint-url", sb.url];
   const code = await main(args, io);
+  if (sb !== undefined) secretHygiene(sb).assertClean({ stdout, stderr });
   return { code, stdout, stderr, asked };
 };
 

@@ -2,7 +2,14 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { RunReport } from "@keyrotate/aws-adapter";
-import { type Sandbox, type Scenario, type ScenarioUser, startSandbox } from "@keyrotate/sandbox";
+import {
+  emailTexts,
+  type Sandbox,
+  type Scenario,
+  type ScenarioUser,
+  secretHygiene,
+  startSandbox,
+} from "@keyrotate/sandbox";
 import type { Context } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type BuildResult, buildLambda, packageDir } from "../scripts/build.js";
@@ -184,6 +191,13 @@ describe("the bundled handler against the sandbox", () => {
     const entries = output.stdout.map((l) => JSON.parse(l) as Record<string, unknown>);
     for (const line of [...output.stdout, ...output.stderr]) expect(line).not.toContain(secret);
     expect(JSON.stringify(report)).not.toContain(secret);
+    // Nor any secret the sandbox ever issued, in any form (URL-encoded, base64, in part).
+    secretHygiene(sb).assertClean({
+      stdout: output.stdout,
+      stderr: output.stderr,
+      report,
+      ...emailTexts(emails),
+    });
     const summary = entries.find((e) => e.event === "run-report");
     expect(summary).toMatchObject({
       level: "INFO",

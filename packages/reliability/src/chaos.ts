@@ -13,7 +13,13 @@ import {
   runKeyrotate,
 } from "@keyrotate/aws-adapter";
 import { type CalendarDate, decodeSettings, type Settings } from "@keyrotate/core";
-import { type FaultSettings, type Sandbox, startSandbox } from "@keyrotate/sandbox";
+import {
+  emailTexts,
+  type FaultSettings,
+  type Sandbox,
+  scanForSecrets,
+  startSandbox,
+} from "@keyrotate/sandbox";
 import * as E from "fp-ts/lib/Either.js";
 import {
   announcedKeys,
@@ -25,7 +31,6 @@ import {
   type Violation,
 } from "./invariants.js";
 import { ORIGINAL, type Profile, population, STRICT, seededRandom } from "./population.js";
-import { emailTexts, scanForSecrets } from "./secretHygiene.js";
 
 /** What to simulate. */
 export interface ChaosOptions {

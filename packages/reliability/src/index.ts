@@ -3,6 +3,19 @@
  * the checks it runs on the sandbox after every day, and a secret-hygiene scanner that tests of
  * any package can use.
  */
+
+/** The secret scanner lives with the sandbox that issues the secrets; re-exported here. */
+export {
+  describeLeaks,
+  emailTexts,
+  type LabelledTexts,
+  type SecretHygiene,
+  type SecretLeak,
+  type SecretSource,
+  scanForSecrets,
+  secretHygiene,
+  textsOf,
+} from "@keyrotate/sandbox";
 export {
   type ChaosOptions,
   type ChaosResult,
@@ -36,14 +49,3 @@ export {
   seededRandom,
   type UserKind,
 } from "./population.js";
-export {
-  describeLeaks,
-  emailTexts,
-  type LabelledTexts,
-  type SecretHygiene,
-  type SecretLeak,
-  type SecretSource,
-  scanForSecrets,
-  secretHygiene,
-  textsOf,
-} from "./secretHygiene.js";

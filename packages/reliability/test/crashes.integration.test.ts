@@ -4,6 +4,7 @@
  */
 import type { AttemptMiddleware } from "@keyrotate/aws-adapter";
 import type { ScenarioUser } from "@keyrotate/sandbox";
+import { secretHygiene } from "@keyrotate/sandbox";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type Harness,
@@ -12,7 +13,6 @@ import {
   startHarness,
   tagsOf,
 } from "../../aws-adapter/test/sandboxHarness.js";
-import { secretHygiene } from "../src/secretHygiene.js";
 
 const OLD = "AKIAOLDKEY0000000001";
 const NEW = "AKIANEWKEY0000000001";

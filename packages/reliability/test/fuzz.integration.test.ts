@@ -14,6 +14,7 @@ import {
   type UserSnapshot,
 } from "@keyrotate/core";
 import { createHandler, type HandlerDeps, InvalidSettingsError } from "@keyrotate/lambda";
+import { secretHygiene } from "@keyrotate/sandbox";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -26,7 +27,6 @@ import {
   tagsOf,
 } from "../../aws-adapter/test/sandboxHarness.js";
 import { fakeContext } from "../../lambda/test/lambdaContext.js";
-import { secretHygiene } from "../src/secretHygiene.js";
 
 type Mangle = (commandName: string, output: Record<string, unknown>) => void;
 

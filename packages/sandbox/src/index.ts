@@ -15,5 +15,16 @@ export type { Sandbox, SandboxClock, SandboxOptions } from "./sandbox.js";
 export { startSandbox } from "./sandbox.js";
 export type { Scenario, ScenarioKey, ScenarioUser } from "./scenario.js";
 export { ScenarioError } from "./scenario.js";
+export {
+  describeLeaks,
+  emailTexts,
+  type LabelledTexts,
+  type SecretHygiene,
+  type SecretLeak,
+  type SecretSource,
+  scanForSecrets,
+  secretHygiene,
+  textsOf,
+} from "./secretHygiene.js";
 export { ADMIN_CREDENTIALS } from "./server.js";
 export type { SentEmail } from "./ses.js";

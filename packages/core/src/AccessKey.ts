@@ -62,6 +62,20 @@ export const LastUse = {
   unknown: { _tag: "Unknown" } as LastUse,
 } as const;
 
+/**
+ * The day a key was last active: its last use, or its creation day when it was never used;
+ * undefined when its last use is unknown. The UNUSED_DAYS rule counts from this day.
+ */
+export const lastActivity = (key: {
+  readonly created: CalendarDate;
+  readonly lastUse: LastUse;
+}): CalendarDate | undefined =>
+  key.lastUse._tag === "UsedOn"
+    ? key.lastUse.date
+    : key.lastUse._tag === "NeverUsed"
+      ? key.created
+      : undefined;
+
 /** One access key of a user, as the policy sees it. */
 export interface AccessKey {
   readonly id: AccessKeyId;

@@ -1,5 +1,11 @@
 import * as E from "fp-ts/lib/Either.js";
-import type { AccessKey, AccessKeyId, Tag, UserSnapshot } from "./AccessKey.js";
+import {
+  type AccessKey,
+  type AccessKeyId,
+  lastActivity,
+  type Tag,
+  type UserSnapshot,
+} from "./AccessKey.js";
 import {
   addDays,
   type CalendarDate,
@@ -143,12 +149,7 @@ const isQuiet = (s: PolicySettings, todayNumber: number, user: UserSnapshot): bo
     if (key.status !== "Active" || todayNumber - toDayNumber(key.created) > s.warningDays)
       return false;
     if (s.unusedDays !== undefined) {
-      const since =
-        key.lastUse._tag === "UsedOn"
-          ? key.lastUse.date
-          : key.lastUse._tag === "NeverUsed"
-            ? key.created
-            : undefined;
+      const since = lastActivity(key);
       if (since === undefined || todayNumber - toDayNumber(since) > s.unusedDays) return false;
     }
   }
@@ -417,12 +418,7 @@ class Draft {
       );
     }
     const idle = active.find((k) => {
-      const since =
-        k.lastUse._tag === "UsedOn"
-          ? k.lastUse.date
-          : k.lastUse._tag === "NeverUsed"
-            ? k.created
-            : undefined;
+      const since = lastActivity(k);
       return since !== undefined && this.todayNumber - toDayNumber(since) > limit;
     });
     if (idle === undefined) return false;

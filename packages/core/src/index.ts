@@ -10,6 +10,7 @@ export {
   IamUserSnapshot,
   KeyStatus,
   LastUse,
+  lastActivity,
   type Tag,
   tagValue,
   UserName,

@@ -1,4 +1,4 @@
-import type { LastUse, UserName } from "./AccessKey.js";
+import { type LastUse, lastActivity, type UserName } from "./AccessKey.js";
 import { type CalendarDate, daysBetween } from "./CalendarDate.js";
 import type { PolicySettings } from "./Settings.js";
 
@@ -64,12 +64,7 @@ export const triage =
         if (rotatable) reasons.add("overdue");
       }
       if (settings.unusedDays !== undefined) {
-        const since =
-          key.lastUse._tag === "UsedOn"
-            ? key.lastUse.date
-            : key.lastUse._tag === "NeverUsed"
-              ? key.created
-              : undefined;
+        const since = lastActivity(key);
         if (since !== undefined && daysBetween(since, today) > settings.unusedDays)
           reasons.add("unused");
       }

@@ -3,6 +3,7 @@ import {
   applyStep,
   type CalendarDate,
   daysBetween,
+  lastActivity,
   type Plan,
   type PolicySettings,
   parseStateTag,
@@ -64,12 +65,7 @@ export const justified = (
       return s.inactiveBlocker === "delete" && key?.status === "Inactive";
     case "unused": {
       if (s.unusedDays === undefined || key === undefined) return false;
-      const since =
-        key.lastUse._tag === "UsedOn"
-          ? key.lastUse.date
-          : key.lastUse._tag === "NeverUsed"
-            ? key.created
-            : undefined;
+      const since = lastActivity(key);
       return since !== undefined && daysBetween(since, today) > s.unusedDays;
     }
     case "undelivered":

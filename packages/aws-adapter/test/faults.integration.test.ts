@@ -5,9 +5,9 @@ import type { AttemptMiddleware } from "../src/clients.js";
 import type { LogEntry } from "../src/log.js";
 import type { RunReport } from "../src/report.js";
 import {
+  crashAfter,
   type Harness,
   keysOf,
-  MUTATING_OPERATIONS,
   startHarness,
   tagsOf,
   undeliveredKeys,
@@ -128,32 +128,6 @@ const ROTATION_CALLS = [
   "ses:SendEmail",
   "iam:UntagUser",
 ];
-
-/**
- * A process that dies after its `k`-th mutating call: from then on nothing it sends arrives.
- * `lostReply`: the k-th call took effect but its answer never came back.
- */
-const crashAfter = (k: number, lostReply: boolean): AttemptMiddleware => {
-  let made = 0;
-  let dead = false;
-  const crash = () => {
-    throw Object.assign(new Error("process crashed"), { code: "ECONNRESET" });
-  };
-  return (operation) => {
-    if (dead) crash();
-    if (!MUTATING_OPERATIONS.includes(operation)) return undefined;
-    made += 1;
-    if (made === k && lostReply) {
-      dead = true;
-      return crash;
-    }
-    if (made > k) {
-      dead = true;
-      crash();
-    }
-    return undefined;
-  };
-};
 
 describe("a crash between any two calls of a rotation", () => {
   const cases = ROTATION_CALLS.flatMap((operation, i) => [

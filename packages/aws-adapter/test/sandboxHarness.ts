@@ -131,3 +131,30 @@ export const MUTATING_OPERATIONS = [
 
 export const mutatingCalls = (calls: Record<string, number>): number =>
   MUTATING_OPERATIONS.reduce((n, op) => n + (calls[op] ?? 0), 0);
+
+/**
+ * A process that dies after its `k`-th mutating call: from then on nothing it sends arrives.
+ * `lostReply`: the `k`-th call took effect but its answer never came back. The crash is not an
+ * AWS error, so the SDK never retries it.
+ */
+export const crashAfter = (k: number, lostReply: boolean): AttemptMiddleware => {
+  let made = 0;
+  let dead = false;
+  const crash = () => {
+    throw Object.assign(new Error("process crashed"), { name: "SimulatedCrash" });
+  };
+  return (operation) => {
+    if (dead) crash();
+    if (!MUTATING_OPERATIONS.includes(operation)) return undefined;
+    made += 1;
+    if (made === k && lostReply) {
+      dead = true;
+      return crash;
+    }
+    if (made > k) {
+      dead = true;
+      crash();
+    }
+    return undefined;
+  };
+};

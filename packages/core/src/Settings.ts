@@ -220,7 +220,7 @@ export const settingSpecs = {
 /** The environment names of every setting. */
 export type SettingName = keyof typeof settingSpecs;
 
-/** The environment-like record that settings are read from (`process.env` fits). */
+/** The environment-like record that settings are read from (the process environment fits). */
 export type SettingsInput = Readonly<Record<string, string | undefined>>;
 
 /**

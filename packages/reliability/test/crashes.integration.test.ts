@@ -1,15 +1,10 @@
-/**
- * A crash after every single API call of a deactivation and of a deletion (the adapter's own
- * tests cover the rotation): the next run converges and the invariants hold.
- */
-import type { AttemptMiddleware } from "@keyrotate/aws-adapter";
 import type { ScenarioUser } from "@keyrotate/sandbox";
 import { secretHygiene } from "@keyrotate/sandbox";
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  crashAfter,
   type Harness,
   keysOf,
-  MUTATING_OPERATIONS,
   startHarness,
   tagsOf,
 } from "../../aws-adapter/test/sandboxHarness.js";
@@ -41,32 +36,6 @@ const unused: ScenarioUser = {
   name: "bob",
   tags: { email: "bob@example.com" },
   keys: [{ ageDays: 60, lastUsedDaysAgo: 60, id: OLD }],
-};
-
-/**
- * A process that dies after its `k`-th changing call: from then on nothing it sends arrives.
- * `lostReply`: the `k`-th call took effect but its answer never came back.
- */
-const crashAfter = (k: number, lostReply: boolean): AttemptMiddleware => {
-  let made = 0;
-  let dead = false;
-  const crash = () => {
-    throw Object.assign(new Error("process crashed"), { name: "SimulatedCrash" });
-  };
-  return (operation) => {
-    if (dead) crash();
-    if (!MUTATING_OPERATIONS.includes(operation)) return undefined;
-    made += 1;
-    if (made === k && lostReply) {
-      dead = true;
-      return crash;
-    }
-    if (made > k) {
-      dead = true;
-      crash();
-    }
-    return undefined;
-  };
 };
 
 let h: Harness | undefined;

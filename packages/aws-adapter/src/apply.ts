@@ -109,6 +109,21 @@ export const viewStep = (step: Step): StepView => {
   }
 };
 
+/**
+ * Every operation a plan's steps can call: the calls that change the account or send mail.
+ * Every other call keyrotate makes is a read. Tests and benchmarks count calls with it.
+ */
+export const MUTATING_OPERATIONS: ReadonlyArray<string> = [
+  "iam:TagUser",
+  "iam:UntagUser",
+  "iam:CreateAccessKey",
+  "iam:UpdateAccessKey",
+  "iam:DeleteAccessKey",
+  "s3:PutObject",
+  "s3:DeleteObject",
+  "ses:SendEmail",
+];
+
 /** The operation a step calls, as call counts name it. */
 const operationOf = (step: Step): string => {
   switch (step._tag) {

@@ -7,6 +7,7 @@ export {
   type ApplyPlansOptions,
   applyPlan,
   applyPlans,
+  MUTATING_OPERATIONS,
   type PlanOutcome,
   type ProgressEvent,
   sendEmail,

@@ -1,6 +1,7 @@
 import { GetUserCommand, IAMClient } from "@aws-sdk/client-iam";
 import type { CalendarDate, Settings } from "@keyrotate/core";
 import { type Sandbox, type ScenarioUser, startSandbox } from "@keyrotate/sandbox";
+import { MUTATING_OPERATIONS } from "../src/apply.js";
 import { type AttemptMiddleware, type AwsClients, createAwsClients } from "../src/clients.js";
 import type { RunReport } from "../src/report.js";
 import { type RunOptions, runKeyrotate } from "../src/run.js";
@@ -116,19 +117,9 @@ export const undeliveredKeys = (h: Harness, userName: string, oldKeyIds: string[
   return problems;
 };
 
-/** Operations that change the account or send mail. */
-export const MUTATING_OPERATIONS = [
-  "iam:TagUser",
-  "iam:UntagUser",
-  "iam:CreateAccessKey",
-  "iam:UpdateAccessKey",
-  "iam:DeleteAccessKey",
-  "s3:PutObject",
-  "s3:DeleteObject",
-  "ses:SendEmail",
-  "ses:SendRawEmail",
-];
+export { MUTATING_OPERATIONS };
 
+/** How many calls changed the account or sent mail. */
 export const mutatingCalls = (calls: Record<string, number>): number =>
   MUTATING_OPERATIONS.reduce((n, op) => n + (calls[op] ?? 0), 0);
 

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { MUTATING_OPERATIONS } from "@keyrotate/aws-adapter";
 import { type FaultSettings, startSandbox } from "@keyrotate/sandbox";
 import type { BaselineChildInput, BaselineChildResult } from "./baseline-child.js";
 import { runChild } from "./child.js";
@@ -9,18 +10,7 @@ import type { KeyrotateChildInput, KeyrotateChildResult } from "./keyrotate-chil
 import type { BenchOptions } from "./options.js";
 import { BUCKET, benchScenario, dueCount } from "./scenario.js";
 
-/** Operations that change the account or send mail; every other call is a read. */
-export const MUTATING_OPERATIONS: ReadonlyArray<string> = [
-  "iam:TagUser",
-  "iam:UntagUser",
-  "iam:CreateAccessKey",
-  "iam:UpdateAccessKey",
-  "iam:DeleteAccessKey",
-  "s3:PutObject",
-  "s3:DeleteObject",
-  "ses:SendEmail",
-  "ses:SendRawEmail",
-];
+export { MUTATING_OPERATIONS };
 
 /** Calls by `service:Operation`. */
 export type Calls = Readonly<Record<string, number>>;

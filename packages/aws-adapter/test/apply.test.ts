@@ -20,10 +20,17 @@ import {
 import { describe, expect, it } from "vitest";
 import { applyPlan, applyPlans } from "../src/apply.js";
 import type { LogEntry } from "../src/log.js";
-import { mockedClients, SECRET, settingsFrom, TODAY } from "./fixtures.js";
+import {
+  mockedClients,
+  mockWritesSucceed,
+  NEW_KEY_ID,
+  SECRET,
+  settingsFrom,
+  TODAY,
+} from "./fixtures.js";
 
 const OLD = "AKIAOLDOLDOLDOLDOLD1" as AccessKeyId;
-const NEW = "AKIANEWNEWNEWNEWNEW1" as AccessKeyId;
+const NEW = NEW_KEY_ID as AccessKeyId;
 const meta = { $metadata: {}, message: "x" };
 
 const user = (
@@ -54,24 +61,7 @@ const rotation = (name = "alice") => plan(user(name, [{ id: OLD, ageDays: 61 }])
 
 type Mocks = ReturnType<typeof mockedClients>;
 
-const allOk = (m: Mocks) => {
-  m.iam.on(TagUserCommand).resolves({});
-  m.iam.on(UntagUserCommand).resolves({});
-  m.iam.on(CreateAccessKeyCommand).resolves({
-    AccessKey: {
-      UserName: "alice",
-      AccessKeyId: NEW,
-      SecretAccessKey: SECRET,
-      Status: "Active",
-      CreateDate: new Date(),
-    },
-  });
-  m.iam.on(UpdateAccessKeyCommand).resolves({});
-  m.iam.on(DeleteAccessKeyCommand).resolves({});
-  m.s3.on(PutObjectCommand).resolves({});
-  m.s3.on(DeleteObjectCommand).resolves({});
-  m.ses.on(SendEmailCommand).resolves({ MessageId: "m-1" });
-};
+const allOk = mockWritesSucceed;
 
 /** Every call in order as `Command(key facts)`, across the three clients. */
 const callLog = (m: Mocks): string[] => {

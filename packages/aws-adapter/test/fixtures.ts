@@ -1,6 +1,13 @@
-import type { IAMClient } from "@aws-sdk/client-iam";
-import type { S3Client } from "@aws-sdk/client-s3";
-import type { SESClient } from "@aws-sdk/client-ses";
+import {
+  CreateAccessKeyCommand,
+  DeleteAccessKeyCommand,
+  type IAMClient,
+  TagUserCommand,
+  UntagUserCommand,
+  UpdateAccessKeyCommand,
+} from "@aws-sdk/client-iam";
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { type SESClient, SendEmailCommand } from "@aws-sdk/client-ses";
 import {
   type CalendarDate,
   decodeSettings,
@@ -106,4 +113,30 @@ export const reportResponse = (csv: string) => ({
 export const recordingSleep = () => {
   const waits: number[] = [];
   return { waits, sleep: async (ms: number) => void waits.push(ms) };
+};
+
+/** The id IAM gives the key a rotation creates, in the mocked clients. */
+export const NEW_KEY_ID = "AKIANEWNEWNEWNEWNEW1";
+
+/**
+ * Makes every call a plan's steps can make succeed; `CreateAccessKey` returns
+ * {@link NEW_KEY_ID} with {@link SECRET}.
+ */
+export const mockWritesSucceed = (m: ReturnType<typeof mockedClients>): void => {
+  m.iam.on(TagUserCommand).resolves({});
+  m.iam.on(UntagUserCommand).resolves({});
+  m.iam.on(UpdateAccessKeyCommand).resolves({});
+  m.iam.on(DeleteAccessKeyCommand).resolves({});
+  m.iam.on(CreateAccessKeyCommand).resolves({
+    AccessKey: {
+      UserName: "alice",
+      AccessKeyId: NEW_KEY_ID,
+      SecretAccessKey: SECRET,
+      Status: "Active",
+      CreateDate: new Date(),
+    },
+  });
+  m.s3.on(PutObjectCommand).resolves({});
+  m.s3.on(DeleteObjectCommand).resolves({});
+  m.ses.on(SendEmailCommand).resolves({ MessageId: "m-1" });
 };

@@ -12,7 +12,7 @@ import {
   UntagUserCommand,
   UpdateAccessKeyCommand,
 } from "@aws-sdk/client-iam";
-import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { SendEmailCommand } from "@aws-sdk/client-ses";
 import { describe, expect, it } from "vitest";
 import type { LogEntry } from "../src/log.js";
@@ -21,6 +21,8 @@ import { runKeyrotate } from "../src/run.js";
 import {
   daysAgo,
   mockedClients,
+  mockWritesSucceed,
+  NEW_KEY_ID,
   recordingSleep,
   reportCsv,
   reportResponse,
@@ -36,7 +38,7 @@ const schema = JSON.parse(
 ) as Record<string, unknown>;
 
 const OLD = "AKIAOLDOLDOLDOLDOLD1";
-const NEW = "AKIANEWNEWNEWNEWNEW1";
+const NEW = NEW_KEY_ID;
 const IDLE = "AKIAIDLEIDLEIDLEIDL1";
 
 type Mocks = ReturnType<typeof mockedClients>;
@@ -81,22 +83,7 @@ const account = (m: Mocks) => {
   m.iam.on(GetAccessKeyLastUsedCommand).resolves({
     AccessKeyLastUsed: { LastUsedDate: new Date(daysAgo(19)), Region: "x", ServiceName: "s3" },
   });
-  m.iam.on(TagUserCommand).resolves({});
-  m.iam.on(UntagUserCommand).resolves({});
-  m.iam.on(UpdateAccessKeyCommand).resolves({});
-  m.iam.on(DeleteAccessKeyCommand).resolves({});
-  m.iam.on(CreateAccessKeyCommand).resolves({
-    AccessKey: {
-      UserName: "alice",
-      AccessKeyId: NEW,
-      SecretAccessKey: SECRET,
-      Status: "Active",
-      CreateDate: new Date(),
-    },
-  });
-  m.s3.on(PutObjectCommand).resolves({});
-  m.s3.on(DeleteObjectCommand).resolves({});
-  m.ses.on(SendEmailCommand).resolves({ MessageId: "m" });
+  mockWritesSucceed(m);
 };
 
 const env = { ADMIN_EMAIL: "admin@example.com", UNUSED_DAYS: "15" };

@@ -12,83 +12,78 @@ export const MAX_TAG_KEY_LENGTH = 128;
 /** Longest tag value IAM accepts. */
 export const MAX_TAG_VALUE_LENGTH = 256;
 
+/** One member's constraints as IAM's API model states them, and the pattern as IAM prints it. */
+interface Constraint {
+  readonly min: number;
+  readonly max: number;
+  readonly pattern: RegExp;
+  readonly patternText: string;
+}
+
+/** Throws IAM's ValidationError for the first constraint `value` breaks, in IAM's order. */
+const check = (value: string, member: string, c: Constraint): void => {
+  if (value.length < c.min) {
+    throw validationError(
+      value,
+      member,
+      `Member must have length greater than or equal to ${c.min}`,
+    );
+  }
+  if (value.length > c.max) {
+    throw validationError(value, member, `Member must have length less than or equal to ${c.max}`);
+  }
+  if (!c.pattern.test(value)) {
+    throw validationError(
+      value,
+      member,
+      `Member must satisfy regular expression pattern: ${c.patternText}`,
+    );
+  }
+};
+
+const TAG_ALPHABET = "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]";
+
 /**
  * Checks a user name against IAM's constraints (1–64 chars of `[\w+=,.@-]`).
  * Shared by the API and scenario seeding so both reject the same names.
  */
 export function checkUserName(name: string, member = "userName"): void {
-  if (name.length < 1)
-    throw validationError(name, member, "Member must have length greater than or equal to 1");
-  if (name.length > 64)
-    throw validationError(name, member, "Member must have length less than or equal to 64");
-  if (!USER_NAME.test(name)) {
-    throw validationError(
-      name,
-      member,
-      "Member must satisfy regular expression pattern: [\\w+=,.@-]+",
-    );
-  }
+  check(name, member, { min: 1, max: 64, pattern: USER_NAME, patternText: "[\\w+=,.@-]+" });
 }
 
 /** Checks an IAM path (`/` or `/a/b/`, at most 512 characters). */
 export function checkPath(path: string, member = "path"): void {
-  if (path.length > 512)
-    throw validationError(path, member, "Member must have length less than or equal to 512");
-  if (!PATH.test(path)) {
-    throw validationError(
-      path,
-      member,
-      "Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)",
-    );
-  }
+  check(path, member, {
+    min: 0,
+    max: 512,
+    pattern: PATH,
+    patternText: "(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)",
+  });
 }
 
 /** Checks an access key id's shape (16–128 word characters). */
 export function checkAccessKeyId(id: string, member = "accessKeyId"): void {
-  if (id.length < 16)
-    throw validationError(id, member, "Member must have length greater than or equal to 16");
-  if (id.length > 128)
-    throw validationError(id, member, "Member must have length less than or equal to 128");
-  if (!ACCESS_KEY_ID.test(id))
-    throw validationError(id, member, "Member must satisfy regular expression pattern: [\\w]+");
+  check(id, member, { min: 16, max: 128, pattern: ACCESS_KEY_ID, patternText: "[\\w]+" });
 }
 
 /** Checks one tag key (1–128 chars of IAM's tag alphabet). */
 export function checkTagKey(key: string, member: string): void {
-  if (key.length < 1)
-    throw validationError(key, member, "Member must have length greater than or equal to 1");
-  if (key.length > MAX_TAG_KEY_LENGTH) {
-    throw validationError(
-      key,
-      member,
-      `Member must have length less than or equal to ${MAX_TAG_KEY_LENGTH}`,
-    );
-  }
-  if (!TAG_KEY.test(key)) {
-    throw validationError(
-      key,
-      member,
-      "Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+",
-    );
-  }
+  check(key, member, {
+    min: 1,
+    max: MAX_TAG_KEY_LENGTH,
+    pattern: TAG_KEY,
+    patternText: `${TAG_ALPHABET}+`,
+  });
 }
 
 /** Checks one tag value (0–256 chars of IAM's tag alphabet). */
 export function checkTagValue(value: string, member: string): void {
-  if (value.length > MAX_TAG_VALUE_LENGTH) {
-    throw validationError(
-      value,
-      member,
-      `Member must have length less than or equal to ${MAX_TAG_VALUE_LENGTH}`,
-    );
-  }
-  if (!TAG_VALUE.test(value)) {
-    throw validationError(
-      value,
-      member,
-      "Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*",
-    );
-  }
+  check(value, member, {
+    min: 0,
+    max: MAX_TAG_VALUE_LENGTH,
+    pattern: TAG_VALUE,
+    patternText: `${TAG_ALPHABET}*`,
+  });
 }
 
 /**

@@ -176,3 +176,27 @@ export const caseArb = fc
 
 /** Property runs per invariant (POLICY.md asks for at least 1,000). */
 export const RUNS = { numRuns: 1000 } as const;
+
+/** Runs in one synchronous stretch of {@link assertInChunks}: a few seconds even on a busy machine. */
+export const CHUNK_RUNS = 50;
+
+/**
+ * Checks a property like `fc.assert`, in chunks of {@link CHUNK_RUNS} runs (each with its own
+ * seed) with a turn of the event loop between them, so that a long property never blocks the
+ * test worker long enough to starve its messages to vitest, however busy the machine. The total
+ * is `params.numRuns`, as with `fc.assert`.
+ *
+ * @example it("holds", async () => { await assertInChunks(fc.property(arb, check), RUNS); });
+ */
+export const assertInChunks = async <Ts>(
+  property: fc.IProperty<Ts>,
+  params: fc.Parameters<Ts> & { readonly numRuns: number },
+): Promise<void> => {
+  for (let done = 0; done < params.numRuns; done += CHUNK_RUNS) {
+    fc.assert(property, { ...params, numRuns: Math.min(CHUNK_RUNS, params.numRuns - done) });
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+};
+
+/** Time allowed to a property test that runs {@link assertInChunks} on a loaded 2-core machine. */
+export const PROPERTY_TIMEOUT_MS = 15 * 60_000;

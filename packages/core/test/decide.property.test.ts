@@ -15,6 +15,7 @@ import {
   worldOf,
 } from "../src/index.js";
 import {
+  assertInChunks,
   caseArb,
   dayArb,
   emailTag,
@@ -22,6 +23,7 @@ import {
   keyId,
   keysArb,
   otherTagsArb,
+  PROPERTY_TIMEOUT_MS,
   RUNS,
   settingsArb,
   userArb,
@@ -29,9 +31,9 @@ import {
 import { ctx, hasActive, justified, keyStep, NEW_KEY, walk } from "./model-checks.js";
 import { type Change, originalChanges } from "./original-model.js";
 
-describe("POLICY.md invariants, as properties", () => {
-  it("invariant 1: an Active key is never deleted", () => {
-    fc.assert(
+describe("POLICY.md invariants, as properties", { timeout: PROPERTY_TIMEOUT_MS }, () => {
+  it("invariant 1: an Active key is never deleted", async () => {
+    await assertInChunks(
       fc.property(caseArb, ({ s, today, user }) => {
         walk(user, decide(s, today)(user), today, (w, step) => {
           if (step._tag === "DeleteKey")
@@ -42,8 +44,8 @@ describe("POLICY.md invariants, as properties", () => {
     );
   });
 
-  it("invariant 2: only K, or a key named by a rule, is ever deactivated or deleted", () => {
-    fc.assert(
+  it("invariant 2: only K, or a key named by a rule, is ever deactivated or deleted", async () => {
+    await assertInChunks(
       fc.property(caseArb, ({ s, today, user }) => {
         for (const step of decide(s, today)(user).steps.filter(keyStep)) {
           expect(
@@ -56,8 +58,8 @@ describe("POLICY.md invariants, as properties", () => {
     );
   });
 
-  it("invariant 3: a user who had an Active key still has one after the run (UNUSED_DAYS excepted)", () => {
-    fc.assert(
+  it("invariant 3: a user who had an Active key still has one after the run (UNUSED_DAYS excepted)", async () => {
+    await assertInChunks(
       fc.property(caseArb, fc.nat(), ({ s, today, user }, cut) => {
         const plan = decide(s, today)(user);
         if (!hasActive(user) || plan.steps.some((st) => keyStep(st) && st.reason === "unused"))
@@ -72,8 +74,8 @@ describe("POLICY.md invariants, as properties", () => {
     );
   });
 
-  it("invariant 4: a key is never created while the user holds two keys after the run's deletions", () => {
-    fc.assert(
+  it("invariant 4: a key is never created while the user holds two keys after the run's deletions", async () => {
+    await assertInChunks(
       fc.property(caseArb, ({ s, today, user }) => {
         walk(user, decide(s, today)(user), today, (w, step) => {
           if (step._tag === "CreateKey") expect(w.user.keys.length).toBeLessThan(2);
@@ -83,7 +85,7 @@ describe("POLICY.md invariants, as properties", () => {
     );
   });
 
-  it("invariant 5: users who are not handled get no action at all", () => {
+  it("invariant 5: users who are not handled get no action at all", async () => {
     const unhandled = fc.tuple(settingsArb, dayArb).chain(([s, today]) =>
       fc
         .record({
@@ -105,7 +107,7 @@ describe("POLICY.md invariants, as properties", () => {
           return { s, today, user: { ...user, tags } };
         }),
     );
-    fc.assert(
+    await assertInChunks(
       fc.property(unhandled, ({ s, today, user }) => {
         const plan = decide(s, today)(user);
         if (!plan.handled) {
@@ -120,8 +122,8 @@ describe("POLICY.md invariants, as properties", () => {
     );
   });
 
-  it("invariant 6: apply a run's plan, decide again on the same day: no transition and no notice", () => {
-    fc.assert(
+  it("invariant 6: apply a run's plan, decide again on the same day: no transition and no notice", async () => {
+    await assertInChunks(
       fc.property(caseArb, ({ s, today, user }) => {
         const after = applyPlan(worldOf(user), decide(s, today)(user), ctx(today)).user;
         expect(decide(s, today)(after).steps).toEqual([]);
@@ -130,8 +132,8 @@ describe("POLICY.md invariants, as properties", () => {
     );
   });
 
-  it("invariant 8: same snapshot, settings and day give the same plan, whatever the order of users or keys", () => {
-    fc.assert(
+  it("invariant 8: same snapshot, settings and day give the same plan, whatever the order of users or keys", async () => {
+    await assertInChunks(
       fc.property(
         fc.tuple(settingsArb, dayArb).chain(([s, today]) =>
           fc.record({
@@ -164,7 +166,7 @@ describe("POLICY.md invariants, as properties", () => {
     );
   });
 
-  it("invariant 9: garbage in tags leads at most to removing tracking tags, never to a deactivation or deletion", () => {
+  it("invariant 9: garbage in tags leads at most to removing tracking tags, never to a deactivation or deletion", async () => {
     const garbage = fc.tuple(settingsArb, dayArb).chain(([s, today]) =>
       fc
         .record({
@@ -191,7 +193,7 @@ describe("POLICY.md invariants, as properties", () => {
             });
         }),
     );
-    fc.assert(
+    await assertInChunks(
       fc.property(garbage, ({ s, today, clean, dirty }) => {
         const keyChanges = (p: Plan) =>
           p.steps.filter(keyStep).map((st) => `${st._tag}:${st.keyId}`);
@@ -203,7 +205,7 @@ describe("POLICY.md invariants, as properties", () => {
     );
   });
 
-  it("invariant 10: with daily reminders and the new settings at their defaults, key and tag changes match the original's", () => {
+  it("invariant 10: with daily reminders and the new settings at their defaults, key and tag changes match the original's", async () => {
     // States the original itself can be in: untracked, or tracked after its own rotation (K the
     // older key; both Active, or K Inactive beside an Active key). Outside the deliberate
     // differences, and with periods short enough that the key left after a deletion is not
@@ -278,7 +280,7 @@ describe("POLICY.md invariants, as properties", () => {
       }
       return { keys: keys.sort(), tags };
     };
-    fc.assert(
+    await assertInChunks(
       fc.property(originalState, ({ s, today, user }) => {
         const theirs = applyChanges(user, originalChanges(s, today, user));
         const ours = applyPlan(worldOf(user), decide(s, today)(user), ctx(today)).user;
@@ -292,9 +294,9 @@ describe("POLICY.md invariants, as properties", () => {
   });
 });
 
-describe("notices", () => {
-  it("every notice goes to the user's one address and names only the user's keys", () => {
-    fc.assert(
+describe("notices", { timeout: PROPERTY_TIMEOUT_MS }, () => {
+  it("every notice goes to the user's one address and names only the user's keys", async () => {
+    await assertInChunks(
       fc.property(caseArb, ({ s, today, user }) => {
         for (const n of noticesOf(decide(s, today)(user))) {
           expect(n.to).toBe(tagValue(user, s.emailTagKey));

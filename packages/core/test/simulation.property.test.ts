@@ -18,11 +18,13 @@ import {
   worldOf,
 } from "../src/index.js";
 import {
+  assertInChunks,
   dayArb,
   emailTag,
   keyId,
   keysArb,
   otherTagsArb,
+  PROPERTY_TIMEOUT_MS,
   RUNS,
   settingsArb,
   userArb,
@@ -128,9 +130,9 @@ const simArb = (opts: { crashes: boolean; acts: boolean; clean?: boolean }) =>
     }),
   );
 
-describe("200 days of daily runs (pure model)", () => {
-  it("invariants 1-6 hold every day, with crashes and users who change keys by hand", () => {
-    fc.assert(
+describe("200 days of daily runs (pure model)", { timeout: PROPERTY_TIMEOUT_MS }, () => {
+  it("invariants 1-6 hold every day, with crashes and users who change keys by hand", async () => {
+    await assertInChunks(
       fc.property(simArb({ crashes: true, acts: true }), (o) => {
         let lockedOutByUnused = false;
         simulate(o, ({ today, before, plan, after, crashed }) => {
@@ -151,8 +153,8 @@ describe("200 days of daily runs (pure model)", () => {
     );
   });
 
-  it("no secret is lost: after every completed run each key keyrotate made is stored and announced, or gone", () => {
-    fc.assert(
+  it("no secret is lost: after every completed run each key keyrotate made is stored and announced, or gone", async () => {
+    await assertInChunks(
       fc.property(simArb({ crashes: true, acts: false }), (o) => {
         simulate(o, ({ after, crashed }) => {
           if (crashed) return;
@@ -171,7 +173,7 @@ describe("200 days of daily runs (pure model)", () => {
     );
   });
 
-  it("invariant 7: a user who never acts has every Active key deactivated and deleted in time, and always a working key", () => {
+  it("invariant 7: a user who never acts has every Active key deactivated and deleted in time, and always a working key", async () => {
     // Rotations are possible from one Active key, from two with TWO_ACTIVE_KEYS=enforce, and
     // from Active + Inactive with INACTIVE_BLOCKER=delete; UNUSED_DAYS is off (its exception).
     // The bounds hold when a rotation cycle fits before the new key is itself overdue
@@ -245,7 +247,7 @@ describe("200 days of daily runs (pure model)", () => {
             };
           });
       });
-    fc.assert(
+    await assertInChunks(
       fc.property(passive, (o) => {
         const { overdueDays: O, deactivateDays: A, deletionDays: D } = o.s;
         const firstSeen = new Map<string, { created: CalendarDate; ageAtStart: number }>();
@@ -286,10 +288,10 @@ describe("200 days of daily runs (pure model)", () => {
     );
   });
 
-  it("triage never misses a user on whom decide would change a key or send a notice", () => {
+  it("triage never misses a user on whom decide would change a key or send a notice", async () => {
     // Every tag here was written by keyrotate's own runs (some of them crashed); the user also
     // creates, deletes and deactivates keys by hand.
-    fc.assert(
+    await assertInChunks(
       fc.property(simArb({ crashes: true, acts: true, clean: true }), (o) => {
         simulate(o, ({ today, before, plan }) => {
           if (plan.handled && changesKeysOrNotifies(plan)) {
@@ -304,8 +306,8 @@ describe("200 days of daily runs (pure model)", () => {
     );
   });
 
-  it("triage never misses an untracked user that decide would act on, whatever its keys", () => {
-    fc.assert(
+  it("triage never misses an untracked user that decide would act on, whatever its keys", async () => {
+    await assertInChunks(
       fc.property(settingsArb, dayArb, fc.integer({ min: 0, max: 9 }), (s, today, n) =>
         fc.assert(
           fc.property(keysArb(today), (keys) => {
@@ -324,8 +326,8 @@ describe("200 days of daily runs (pure model)", () => {
     );
   });
 
-  it("triage skips a quiet account: young keys are never selected", () => {
-    fc.assert(
+  it("triage skips a quiet account: young keys are never selected", async () => {
+    await assertInChunks(
       fc.property(settingsArb, dayArb, (s, today) => {
         const young = Math.min(s.warningDays, s.deactivateDays, s.unusedDays ?? 1000);
         if (young < 2) return;

@@ -44,11 +44,11 @@ export const buildLambda = async (options: BuildOptions = {}): Promise<BuildResu
   const zipPath = join(outDir, "keyrotate-lambda.zip");
   mkdirSync(outDir, { recursive: true });
   const built = await build({
-    entryPoints: [join(packageDir, "src/index.ts")],
+    entryPoints: [join(packageDir, "src/bundle.ts")],
     outfile: bundlePath,
     bundle: true,
     platform: "node",
-    target: "node20",
+    target: "node22",
     format: "esm",
     minify: options.minify ?? true,
     sourcemap: "external",

@@ -2,8 +2,6 @@
  * @keyrotate/lambda: the scheduled AWS Lambda function of keyrotate. A short shell: decode the
  * environment, build the clients once, then on each invocation scan, decide, apply and report.
  */
-import { createHandler, type KeyrotateHandler } from "./handler.js";
-
 export { DEFAULT_SAFETY_MARGIN, type SafetyMargin, safetyMarginMs, startGate } from "./deadline.js";
 export { type Invocation, parseInvocation } from "./event.js";
 export {
@@ -16,9 +14,3 @@ export {
   type KeyrotateHandler,
 } from "./handler.js";
 export { METRICS_NAMESPACE, type RunMetricName, runMetrics, SERVICE_NAME } from "./runMetrics.js";
-
-/**
- * The deployed handler (`index.handler` in the bundle): settings from `process.env`, decoded and
- * turned into AWS clients once, when the container starts.
- */
-export const handler: KeyrotateHandler = createHandler({ env: process.env });

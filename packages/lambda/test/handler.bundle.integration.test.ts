@@ -126,13 +126,22 @@ const captureOutput = (): Output => {
   return output;
 };
 
-/** A fresh container: imports the bundle as a new module, which reads process.env now. */
+/**
+ * A fresh container: imports the bundle as a new module, which reads process.env now, and makes
+ * its handler with the bundle's own `createHandler` on the sandbox's clock. The deployed
+ * `handler` export is the same call with the real clock; these tests must not depend on the
+ * real date, so they tell the bundle the sandbox's "now" through the factory it exports.
+ */
 const coldStart = async (): Promise<Handler> => {
   instance += 1;
   const mod = (await import(`${pathToFileURL(bundle.bundlePath).href}?container=${instance}`)) as {
     handler: Handler;
+    createHandler: (deps: { env: NodeJS.ProcessEnv; now: () => Date }) => Handler;
   };
-  return mod.handler;
+  expect(typeof mod.handler).toBe("function");
+  const clock = sandbox?.clock;
+  if (clock === undefined) throw new Error("start the sandbox before the container");
+  return mod.createHandler({ env: process.env, now: () => clock.now() });
 };
 
 const start = async (seed: Scenario): Promise<Sandbox> => {

@@ -44,15 +44,16 @@ describe("faults and limits", () => {
   });
 
   it("lets a default client ride out throttling with retries", async () => {
-    const s = await sandbox();
-    s.setFaults({ throttle: { iam: { ratePerSecond: 20, burst: 1 } } });
+    // Seeded throttling, one call at a time: which attempts are throttled depends on the seed
+    // only, never on the machine's speed or the SDK's random backoff.
+    const s = await sandbox({ randomSeed: 7, faults: { throttleRate: 0.5 } });
     const { iam } = clients(s);
-    const results = await Promise.all(
-      Array.from({ length: 4 }, () => iam.send(new ListUsersCommand({}))),
-    );
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await iam.send(new ListUsersCommand({})));
     expect(results.every((r) => r.$metadata.httpStatusCode === 200)).toBe(true);
     expect(Math.max(...results.map((r) => r.$metadata.attempts ?? 1))).toBeGreaterThan(1);
     expect(s.calls()["iam:ListUsers"]).toBeGreaterThan(4);
+    expect(s.faultCounts().throttled).toBe((s.calls()["iam:ListUsers"] ?? 0) - 4);
   });
 
   it("injects random 5xx errors and resets reproducibly from the random seed", async () => {

@@ -48,6 +48,8 @@ export const nodeIo = (): CliIo => ({
   stdinIsTTY: process.stdin.isTTY === true,
   ask: async (question) => {
     const rl = createInterface({ input: process.stdin, output: process.stderr });
+    // A terminal in raw mode turns Ctrl-C into a readline event: hand it on as the signal it is.
+    rl.on("SIGINT", () => process.kill(process.pid, "SIGINT"));
     try {
       return await rl.question(question);
     } finally {

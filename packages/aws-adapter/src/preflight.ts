@@ -173,7 +173,7 @@ export const preflight = async (
     if (max !== undefined && max >= 0 && sent >= max) {
       return failure(
         "ses-send-quota",
-        `the SES account in ${region} has used its 24-hour sending quota (${sent} of ${max}). Run again once mail has gone out of the window, or ask AWS for a higher quota.`,
+        `the SES account in ${region} has used its 24-hour sending quota (${sent} of ${max}). Ask AWS for a higher quota, or wait until the last day's mail has left the 24-hour window, then run again.`,
         { tag: "LimitExceeded", operation: "ses:GetSendQuota" },
       );
     }

@@ -184,6 +184,53 @@ describe("the preflight before a run's first rotation, against the sandbox", () 
     expect(report.error?.message).toContain("update-account-sending-enabled");
   });
 
+  it("holds back every rotation when the 24-hour sending quota is used up", async () => {
+    const { sb, report } = await runAgainst({
+      verifiedEmails: [SENDER],
+      buckets: [BUCKET],
+      ses: { max24HourSend: 0 },
+    });
+
+    heldBack(sb, report, "ses-send-quota");
+    expect(report.error).toMatchObject({ tag: "LimitExceeded", operation: "ses:GetSendQuota" });
+    expect(report.error?.message).toContain("has used its 24-hour sending quota (0 of 0)");
+  });
+
+  it("fails closed when a check cannot be made, and says which permission to grant", async () => {
+    sandbox = await startSandbox({
+      now: "2026-01-20T09:00:00Z",
+      reportGenerationMs: 2,
+      seed: { verifiedEmails: [SENDER], buckets: [BUCKET], users },
+      faults: {
+        failOperations: {
+          "ses:GetAccountSendingEnabled": { count: 5, status: 403, code: "AccessDenied" },
+        },
+      },
+    });
+    const settings = settingsFrom({
+      SES_EMAIL: SENDER,
+      SES_REGION: sandbox.region,
+      S3_CSV_BUCKET: BUCKET,
+      MIN_NOTICE_DAYS: "0",
+    });
+    const { endpoint, region, credentials } = sandbox.clientConfig();
+
+    const report = await runKeyrotate({
+      clients: createAwsClients({ settings, endpoint, region, credentials, maxAttempts: 2 }),
+      settings,
+      today: "2026-01-20" as CalendarDate,
+      polling: { initialDelayMs: 5, maxDelayMs: 20 },
+    });
+
+    heldBack(sandbox, report, "ses-sending-enabled");
+    expect(report.error?.message).toContain(
+      "keyrotate could not check that SES sending is enabled: ses:GetAccountSendingEnabled failed: AccessDenied",
+    );
+    expect(report.error?.message).toContain(
+      "Let keyrotate's role call ses:GetAccountSendingEnabled",
+    );
+  });
+
   it("passes once per run, leaves nothing in the bucket but the secrets, and the rotations go ahead", async () => {
     const { sb, report } = await runAgainst(
       { verifiedEmails: [SENDER], buckets: [BUCKET], kmsKeys: [{ id: KMS_KEY }] },

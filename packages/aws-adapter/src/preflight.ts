@@ -85,16 +85,16 @@ const failure = (
   code: error.code,
 });
 
-const unreachable = (check: PreflightCheck, e: unknown, operation: string, fix: string) => {
+const uncheckable = (check: PreflightCheck, e: unknown, operation: string, fix: string) => {
   const error = mapAwsError(operation, e);
   return failure(
     check,
-    `keyrotate could not check ${describe[check]}: ${error.message}. ${fix}`,
+    `keyrotate could not check ${whatIsChecked[check]}: ${error.message}. ${fix}`,
     error,
   );
 };
 
-const describe: Readonly<Record<PreflightCheck, string>> = {
+const whatIsChecked: Readonly<Record<PreflightCheck, string>> = {
   "ses-sender-verified": "that the SES sender is verified",
   "ses-sending-enabled": "that SES sending is enabled",
   "ses-send-quota": "the SES sending quota",
@@ -141,7 +141,7 @@ export const preflight = async (
       );
     }
   } catch (e) {
-    return unreachable(
+    return uncheckable(
       "ses-sender-verified",
       e,
       "ses:GetIdentityVerificationAttributes",
@@ -158,7 +158,7 @@ export const preflight = async (
       );
     }
   } catch (e) {
-    return unreachable(
+    return uncheckable(
       "ses-sending-enabled",
       e,
       "ses:GetAccountSendingEnabled",
@@ -178,7 +178,7 @@ export const preflight = async (
       );
     }
   } catch (e) {
-    return unreachable("ses-send-quota", e, "ses:GetSendQuota", grantRead("ses:GetSendQuota"));
+    return uncheckable("ses-send-quota", e, "ses:GetSendQuota", grantRead("ses:GetSendQuota"));
   }
   const bucket = settings.s3CsvBucket;
   const kms = settings.kmsKeyId;

@@ -3,7 +3,7 @@ import type { CalendarDate } from "@keyrotate/core";
 import { type Sandbox, type Scenario, type ScenarioUser, startSandbox } from "@keyrotate/sandbox";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAwsClients } from "../src/clients.js";
-import { PREFLIGHT_OBJECT_KEY } from "../src/preflight.js";
+import { PREFLIGHT_OBJECT_KEY, preflight } from "../src/preflight.js";
 import type { RunReport } from "../src/report.js";
 import { runKeyrotate } from "../src/run.js";
 import { settingsFrom } from "./fixtures.js";
@@ -285,5 +285,45 @@ describe("the preflight before a run's first rotation, against the sandbox", () 
     expect(report.preflight).toEqual({ status: "not-run", reason: "no-rotation-due" });
     expect(report.status).toBe("completed");
     expect(Object.keys(report.apiCalls).filter((op) => op.startsWith("ses:Get"))).toEqual([]);
+  });
+
+  it("finds SES and S3 through AWS_ENDPOINT_URL_SES and AWS_ENDPOINT_URL_S3, as any SDK client does", async () => {
+    sandbox = await startSandbox({
+      now: "2026-01-20T09:00:00Z",
+      seed: { verifiedEmails: [SENDER], buckets: [BUCKET] },
+    });
+    const settings = settingsFrom({
+      SES_EMAIL: SENDER,
+      SES_REGION: sandbox.region,
+      S3_CSV_BUCKET: BUCKET,
+    });
+    const names = ["AWS_ENDPOINT_URL_SES", "AWS_ENDPOINT_URL_S3"] as const;
+    const before = names.map((n) => process.env[n]);
+    for (const n of names) process.env[n] = sandbox.url;
+    try {
+      const clients = createAwsClients({
+        settings,
+        region: sandbox.region,
+        credentials: sandbox.clientConfig().credentials,
+        maxAttempts: 1,
+      });
+
+      const failed = await preflight(clients, settings, "run-env");
+
+      expect(failed).toBeUndefined();
+      expect(sandbox.calls()).toEqual({
+        "ses:GetIdentityVerificationAttributes": 1,
+        "ses:GetAccountSendingEnabled": 1,
+        "ses:GetSendQuota": 1,
+        "s3:PutObject": 1,
+        "s3:DeleteObject": 1,
+      });
+    } finally {
+      names.forEach((n, i) => {
+        const value = before[i];
+        if (value === undefined) delete process.env[n];
+        else process.env[n] = value;
+      });
+    }
   });
 });

@@ -54,6 +54,18 @@ export {
 } from "./notices.js";
 export { type Pacing, TokenBucket } from "./pacing.js";
 export {
+  type ApplyAfterPreflightOptions,
+  applyAfterPreflight,
+  PREFLIGHT_OBJECT_KEY,
+  type PreflightCheck,
+  type PreflightedOutcomes,
+  type PreflightFailure,
+  type PreflightReport,
+  preflight,
+  rotates,
+  senderIdentities,
+} from "./preflight.js";
+export {
   type AdminSummaryOutcome,
   type KeyView,
   RUN_REPORT_SCHEMA_VERSION,

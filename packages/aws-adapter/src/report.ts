@@ -8,6 +8,7 @@ import type {
   TriageReason,
 } from "@keyrotate/core";
 import type { AwsErrorJson } from "./errors.js";
+import type { PreflightReport } from "./preflight.js";
 import type { ScanMode, SkippedUser } from "./scan.js";
 
 /** The version of the {@link RunReport} layout (`schema/run-report.schema.json`). */
@@ -42,8 +43,8 @@ export type StepStatus =
 export interface StepOutcome {
   readonly step: StepView;
   readonly status: StepStatus;
-  /** Why a step was skipped. */
-  readonly reason?: "dry-run" | "earlier-step-failed";
+  /** Why a step was skipped (`preflight-failed`: the run's preflight held the rotation back). */
+  readonly reason?: "dry-run" | "earlier-step-failed" | "preflight-failed";
   readonly error?: AwsErrorJson;
 }
 
@@ -133,9 +134,14 @@ export interface RunReport {
   readonly finishedAt: string;
   readonly dryRun: boolean;
   readonly scanMode: ScanMode;
-  /** `failed` when the scan failed: nothing was changed. */
+  /**
+   * `failed` when the scan failed (nothing was changed) or the preflight failed (no rotation was
+   * started; other transitions went out): `error.message` says which and what to do.
+   */
   readonly status: "completed" | "failed";
   readonly error?: AwsErrorJson;
+  /** The checks made before the first rotation; absent when the scan failed. */
+  readonly preflight?: PreflightReport;
   readonly settings: Readonly<Record<SettingName, string>>;
   readonly reportGeneratedAt?: string;
   readonly counts: RunCounts;

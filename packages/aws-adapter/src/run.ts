@@ -9,12 +9,13 @@ import {
   type UserSnapshot,
 } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
-import { applyPlans, type PlanOutcome, type ProgressEvent, sendEmail } from "./apply.js";
+import { type PlanOutcome, type ProgressEvent, sendEmail } from "./apply.js";
 import type { AwsClients } from "./clients.js";
 import type { ReportPolling } from "./credentialReport.js";
 import { mapAwsError } from "./errors.js";
 import { type Log, silentLog } from "./log.js";
 import { renderAdminSummary } from "./notices.js";
+import { applyAfterPreflight } from "./preflight.js";
 import {
   type AdminSummaryOutcome,
   type KeyView,
@@ -55,7 +56,8 @@ export interface RunOptions {
 /**
  * One keyrotate run: scan the account, let the core decide a plan per user, apply the plans,
  * mail the admin summary, and return the run report. A scan failure (report unavailable,
- * malformed or truncated) changes nothing and yields a report with `status: "failed"`.
+ * malformed or truncated) changes nothing and yields a report with `status: "failed"`; so does a
+ * failed preflight (`preflight.ts`), which holds back every rotation but lets the rest go out.
  *
  * @example const report = await runKeyrotate({ clients, settings, today })
  */
@@ -106,9 +108,10 @@ export const runKeyrotate = async (options: RunOptions): Promise<RunReport> => {
   } else {
     const decideUser = decide(settings, today);
     const plans = scan.right.users.map((u) => decideUser(u.snapshot));
-    const outcomes = await applyPlans(
+    const { outcomes, preflight } = await applyAfterPreflight(
       {
         clients,
+        runId,
         settings,
         dryRun,
         log,
@@ -125,7 +128,9 @@ export const runKeyrotate = async (options: RunOptions): Promise<RunReport> => {
     );
     draft = {
       ...base,
-      status: "completed",
+      status: preflight.status === "failed" ? "failed" : "completed",
+      ...(preflight.status === "failed" ? { error: preflight.error } : {}),
+      preflight,
       ...(scan.right.reportGeneratedAt === undefined
         ? {}
         : { reportGeneratedAt: scan.right.reportGeneratedAt }),

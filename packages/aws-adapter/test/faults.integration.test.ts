@@ -40,7 +40,9 @@ describe("a failing rotation against the sandbox", () => {
   it("leaves no new key behind when storing the secret fails", async () => {
     h = await startHarness([alice]);
     h.sandbox.setFaults({
-      failOperations: { "s3:PutObject": { count: 10, status: 403, code: "AccessDenied" } },
+      failOperations: {
+        "s3:PutObject": { after: 1, count: 10, status: 403, code: "AccessDenied" },
+      },
     });
 
     const report = await h.run();
@@ -78,7 +80,7 @@ describe("a failing rotation against the sandbox", () => {
     h = await startHarness([alice]);
     h.sandbox.setFaults({
       failOperations: {
-        "s3:PutObject": { count: 10, status: 403, code: "AccessDenied" },
+        "s3:PutObject": { after: 1, count: 10, status: 403, code: "AccessDenied" },
         "iam:DeleteAccessKey": { count: 10, status: 403, code: "AccessDenied" },
       },
     });
@@ -119,8 +121,10 @@ describe("a failing rotation against the sandbox", () => {
   });
 });
 
-/** The mutating calls of one rotation, in the order the plan makes them. */
+/** The mutating calls of a run with one rotation, in order: the preflight's, then the plan's. */
 const ROTATION_CALLS = [
+  "s3:PutObject",
+  "s3:DeleteObject",
   "iam:TagUser",
   "iam:CreateAccessKey",
   "s3:PutObject",

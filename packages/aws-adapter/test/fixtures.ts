@@ -7,7 +7,13 @@ import {
   UpdateAccessKeyCommand,
 } from "@aws-sdk/client-iam";
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { type SESClient, SendEmailCommand } from "@aws-sdk/client-ses";
+import {
+  GetAccountSendingEnabledCommand,
+  GetIdentityVerificationAttributesCommand,
+  GetSendQuotaCommand,
+  type SESClient,
+  SendEmailCommand,
+} from "@aws-sdk/client-ses";
 import {
   type CalendarDate,
   decodeSettings,
@@ -119,8 +125,8 @@ export const recordingSleep = () => {
 export const NEW_KEY_ID = "AKIANEWNEWNEWNEWNEW1";
 
 /**
- * Makes every call a plan's steps can make succeed; `CreateAccessKey` returns
- * {@link NEW_KEY_ID} with {@link SECRET}.
+ * Makes every call a plan's steps can make succeed, and the preflight's checks pass;
+ * `CreateAccessKey` returns {@link NEW_KEY_ID} with {@link SECRET}.
  */
 export const mockWritesSucceed = (m: ReturnType<typeof mockedClients>): void => {
   m.iam.on(TagUserCommand).resolves({});
@@ -139,4 +145,13 @@ export const mockWritesSucceed = (m: ReturnType<typeof mockedClients>): void => 
   m.s3.on(PutObjectCommand).resolves({});
   m.s3.on(DeleteObjectCommand).resolves({});
   m.ses.on(SendEmailCommand).resolves({ MessageId: "m-1" });
+  m.ses.on(GetIdentityVerificationAttributesCommand).resolves({
+    VerificationAttributes: { "keyrotate@example.com": { VerificationStatus: "Success" } },
+  });
+  m.ses.on(GetAccountSendingEnabledCommand).resolves({ Enabled: true });
+  m.ses.on(GetSendQuotaCommand).resolves({
+    Max24HourSend: 50_000,
+    MaxSendRate: 14,
+    SentLast24Hours: 0,
+  });
 };

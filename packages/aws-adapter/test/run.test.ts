@@ -211,7 +211,9 @@ describe("runKeyrotate", () => {
   it("reports a failed rotation as failed, with its compensation, and the rest as usual", async () => {
     const m = mockedClients();
     account(m);
-    m.s3.on(PutObjectCommand).rejects(Object.assign(new Error("denied"), { name: "AccessDenied" }));
+    m.s3
+      .on(PutObjectCommand, { Key: `credential/alice/alice_${NEW}.csv` })
+      .rejects(Object.assign(new Error("denied"), { name: "AccessDenied" }));
 
     const report = await run(m);
 

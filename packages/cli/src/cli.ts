@@ -47,7 +47,8 @@ Examples:
   keyrotate run --yes --json > run-report.json
   keyrotate report --out compliance.html
 
-Exit codes: 0 success, 1 some users failed, 2 invalid settings or arguments.
+Exit codes: 0 success, 1 some users failed (or the scan or the preflight failed), 2 invalid
+settings or arguments, 130/143 a run stopped by SIGINT/SIGTERM between users.
 `;
 
 /**

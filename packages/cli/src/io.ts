@@ -8,6 +8,9 @@ export interface Output {
   readonly isTTY: boolean;
 }
 
+/** The signals that stop `keyrotate run` between users. */
+export type StopSignal = "SIGINT" | "SIGTERM";
+
 /**
  * Everything the CLI reads from or writes to its host: arguments come separately. Injected so
  * that tests run a command in-process with captured output, a chosen environment and clock.
@@ -27,6 +30,13 @@ export interface CliIo {
   readonly now: () => Date;
   /** How to wait for IAM's credential report (tests shorten the waits). */
   readonly polling?: ReportPolling;
+  /**
+   * Calls `listener` on SIGINT or SIGTERM until the returned function is called; while it
+   * listens, the signals no longer end the process. Absent: signals are not watched.
+   */
+  readonly onSignal?: (listener: (signal: StopSignal) => void) => () => void;
+  /** Ends the process at once with `code` (a second Ctrl-C). */
+  readonly exit?: (code: number) => void;
 }
 
 /** The real process: `process.env`, the working directory, stdout/stderr and the system clock. */
@@ -38,6 +48,8 @@ export const nodeIo = (): CliIo => ({
   stdinIsTTY: process.stdin.isTTY === true,
   ask: async (question) => {
     const rl = createInterface({ input: process.stdin, output: process.stderr });
+    // A terminal in raw mode turns Ctrl-C into a readline event: hand it on as the signal it is.
+    rl.on("SIGINT", () => process.kill(process.pid, "SIGINT"));
     try {
       return await rl.question(question);
     } finally {
@@ -45,4 +57,15 @@ export const nodeIo = (): CliIo => ({
     }
   },
   now: () => new Date(),
+  onSignal: (listener) => {
+    const onInt = () => listener("SIGINT");
+    const onTerm = () => listener("SIGTERM");
+    process.on("SIGINT", onInt);
+    process.on("SIGTERM", onTerm);
+    return () => {
+      process.off("SIGINT", onInt);
+      process.off("SIGTERM", onTerm);
+    };
+  },
+  exit: (code) => process.exit(code),
 });

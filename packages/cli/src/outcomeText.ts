@@ -64,7 +64,9 @@ export const describeUser = (user: UserReport): string => {
     ...user.findings.filter((f) => eventFindings.has(f.code)).map((f) => f.message),
     ...stepPhrases(user, done),
   ];
-  if (user.status === "failed") {
+  if (user.status === "failed" && user.steps.some((s) => s.reason === "preflight-failed")) {
+    phrases.push("rotation held back: the preflight failed (see above); the next run retries it");
+  } else if (user.status === "failed") {
     const failed = user.steps.find((s) => s.status === "failed");
     const undone =
       user.compensation.length > 0 && user.compensation.every((c) => c.status === "ok");

@@ -3,6 +3,7 @@ import { changesKeysOrNotifies } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
 import { awsOptionSpecs, buildClients } from "./awsAccess.js";
 import { awsCommandContext, type Command, ExitCode, usageFailure } from "./command.js";
+import { signalExitCode, watchInterruptions } from "./interrupt.js";
 import type { CliIo } from "./io.js";
 import { describeUser } from "./outcomeText.js";
 import { exitCodeOf, loadForecasts, scanModeOption } from "./planCommand.js";
@@ -25,7 +26,9 @@ export const renderRunReport = (report: RunReport): string => {
   const lines = [
     `keyrotate run for ${report.date}${report.dryRun ? " (dry run: nothing was changed or sent)" : ""}`,
   ];
-  if (report.status === "failed") {
+  if (report.preflight?.status === "failed") {
+    lines.push(report.preflight.error.message);
+  } else if (report.status === "failed") {
     lines.push(`The scan failed; nothing was changed: ${report.error?.message ?? "unknown error"}`);
   }
   for (const user of report.users) {
@@ -76,8 +79,20 @@ Examples:
   keyrotate run --dry-run
   DRY_RUN=true keyrotate run --yes   # the Lambda's DRY_RUN setting works too
 
-Exit codes: 0 done, 1 some users failed (or the scan failed), 2 invalid settings or
-arguments, or no confirmation possible (no terminal and no --yes).
+Before the first rotation it checks that the rotation can be delivered (the preflight): the
+SES sender is verified and may send, the bucket takes the secret, the KMS key (KMS_KEY_ID)
+works. If not, no key is created, warnings and other changes still go out, and one message
+names the check and what to do; the exit code is 1.
+
+Ctrl-C (SIGINT) or SIGTERM: before the first change, the run stops at once (nothing was done).
+After it, the run stops between users: the users in flight are finished (a failed rotation is
+undone), no other user is started, and a line on stderr says how many were finished and
+deferred; the next run continues with the deferred ones. A second Ctrl-C exits at once (a user
+in flight may then be half-done; the next run finishes or undoes it by keyrotate's marker tag).
+
+Exit codes: 0 done, 1 some users failed (or the scan or the preflight failed), 2 invalid
+settings or arguments, or no confirmation possible (no terminal and no --yes), 130 stopped by
+SIGINT, 143 stopped by SIGTERM.
 `,
   run: async (parsed, io: CliIo) => {
     const problems: string[] = [];
@@ -97,7 +112,11 @@ arguments, or no confirmation possible (no terminal and no --yes).
     }
     const { settings, access, today } = ctx.right;
     const progress = createProgress(io.stderr, io.stderr.isTTY && !json);
-    const clients = buildClients(access, settings, io.env, [progress.middleware]);
+    const interruptions = watchInterruptions(io, progress.clear);
+    const clients = buildClients(access, settings, io.env, [
+      progress.middleware,
+      interruptions.middleware,
+    ]);
     try {
       if (!dryRun && !yes) {
         const forecasts = await loadForecasts(io, clients, settings, today, progress);
@@ -125,19 +144,27 @@ arguments, or no confirmation possible (no terminal and no --yes).
         dryRun,
         log: progress.log,
         onProgress: (e) => progress.update("applying", e.done, e.total),
+        shouldStartUser: () => interruptions.requested() === undefined,
         ...(scanMode === undefined ? {} : { scanMode }),
         ...(io.polling === undefined ? {} : { polling: io.polling }),
       });
       progress.clear();
       io.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderRunReport(report));
-      if (json && report.status === "failed") {
+      if (json && report.preflight?.status === "failed") {
+        io.stderr.write(`keyrotate run: ${report.preflight.error.message}\n`);
+      } else if (json && report.status === "failed") {
         io.stderr.write(`keyrotate run: the scan failed: ${report.error?.message ?? "unknown"}\n`);
-      }
-      if (json && report.counts.failed > 0) {
+      } else if (json && report.counts.failed > 0) {
         io.stderr.write(`keyrotate run: ${report.counts.failed} user(s) failed\n`);
+      }
+      const stoppedBy = interruptions.requested();
+      if (stoppedBy !== undefined) {
+        io.stderr.write(`${interruptions.summary(report)}\n`);
+        return signalExitCode[stoppedBy];
       }
       return exitCodeOf(report);
     } finally {
+      interruptions.dispose();
       progress.clear();
       clients.iam.destroy();
       clients.s3.destroy();

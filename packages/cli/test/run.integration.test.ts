@@ -106,7 +106,9 @@ describe("keyrotate run", () => {
   it("exits 1 when a user fails, and undoes the failed rotation", async () => {
     sandbox = await startTestSandbox(users);
     sandbox.setFaults({
-      failOperations: { "s3:PutObject": { count: 1, status: 403, code: "AccessDenied" } },
+      failOperations: {
+        "s3:PutObject": { after: 1, count: 1, status: 403, code: "AccessDenied" },
+      },
     });
 
     const { code, stdout } = await cli(["run", "--yes", ...deliverySets], { sandbox });

@@ -85,7 +85,9 @@ export type KeyrotateHandler = (event: unknown, context: Context) => Promise<Run
  * picks them up, as every run is safe to repeat).
  *
  * It throws only before any AWS call: for invalid settings (one error listing every problem) or
- * an invalid event. A failed scan or failed users are in the returned report and its metrics.
+ * an invalid event. A failed scan, a failed preflight (no rotation started; the adapter's one
+ * `preflight-failed` error line names the check and what to do) or failed users are in the
+ * returned report and its metrics.
  *
  * @example export const handler = createHandler({ env: process.env });
  */

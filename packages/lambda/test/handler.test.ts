@@ -128,6 +128,31 @@ describe("createHandler", () => {
     expect(sb.users()[0]?.keys).toHaveLength(1);
   });
 
+  it("returns a failed preflight as a failed report with one error line, and rotates nobody", async () => {
+    sandbox = await startSandbox({
+      now: "2026-11-23T09:00:00Z",
+      randomSeed: 3,
+      seed: {
+        buckets: [BUCKET],
+        users: [{ name: "erin", tags: { email: "erin@example.com" }, keys: [{ ageDays: 95 }] }],
+      },
+    });
+    const h = harness(sandbox, { MIN_NOTICE_DAYS: "0" }, () => new Date("2026-11-23T09:00:00Z"));
+    const logger = new Logger({ serviceName: "keyrotate", logLevel: "SILENT" });
+    const errors = vi.spyOn(logger, "error");
+    const handler = createHandler({ ...h.deps, logger });
+
+    const report = await handler({}, fakeContext());
+
+    expect(report.status).toBe("failed");
+    expect(report.preflight).toMatchObject({ status: "failed", check: "ses-sender-verified" });
+    expect(errors).toHaveBeenCalledTimes(1);
+    expect(errors.mock.calls[0]?.[0]).toMatch(/^Preflight check ses-sender-verified failed: /);
+    expect(errors.mock.calls[0]?.[1]).toMatchObject({ event: "preflight-failed" });
+    expect(h.published).toEqual([expect.objectContaining({ failures: 2, rotations: 0 })]);
+    expect(sandbox.users()[0]?.keys).toHaveLength(1);
+  });
+
   it("lets an event ask for a dry run but never turn DRY_RUN off", async () => {
     const sb = await start();
     const h = harness(sb, { DRY_RUN: "true" }, () => new Date("2026-11-23T09:00:00Z"));

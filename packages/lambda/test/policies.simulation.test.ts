@@ -5,6 +5,7 @@ import {
   type Simulation,
   type SimulationRequestPrincipal,
 } from "@cloud-copilot/iam-simulate";
+import { PREFLIGHT_OBJECT_KEY } from "@keyrotate/aws-adapter";
 import { describe, expect, it } from "vitest";
 import { adapterActions } from "./adapterOperations.js";
 import { type Json, loadTemplate, Resolver, testDeployment } from "./cfn.js";
@@ -287,5 +288,57 @@ describe("with a KMS key created by the stack, simulated", () => {
     });
     expect(await decide(decrypt(viaS3))).toBe("Allowed");
     expect(await decide(decrypt({}))).not.toBe("Allowed");
+  });
+});
+
+describe("the preflight's object and reads, simulated", () => {
+  it("lets the function put and delete the preflight object, with the KMS key the bucket demands", async () => {
+    const plain = deploy();
+    const kms = deploy({ CreateKmsKey: "true" });
+    const withKey = { "s3:x-amz-server-side-encryption-aws-kms-key-id": kms.keyArn as string };
+
+    expect(await decide(asRole(plain, "s3:PutObject", object(PREFLIGHT_OBJECT_KEY)))).toBe(
+      "Allowed",
+    );
+    expect(await decide(asRole(plain, "s3:DeleteObject", object(PREFLIGHT_OBJECT_KEY)))).toBe(
+      "Allowed",
+    );
+    expect(await decide(asRole(kms, "s3:PutObject", object(PREFLIGHT_OBJECT_KEY), withKey))).toBe(
+      "Allowed",
+    );
+    // Without the key the bucket policy refuses it, as it refuses a secret: the check is honest.
+    expect(await decide(asRole(kms, "s3:PutObject", object(PREFLIGHT_OBJECT_KEY)))).toBe(
+      "ExplicitlyDenied",
+    );
+  });
+
+  it("lets no reader see the preflight object, whatever their user name", async () => {
+    const d = deploy();
+    for (const user of ["alice", "keyrotate-preflight.txt", "keyrotate-preflight"]) {
+      expect(
+        await decide(asReader(d, user, "s3:GetObject", object(PREFLIGHT_OBJECT_KEY))),
+      ).not.toBe("Allowed");
+      expect(
+        await decide(
+          asReader(d, user, "s3:ListBucket", `arn:aws:s3:::${BUCKET}`, {
+            "s3:prefix": PREFLIGHT_OBJECT_KEY,
+          }),
+        ),
+      ).not.toBe("Allowed");
+    }
+  });
+
+  it("lets the function read the SES account's sending state, and change none of it", async () => {
+    const d = deploy();
+    for (const action of [
+      "ses:GetIdentityVerificationAttributes",
+      "ses:GetAccountSendingEnabled",
+      "ses:GetSendQuota",
+    ]) {
+      expect(await decide(asRole(d, action, "*")), action).toBe("Allowed");
+    }
+    for (const action of ["ses:UpdateAccountSendingEnabled", "ses:VerifyEmailIdentity"]) {
+      expect(await decide(asRole(d, action, "*")), action).not.toBe("Allowed");
+    }
   });
 });

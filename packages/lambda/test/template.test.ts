@@ -332,6 +332,7 @@ describe("the SAM template", () => {
   });
 
   it("narrows the role's resources: users of this account, the credential/ prefix, the sender identity", () => {
+    // The preflight (issue 13) adds three SES reads, and nothing else: its object is under credential/.
     const statements = rolePolicies(resolved())["keyrotate-operations"]?.Statement ?? [];
     const resourcesOf = (action: string) =>
       statements.filter((s) => list(s.Action).includes(action)).flatMap((s) => list(s.Resource));
@@ -339,9 +340,15 @@ describe("the SAM template", () => {
     for (const action of adapterActions()) {
       const resources = resourcesOf(action);
       if (
-        ["iam:GenerateCredentialReport", "iam:GetCredentialReport", "iam:ListUsers"].includes(
-          action,
-        )
+        [
+          "iam:GenerateCredentialReport",
+          "iam:GetCredentialReport",
+          "iam:ListUsers",
+          // The preflight's SES reads: account-wide, they take no resource.
+          "ses:GetIdentityVerificationAttributes",
+          "ses:GetAccountSendingEnabled",
+          "ses:GetSendQuota",
+        ].includes(action)
       ) {
         expect(resources, action).toEqual(["*"]);
       } else if (action.startsWith("iam:")) {

@@ -75,6 +75,11 @@ export class Account {
     const now = this.clock.nowMs();
     for (const b of scenario.buckets ?? []) this.s3.createBucket(b);
     for (const e of scenario.verifiedEmails ?? []) this.ses.verify(e);
+    for (const k of scenario.kmsKeys ?? []) this.s3.setKmsKey(k.id, k.state ?? "Enabled");
+    if (scenario.ses?.sendingEnabled !== undefined)
+      this.ses.setSendingEnabled(scenario.ses.sendingEnabled);
+    if (scenario.ses?.max24HourSend !== undefined)
+      this.ses.setMax24HourSend(scenario.ses.max24HourSend);
     for (const u of scenario.users ?? []) {
       const user = this.iam.createUser({
         name: u.name,

@@ -13,7 +13,7 @@ export type { IssuedSecret, KeyEvent } from "./iam/store.js";
 export type { StoredObject } from "./s3.js";
 export type { Sandbox, SandboxClock, SandboxOptions } from "./sandbox.js";
 export { startSandbox } from "./sandbox.js";
-export type { Scenario, ScenarioKey, ScenarioUser } from "./scenario.js";
+export type { Scenario, ScenarioKey, ScenarioKmsKey, ScenarioUser } from "./scenario.js";
 export { ScenarioError } from "./scenario.js";
 export {
   describeLeaks,

@@ -10,6 +10,9 @@ import { node, text, XML_DECLARATION } from "./xml.js";
 const S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/";
 const SSE_VALUES = ["AES256", "aws:kms", "aws:kms:dsse"];
 
+/** The states of a KMS key that matter to an SSE-KMS put. */
+export type KmsKeyState = "Enabled" | "Disabled" | "PendingDeletion";
+
 /** An object as the sandbox exposes it for inspection (see `Sandbox.objects`). */
 export interface StoredObject {
   bucket: string;
@@ -208,6 +211,7 @@ function xmlResult(status: number, body: string): HttpResult {
  */
 export class S3Store {
   private readonly buckets = new Map<string, Bucket>();
+  private readonly kmsKeys = new Map<string, KmsKeyState>();
 
   /** Builds an empty store that stamps objects with `clock` time. */
   constructor(
@@ -256,9 +260,31 @@ export class S3Store {
     return out;
   }
 
-  /** Removes every bucket and object. */
+  /**
+   * Declares a KMS key that SSE-KMS puts may name (by id, ARN or alias, exactly as given) and its
+   * state. A put naming a `Disabled` or `PendingDeletion` key is refused as S3 refuses it
+   * (`KMS.DisabledException`, `KMS.KMSInvalidStateException`). Keys never declared are accepted
+   * as if enabled, so that a scenario without KMS keys puts with any key id.
+   */
+  setKmsKey(id: string, state: KmsKeyState): void {
+    this.kmsKeys.set(id, state);
+  }
+
+  /** Removes every bucket and object, and every declared KMS key. */
   clear(): void {
     this.buckets.clear();
+    this.kmsKeys.clear();
+  }
+
+  private checkKmsKey(kmsKeyId: string | null): void {
+    if (kmsKeyId === null) return;
+    const state = this.kmsKeys.get(kmsKeyId);
+    if (state === "Disabled") {
+      throw new AwsError("KMS.DisabledException", `${kmsKeyId} is disabled.`, 400);
+    }
+    if (state === "PendingDeletion") {
+      throw new AwsError("KMS.KMSInvalidStateException", `${kmsKeyId} is pending deletion.`, 400);
+    }
   }
 
   private bucket(name: string): Bucket {
@@ -367,6 +393,7 @@ export class S3Store {
         400,
       );
     }
+    this.checkKmsKey(kmsKeyId);
     let body = req.body;
     let trailers: Record<string, string> = {};
     const encodings = (header(headers, "content-encoding") ?? "")

@@ -39,7 +39,20 @@ export interface Scenario {
   verifiedEmails?: string[];
   /** S3 buckets to create. */
   buckets?: string[];
+  /**
+   * KMS keys that SSE-KMS puts may name, by id, ARN or alias exactly as a put names them, with
+   * their state (default `Enabled`). Keys not listed are accepted as if enabled.
+   */
+  kmsKeys?: ScenarioKmsKey[];
+  /** SES account settings: sending paused, and the 24-hour sending quota (-1 = unlimited). */
+  ses?: { sendingEnabled?: boolean; max24HourSend?: number };
   users?: ScenarioUser[];
+}
+
+/** A KMS key of a scenario. */
+export interface ScenarioKmsKey {
+  id: string;
+  state?: "Enabled" | "Disabled" | "PendingDeletion";
 }
 
 /** Thrown when a scenario is invalid; `problems` lists each one with its JSON path. */
@@ -88,7 +101,47 @@ function unknownKeys(
 export function parseScenario(input: unknown, iam?: IamStore): Scenario {
   const problems: string[] = [];
   if (!isRecord(input)) throw new ScenarioError(["$: must be a JSON object"]);
-  unknownKeys(problems, "$", input, ["now", "verifiedEmails", "buckets", "users"]);
+  unknownKeys(problems, "$", input, [
+    "now",
+    "verifiedEmails",
+    "buckets",
+    "kmsKeys",
+    "ses",
+    "users",
+  ]);
+  if (input.kmsKeys !== undefined) {
+    if (!Array.isArray(input.kmsKeys)) problems.push("$.kmsKeys: must be an array");
+    else
+      input.kmsKeys.forEach((k: unknown, i) => {
+        const path = `$.kmsKeys[${i}]`;
+        if (!isRecord(k)) {
+          problems.push(`${path}: must be an object`);
+          return;
+        }
+        unknownKeys(problems, path, k, ["id", "state"]);
+        if (typeof k.id !== "string" || k.id.trim() === "")
+          problems.push(`${path}.id: must be a key id, key ARN or alias`);
+        if (
+          k.state !== undefined &&
+          k.state !== "Enabled" &&
+          k.state !== "Disabled" &&
+          k.state !== "PendingDeletion"
+        ) {
+          problems.push(`${path}.state: must be "Enabled", "Disabled" or "PendingDeletion"`);
+        }
+      });
+  }
+  if (input.ses !== undefined) {
+    if (!isRecord(input.ses)) problems.push("$.ses: must be an object");
+    else {
+      unknownKeys(problems, "$.ses", input.ses, ["sendingEnabled", "max24HourSend"]);
+      if (input.ses.sendingEnabled !== undefined && typeof input.ses.sendingEnabled !== "boolean")
+        problems.push("$.ses.sendingEnabled: must be true or false");
+      const max = input.ses.max24HourSend;
+      if (max !== undefined && (typeof max !== "number" || !Number.isInteger(max) || max < -1))
+        problems.push("$.ses.max24HourSend: must be an integer >= -1 (-1 = unlimited)");
+    }
+  }
   if (
     input.now !== undefined &&
     (typeof input.now !== "string" || !Number.isFinite(Date.parse(input.now)))

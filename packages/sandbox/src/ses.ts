@@ -1,10 +1,10 @@
 import type { Clock } from "./clock.js";
-import { AwsError } from "./errors.js";
+import { AwsError, missingParameter } from "./errors.js";
 import { decodeMarker, encodeMarker, parseMaxItems } from "./pagination.js";
 import type { QueryParams } from "./query.js";
 import type { IdGenerator } from "./random.js";
 import { SortedIndex } from "./sorted-index.js";
-import { escapeXml, members, text } from "./xml.js";
+import { escapeXml, members, node, text } from "./xml.js";
 
 /** An email the sandbox accepted through SendEmail or SendRawEmail. */
 export interface SentEmail {
@@ -29,6 +29,10 @@ interface Identity {
 }
 
 const MAX_RECIPIENTS = 50;
+const DAY_MS = 86_400_000;
+
+/** The sending quota an account starts with (a production SES account's usual limits). */
+export const DEFAULT_SEND_QUOTA = { max24HourSend: 50_000, maxSendRate: 14 } as const;
 
 /** The address inside `"Name" <a@b.c>` or a bare `a@b.c`. */
 export function bareAddress(address: string): string {
@@ -63,6 +67,8 @@ function splitAddresses(list: string | undefined): string[] {
 export class SesStore {
   private readonly identities = new SortedIndex<Identity>();
   private sent: SentEmail[] = [];
+  private sendingEnabled = true;
+  private max24HourSend: number = DEFAULT_SEND_QUOTA.max24HourSend;
 
   /** Builds an empty store stamping mail with `clock` time and ids from `ids`. */
   constructor(
@@ -82,10 +88,50 @@ export class SesStore {
     return this.sent;
   }
 
-  /** Forgets identities and sent mail. */
+  /** Forgets identities and sent mail; sending is enabled again with the default quota. */
   clear(): void {
     this.identities.clear();
     this.sent = [];
+    this.sendingEnabled = true;
+    this.max24HourSend = DEFAULT_SEND_QUOTA.max24HourSend;
+  }
+
+  /**
+   * Enables or pauses sending for the whole account (`UpdateAccountSendingEnabled`); a paused
+   * account refuses every send with `AccountSendingPausedException`, as SES does.
+   */
+  setSendingEnabled(enabled: boolean): void {
+    this.sendingEnabled = enabled;
+  }
+
+  /** Sets how many emails the account may send in 24 hours; -1 is unlimited, as SES reports it. */
+  setMax24HourSend(max: number): void {
+    if (!Number.isInteger(max) || max < -1) throw new RangeError("max24HourSend must be >= -1");
+    this.max24HourSend = max;
+  }
+
+  /** Emails sent in the 24 hours before the sandbox's now. */
+  private sentLast24Hours(): number {
+    const since = this.clock.nowMs() - DAY_MS;
+    let n = 0;
+    for (let i = this.sent.length - 1; i >= 0; i--) {
+      if ((this.sent[i] as SentEmail).time.getTime() <= since) break;
+      n++;
+    }
+    return n;
+  }
+
+  private checkSending(): void {
+    if (!this.sendingEnabled) {
+      throw new AwsError(
+        "AccountSendingPausedException",
+        "Email sending is disabled for your entire Amazon SES account.",
+        400,
+      );
+    }
+    if (this.max24HourSend >= 0 && this.sentLast24Hours() >= this.max24HourSend) {
+      throw new AwsError("Throttling", "Daily message quota exceeded.", 400);
+    }
   }
 
   private isVerified(address: string): boolean {
@@ -181,6 +227,47 @@ export class SesStore {
             : "")
         );
       }
+      case "GetIdentityVerificationAttributes": {
+        const asked = params.list("Identities");
+        if (!params.hasPrefix("Identities")) throw missingParameter("Identities");
+        if (asked.length > 100) {
+          throw new AwsError(
+            "ValidationError",
+            "1 validation error detected: Value at 'identities' failed to satisfy constraint: Member must have length less than or equal to 100",
+            400,
+          );
+        }
+        // Identities that were never verified are left out of the map, as SES does.
+        const entries = asked.flatMap((name) => {
+          const found = this.identities.get(name.toLowerCase());
+          return found === undefined
+            ? []
+            : [
+                node(
+                  "entry",
+                  text("key", name),
+                  node("value", text("VerificationStatus", "Success")),
+                ),
+              ];
+        });
+        return node("VerificationAttributes", ...entries);
+      }
+      case "GetAccountSendingEnabled":
+        return text("Enabled", this.sendingEnabled);
+      case "UpdateAccountSendingEnabled": {
+        const enabled = params.get("Enabled");
+        if (enabled !== undefined && enabled !== "true" && enabled !== "false") {
+          throw new AwsError("InvalidParameterValue", `Invalid value for Enabled: ${enabled}`, 400);
+        }
+        this.sendingEnabled = enabled !== "false";
+        return null;
+      }
+      case "GetSendQuota":
+        return (
+          text("Max24HourSend", this.max24HourSend.toFixed(1)) +
+          text("MaxSendRate", DEFAULT_SEND_QUOTA.maxSendRate.toFixed(1)) +
+          text("SentLast24Hours", this.sentLast24Hours().toFixed(1))
+        );
       case "SendEmail": {
         const source = params.require("Source");
         const to = params.list("Destination.ToAddresses");
@@ -198,6 +285,7 @@ export class SesStore {
         }
         this.checkRecipients([...to, ...cc, ...bcc]);
         this.checkSource(source);
+        this.checkSending();
         const id = this.record({
           source,
           destinations: { to, cc, bcc },
@@ -226,6 +314,7 @@ export class SesStore {
         const bcc = listed.length > 0 ? [] : splitAddresses(headers.get("bcc"));
         this.checkRecipients([...to, ...cc, ...bcc]);
         this.checkSource(source);
+        this.checkSending();
         const contentType = headers.get("content-type") ?? "text/plain";
         const bodyStart = raw.search(/\r?\n\r?\n/);
         const body = bodyStart < 0 ? "" : raw.slice(bodyStart).replace(/^\r?\n\r?\n/, "");
@@ -256,6 +345,10 @@ export const SES_ACTIONS: ReadonlySet<string> = new Set([
   "VerifyEmailAddress",
   "VerifyDomainIdentity",
   "ListIdentities",
+  "GetIdentityVerificationAttributes",
+  "GetAccountSendingEnabled",
+  "UpdateAccountSendingEnabled",
+  "GetSendQuota",
   "SendEmail",
   "SendRawEmail",
 ]);

@@ -110,6 +110,23 @@ describe("faults and limits", () => {
     expect(s.calls()["iam:ListUsers"]).toBe(8);
   });
 
+  it("lets the first `after` calls of an operation pass before its failures start", async () => {
+    const s = await sandbox({ seed: { buckets: ["bkt"] } });
+    const { s3 } = clients(s, { maxAttempts: 1 });
+    s.setFaults({
+      failOperations: { "s3:PutObject": { after: 1, count: 1, status: 403, code: "AccessDenied" } },
+    });
+    const put = (key: string) =>
+      s3.send(new PutObjectCommand({ Bucket: "bkt", Key: key, Body: "v" }));
+
+    await put("first");
+    const second = await caught(() => put("second"));
+    await put("third");
+
+    expect(second.name).toBe("AccessDenied");
+    expect(s.objects("bkt").map((o) => o.key)).toEqual(["first", "third"]);
+  });
+
   it("fails the next N calls of one operation as configured, then recovers", async () => {
     const s = await sandbox({ seed: { buckets: ["bkt"], users: [{ name: "alice" }] } });
     const { iam, s3 } = clients(s, { maxAttempts: 1 });

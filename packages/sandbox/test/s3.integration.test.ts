@@ -285,4 +285,46 @@ describe("S3 through the real SDK (path-style)", () => {
     const created = await client.send(new CreateBucketCommand({ Bucket: "feature" }));
     expect(created.$metadata.httpStatusCode).toBe(200); // idempotent in us-east-1, as on AWS
   });
+
+  it("refuses an SSE-KMS put with a disabled or deleting key as S3 does, and stores nothing", async () => {
+    const disabled = "arn:aws:kms:us-east-1:123456789012:key/disabled";
+    const deleting = "alias/deleting";
+    const s = await sandbox({
+      seed: {
+        buckets: ["creds"],
+        kmsKeys: [
+          { id: disabled, state: "Disabled" },
+          { id: deleting, state: "PendingDeletion" },
+          { id: "alias/fine" },
+        ],
+      },
+    });
+    const { s3 } = clients(s);
+    const put = (key: string, kms: string) =>
+      s3.send(
+        new PutObjectCommand({
+          Bucket: "creds",
+          Key: key,
+          Body: "x",
+          ServerSideEncryption: "aws:kms",
+          SSEKMSKeyId: kms,
+        }),
+      );
+
+    const off = await caught(() => put("a", disabled));
+    const gone = await caught(() => put("b", deleting));
+    await put("c", "alias/fine");
+    await put("d", "arn:aws:kms:us-east-1:123456789012:key/never-declared");
+
+    expect([off.name, off.$metadata.httpStatusCode, off.message]).toEqual([
+      "KMS.DisabledException",
+      400,
+      `${disabled} is disabled.`,
+    ]);
+    expect([gone.name, gone.$metadata.httpStatusCode]).toEqual([
+      "KMS.KMSInvalidStateException",
+      400,
+    ]);
+    expect(s.objects("creds").map((o) => o.key)).toEqual(["c", "d"]);
+  });
 });

@@ -95,4 +95,27 @@ describe("scenario seeding", () => {
     expect(s.faults()).toEqual({});
     expect(s.calls()).toEqual({});
   });
+
+  it("names every problem with the KMS keys and SES settings of a scenario", async () => {
+    const s = await sandbox();
+    let error: unknown;
+
+    try {
+      s.seed({
+        kmsKeys: [{ id: "" }, { id: "alias/x", state: "Off" }, "k"],
+        ses: { sendingEnabled: "no", max24HourSend: -2, rate: 1 },
+      } as never);
+    } catch (e) {
+      error = e;
+    }
+
+    expect((error as ScenarioError).problems).toEqual([
+      "$.kmsKeys[0].id: must be a key id, key ARN or alias",
+      '$.kmsKeys[1].state: must be "Enabled", "Disabled" or "PendingDeletion"',
+      "$.kmsKeys[2]: must be an object",
+      "$.ses.rate: unknown field",
+      "$.ses.sendingEnabled: must be true or false",
+      "$.ses.max24HourSend: must be an integer >= -1 (-1 = unlimited)",
+    ]);
+  });
 });

@@ -1,8 +1,12 @@
 import {
+  GetAccountSendingEnabledCommand,
+  GetIdentityVerificationAttributesCommand,
+  GetSendQuotaCommand,
   ListIdentitiesCommand,
   MessageRejected,
   SendEmailCommand,
   SendRawEmailCommand,
+  UpdateAccountSendingEnabledCommand,
   VerifyDomainIdentityCommand,
   VerifyEmailIdentityCommand,
 } from "@aws-sdk/client-ses";
@@ -159,5 +163,77 @@ describe("SES v1 through the real SDK", () => {
     );
     expect(noRecipients.name).toBe("InvalidParameterValue");
     expect(s.emails()).toEqual([]);
+  });
+
+  it("reports verification status only for verified identities, addresses and domains alike", async () => {
+    const s = await sandbox({
+      seed: { verifiedEmails: ["keyrotate@example.com", "corp.example"] },
+    });
+    const { ses } = clients(s);
+
+    const out = await ses.send(
+      new GetIdentityVerificationAttributesCommand({
+        Identities: ["keyrotate@example.com", "corp.example", "nobody@elsewhere.example"],
+      }),
+    );
+
+    expect(out.VerificationAttributes).toEqual({
+      "keyrotate@example.com": { VerificationStatus: "Success" },
+      "corp.example": { VerificationStatus: "Success" },
+    });
+  });
+
+  it("pauses and resumes sending for the whole account, refusing every send while paused", async () => {
+    const s = await sandbox({
+      seed: { verifiedEmails: ["keyrotate@example.com"], ses: { sendingEnabled: false } },
+    });
+    const { ses } = clients(s);
+    const send = () =>
+      ses.send(
+        new SendEmailCommand({
+          Source: "keyrotate@example.com",
+          Destination: { ToAddresses: ["alice@example.com"] },
+          Message: { Subject: { Data: "hi" }, Body: { Text: { Data: "x" } } },
+        }),
+      );
+
+    expect((await ses.send(new GetAccountSendingEnabledCommand({}))).Enabled).toBe(false);
+    const refused = await caught(send);
+    expect(refused.name).toBe("AccountSendingPausedException");
+    expect(refused.$metadata.httpStatusCode).toBe(400);
+    expect(s.emails()).toHaveLength(0);
+
+    await ses.send(new UpdateAccountSendingEnabledCommand({ Enabled: true }));
+
+    expect((await ses.send(new GetAccountSendingEnabledCommand({}))).Enabled).toBe(true);
+    await send();
+    expect(s.emails()).toHaveLength(1);
+  });
+
+  it("reports the 24-hour quota and what was sent in it, and refuses sends over the quota", async () => {
+    const s = await sandbox({
+      seed: { verifiedEmails: ["keyrotate@example.com"], ses: { max24HourSend: 1 } },
+    });
+    const { ses } = clients(s, { maxAttempts: 1 });
+    const send = () =>
+      ses.send(
+        new SendEmailCommand({
+          Source: "keyrotate@example.com",
+          Destination: { ToAddresses: ["alice@example.com"] },
+          Message: { Subject: { Data: "hi" }, Body: { Text: { Data: "x" } } },
+        }),
+      );
+
+    await send();
+    const quota = await ses.send(new GetSendQuotaCommand({}));
+    const over = await caught(send);
+    s.clock.advanceDays(1);
+    const nextDay = await ses.send(new GetSendQuotaCommand({}));
+
+    expect(quota).toMatchObject({ Max24HourSend: 1, SentLast24Hours: 1 });
+    expect(quota.MaxSendRate).toBeGreaterThan(0);
+    expect(over.message).toBe("Daily message quota exceeded.");
+    expect(s.emails()).toHaveLength(1);
+    expect(nextDay.SentLast24Hours).toBe(0);
   });
 });

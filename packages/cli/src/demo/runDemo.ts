@@ -242,7 +242,9 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
       if (day === failureDay) {
         sandbox.setFaults({
           failOperations: {
+            // The preflight's put passes: the fault hits the first secret stored that day.
             "s3:PutObject": {
+              after: 1,
               count: 1,
               status: 403,
               code: "AccessDenied",
@@ -250,7 +252,7 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
             },
           },
         });
-        notes.push("fault injected: S3 refuses the next PutObject (AccessDenied)");
+        notes.push("fault injected: S3 refuses the next secret's PutObject (AccessDenied)");
       }
       const before = sandbox.users();
       const sentBefore = sandbox.emails().length;

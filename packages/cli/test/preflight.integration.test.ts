@@ -1,0 +1,118 @@
+import { type Sandbox, type Scenario, type ScenarioUser, startSandbox } from "@keyrotate/sandbox";
+import { afterEach, describe, expect, it } from "vitest";
+import { BUCKET, cli, deliverySets, SENDER, START } from "./harness.js";
+
+const KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/0f0e0d0c-1111-2222-3333-444455556666";
+
+const users: ScenarioUser[] = [
+  {
+    name: "alice",
+    tags: { email: "alice@example.com" },
+    keys: [{ ageDays: 95, lastUsedDaysAgo: 1, id: "AKIAALICE00000000001" }],
+  },
+  {
+    name: "amir",
+    tags: { email: "amir@example.com" },
+    keys: [{ ageDays: 80, lastUsedDaysAgo: 1, id: "AKIAAMIR000000000001" }],
+  },
+  {
+    name: "bob",
+    tags: { email: "bob@example.com" },
+    keys: [{ ageDays: 31, lastUsedDaysAgo: 1, id: "AKIABOB0000000000001" }],
+  },
+];
+
+// Rotation on first sight (the original's timing), so that alice and amir rotate today.
+const env = { MIN_NOTICE_DAYS: "0" };
+
+let sandbox: Sandbox | undefined;
+afterEach(async () => {
+  await sandbox?.close();
+  sandbox = undefined;
+});
+
+const start = async (account: Scenario): Promise<Sandbox> => {
+  sandbox = await startSandbox({
+    now: START,
+    randomSeed: 3,
+    reportGenerationMs: 1,
+    seed: { ...account, users },
+  });
+  return sandbox;
+};
+
+const createdKeys = (sb: Sandbox) =>
+  sb.keyEvents().filter((e) => e.operation === "CreateAccessKey").length;
+
+const occurrences = (text: string, part: string): number => text.split(part).length - 1;
+
+describe("keyrotate run when the preflight fails", () => {
+  it.each([
+    {
+      check: "ses-sender-verified",
+      account: { buckets: [BUCKET] },
+      sets: [],
+      says: `the SES sender ${SENDER} is not verified in us-east-1`,
+      warningSent: false,
+    },
+    {
+      check: "bucket-exists",
+      account: { verifiedEmails: [SENDER] },
+      sets: [],
+      says: `the credentials bucket ${BUCKET} does not exist`,
+      warningSent: true,
+    },
+    {
+      check: "kms-key-usable",
+      account: {
+        verifiedEmails: [SENDER],
+        buckets: [BUCKET],
+        kmsKeys: [{ id: KMS_KEY, state: "Disabled" as const }],
+      },
+      sets: ["--set", `KMS_KEY_ID=${KMS_KEY}`],
+      says: `S3 cannot encrypt with the KMS key ${KMS_KEY}`,
+      warningSent: true,
+    },
+  ])(
+    "$check: creates no key, says so once with what to do, exits 1, and still warns",
+    async ({ check, account, sets, says, warningSent }) => {
+      const sb = await start(account);
+
+      const { code, stdout } = await cli(["run", "--yes", ...deliverySets, ...sets], {
+        sandbox: sb,
+        env,
+      });
+
+      expect(code).toBe(1);
+      expect(createdKeys(sb)).toBe(0);
+      expect(occurrences(stdout, `Preflight check ${check} failed: ${says}`)).toBe(1);
+      expect(occurrences(stdout, "then run again")).toBe(1);
+      expect(stdout).toContain("No key was created; 2 rotations wait for the next run.");
+      expect(stdout).toContain(
+        "alice: rotation held back: the preflight failed (see above); the next run retries it",
+      );
+      expect(stdout).toContain("amir: rotation held back");
+      expect(
+        sb.emails().map((e) => e.destinations.to[0]),
+        "the warning to bob goes out whenever SES can send",
+      ).toEqual(warningSent ? ["bob@example.com"] : []);
+      expect(sb.calls()["iam:TagUser"]).toBe(1);
+    },
+  );
+
+  it("prints the one message on stderr with --json, and a failed report on stdout", async () => {
+    const sb = await start({ verifiedEmails: [SENDER] });
+
+    const { code, stdout, stderr } = await cli(["run", "--yes", "--json", ...deliverySets], {
+      sandbox: sb,
+      env,
+    });
+
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout);
+    expect(report.status).toBe("failed");
+    expect(report.preflight).toMatchObject({ status: "failed", check: "bucket-exists" });
+    expect(stderr).toBe(`keyrotate run: ${report.error.message}\n`);
+    expect(createdKeys(sb)).toBe(0);
+  });
+});

@@ -56,6 +56,8 @@ export const buildLambda = async (options: BuildOptions = {}): Promise<BuildResu
     legalComments: "none",
     // Packages prefer their ESM entry points, which tree-shake better.
     mainFields: ["module", "main"],
+    // keyrotate's own packages from their sources, so the bundle needs no build of them first.
+    conditions: ["@keyrotate/source"],
     external: options.externalSdk === true ? ["@aws-sdk/*", "@smithy/*"] : [],
     // Some CommonJS dependencies call require() for Node built-ins.
     banner: {

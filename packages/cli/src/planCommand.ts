@@ -111,12 +111,12 @@ Exit codes: 0 done, 1 the account could not be read, 2 invalid settings or argum
     }
     const scanMode = scanModeOption(parsed, problems);
     const json = parsed.flags.has("json");
-    const ctx = awsCommandContext(parsed, io, "run", problems);
+    const ctx = await awsCommandContext(parsed, io, "run", problems);
     if (E.isLeft(ctx)) return usageFailure(io, "plan", ctx.left);
-    const { settings, access, today } = ctx.right;
+    const { settings, access, config, today } = ctx.right;
     const day = asOf ?? today;
     const progress = createProgress(io.stderr, io.stderr.isTTY && !json);
-    const clients = buildClients(access, settings, io.env, [progress.middleware]);
+    const clients = buildClients(access, settings, io.env, [progress.middleware], config);
     try {
       if (json) {
         const report = await runKeyrotate({

@@ -90,11 +90,11 @@ Exit codes: 0 written (whatever the compliance), 1 the account could not be read
       if ((formats as ReadonlyArray<string>).includes(given)) format = given as ReportFormat;
       else problems.push(`--format ${JSON.stringify(given)}: expected json, csv or html`);
     }
-    const ctx = awsCommandContext(parsed, io, "policy", problems);
+    const ctx = await awsCommandContext(parsed, io, "policy", problems);
     if (E.isLeft(ctx)) return usageFailure(io, "report", ctx.left);
-    const { settings, access, today } = ctx.right;
+    const { settings, access, config, today } = ctx.right;
     const progress = createProgress(io.stderr, io.stderr.isTTY);
-    const clients = buildClients(access, settings, io.env, [progress.middleware]);
+    const clients = buildClients(access, settings, io.env, [progress.middleware], config);
     try {
       progress.update("reading the account");
       const account = await readAccount({

@@ -85,7 +85,7 @@ arguments, or no confirmation possible (no terminal and no --yes).
     const yes = parsed.flags.has("yes");
     const json = parsed.flags.has("json");
     const interactive = io.stdinIsTTY && io.stdout.isTTY;
-    const ctx = awsCommandContext(parsed, io, "run", problems);
+    const ctx = await awsCommandContext(parsed, io, "run", problems);
     const dryRun = parsed.flags.has("dry-run") || (E.isRight(ctx) && ctx.right.settings.dryRun);
     if (!dryRun && !yes && !interactive) {
       problems.push(
@@ -95,9 +95,9 @@ arguments, or no confirmation possible (no terminal and no --yes).
     if (E.isLeft(ctx) || problems.length > 0) {
       return usageFailure(io, "run", E.isLeft(ctx) ? ctx.left : problems);
     }
-    const { settings, access, today } = ctx.right;
+    const { settings, access, config, today } = ctx.right;
     const progress = createProgress(io.stderr, io.stderr.isTTY && !json);
-    const clients = buildClients(access, settings, io.env, [progress.middleware]);
+    const clients = buildClients(access, settings, io.env, [progress.middleware], config);
     try {
       if (!dryRun && !yes) {
         const forecasts = await loadForecasts(io, clients, settings, today, progress);

@@ -45,6 +45,11 @@ export interface CliOptions {
   readonly cwd?: string;
   /** The clock; default the sandbox's, else the start date. */
   readonly now?: () => Date;
+  /**
+   * Points the CLI at the sandbox with `--endpoint-url` (default true); false leaves finding
+   * the sandbox to the environment or a profile, as the test sets them up.
+   */
+  readonly endpointUrlOption?: boolean;
 }
 
 /**
@@ -90,7 +95,10 @@ export const cli = async (
     now: options.now ?? (() => (sb === undefined ? new Date(START) : sb.clock.now())),
     polling: { initialDelayMs: 2, maxDelayMs: 20 },
   };
-  const args = sb === undefined ? [...argv] : [...argv, "--endpoint-url", sb.url];
+  const args =
+    sb === undefined || options.endpointUrlOption === false
+      ? [...argv]
+      : [...argv, "--endpoint-url", sb.url];
   const code = await main(args, io);
   if (sb !== undefined) secretHygiene(sb).assertClean({ stdout, stderr });
   return { code, stdout, stderr, asked };

@@ -8,6 +8,7 @@ import { describeUser } from "./outcomeText.js";
 import { exitCodeOf, loadForecasts, scanModeOption } from "./planCommand.js";
 import { renderDaySteps, renderDaySummary, renderFindings } from "./planView.js";
 import { createProgress } from "./progress.js";
+import { staleReportWarning } from "./reportAge.js";
 import { settingsOptionSpecs } from "./settingsInput.js";
 
 const options = {
@@ -25,9 +26,7 @@ export const renderRunReport = (report: RunReport): string => {
   const lines = [
     `keyrotate run for ${report.date}${report.dryRun ? " (dry run: nothing was changed or sent)" : ""}`,
   ];
-  if (report.status === "failed") {
-    lines.push(`The scan failed; nothing was changed: ${report.error?.message ?? "unknown error"}`);
-  }
+  if (report.status === "failed") lines.push("The scan failed; nothing was changed.");
   for (const user of report.users) {
     const text = describeUser(user);
     if (text !== "") lines.push(`  ${user.userName}: ${text}`);
@@ -96,7 +95,9 @@ arguments, or no confirmation possible (no terminal and no --yes).
       return usageFailure(io, "run", E.isLeft(ctx) ? ctx.left : problems);
     }
     const { settings, access, config, today } = ctx.right;
-    const progress = createProgress(io.stderr, io.stderr.isTTY && !json);
+    const progress = createProgress(io.stderr, io.stderr.isTTY ? !json : "lines", () =>
+      io.now().getTime(),
+    );
     const clients = buildClients(access, settings, io.env, [progress.middleware], config);
     try {
       if (!dryRun && !yes) {
@@ -130,10 +131,11 @@ arguments, or no confirmation possible (no terminal and no --yes).
       });
       progress.clear();
       io.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderRunReport(report));
-      if (json && report.status === "failed") {
+      io.stderr.write(staleReportWarning(report.reportGeneratedAt, io.now()) ?? "");
+      if (report.status === "failed") {
         io.stderr.write(`keyrotate run: the scan failed: ${report.error?.message ?? "unknown"}\n`);
       }
-      if (json && report.counts.failed > 0) {
+      if (report.counts.failed > 0) {
         io.stderr.write(`keyrotate run: ${report.counts.failed} user(s) failed\n`);
       }
       return exitCodeOf(report);

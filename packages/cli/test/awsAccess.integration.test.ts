@@ -1,12 +1,18 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Sandbox, ScenarioUser } from "@keyrotate/sandbox";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildClients, readAwsConfig } from "../src/awsAccess.js";
-import { BUCKET, cli, deliverySets, SENDER, startTestSandbox } from "./harness.js";
+import {
+  BUCKET,
+  cli,
+  deliverySets,
+  type FailingEndpoint,
+  SENDER,
+  startFailingEndpoint,
+  startTestSandbox,
+} from "./harness.js";
 
 const users: ScenarioUser[] = [
   {
@@ -42,27 +48,11 @@ const awsFiles = (
   };
 };
 
-/** A local endpoint that answers every request with a 500 and counts them. */
-let failing: Server;
-let failingUrl: string;
-let received = 0;
+let failing: FailingEndpoint;
 beforeAll(async () => {
-  failing = createServer((req, res) => {
-    req.resume();
-    req.on("end", () => {
-      received += 1;
-      res.writeHead(500, { "content-type": "text/xml" });
-      res.end(
-        "<ErrorResponse><Error><Type>Receiver</Type><Code>ServiceFailure</Code><Message>down</Message></Error><RequestId>r</RequestId></ErrorResponse>",
-      );
-    });
-  });
-  await new Promise<void>((resolve) => failing.listen(0, "127.0.0.1", resolve));
-  failingUrl = `http://127.0.0.1:${(failing.address() as AddressInfo).port}`;
+  failing = await startFailingEndpoint();
 });
-afterAll(async () => {
-  await new Promise((resolve) => failing.close(resolve));
-});
+afterAll(() => failing.close());
 
 describe("how the CLI reaches AWS", () => {
   let sandbox: Sandbox | undefined;
@@ -78,13 +68,13 @@ describe("how the CLI reaches AWS", () => {
     // Prepare: the general endpoint refuses everything; the per-service ones are the sandbox.
     sandbox = await startTestSandbox(users);
     const env = {
-      AWS_ENDPOINT_URL: failingUrl,
+      AWS_ENDPOINT_URL: failing.url,
       AWS_ENDPOINT_URL_IAM: sandbox.url,
       AWS_ENDPOINT_URL_S3: sandbox.url,
       AWS_ENDPOINT_URL_SES: sandbox.url,
     };
     restore = setProcessEnv(env);
-    received = 0;
+    failing.reset();
 
     // Act
     const { code, stderr } = await cli(["run", "--yes", ...deliverySets], {
@@ -96,7 +86,7 @@ describe("how the CLI reaches AWS", () => {
     // Assess: a rotation's calls went to IAM, S3 (path-style) and SES of the sandbox alone.
     expect(stderr).toBe("");
     expect(code).toBe(0);
-    expect(received).toBe(0);
+    expect(failing.received()).toBe(0);
     expect(sandbox.objects(BUCKET)).toHaveLength(1);
     expect(sandbox.emails().map((e) => e.destinations.to[0])).toEqual(["alice@example.com"]);
   });
@@ -154,31 +144,31 @@ describe("how the CLI reaches AWS", () => {
   it("names a --profile that no AWS file defines, before any call", async () => {
     const files = awsFiles("[profile other]\nregion = us-east-1\n");
     restore = setProcessEnv(files);
-    received = 0;
+    failing.reset();
 
     const { code, stderr } = await cli(
-      ["plan", "--profile", "nosuch", "--endpoint-url", failingUrl, ...deliverySets],
+      ["plan", "--profile", "nosuch", "--endpoint-url", failing.url, ...deliverySets],
       { env: files },
     );
 
     expect(code).toBe(2);
     expect(stderr).toContain(`--profile "nosuch": no such profile`);
     expect(stderr).toContain(files.AWS_CONFIG_FILE);
-    expect(received).toBe(0);
+    expect(failing.received()).toBe(0);
   });
 
   it.each([
     ["2", 2],
     ["3", 3],
   ])("makes AWS_MAX_ATTEMPTS=%s attempts per call", async (value, attempts) => {
-    received = 0;
+    failing.reset();
 
     const { code } = await cli(
       [
         "plan",
         "--json",
         "--endpoint-url",
-        failingUrl,
+        failing.url,
         "--set",
         `SES_EMAIL=${SENDER}`,
         "--set",
@@ -190,20 +180,20 @@ describe("how the CLI reaches AWS", () => {
     );
 
     expect(code).toBe(1);
-    expect(received).toBe(attempts);
+    expect(failing.received()).toBe(attempts);
   });
 
   it("rejects a bad AWS_MAX_ATTEMPTS or AWS_RETRY_MODE, naming them, before any call", async () => {
-    received = 0;
+    failing.reset();
 
-    const { code, stderr } = await cli(["plan", "--endpoint-url", failingUrl, ...deliverySets], {
+    const { code, stderr } = await cli(["plan", "--endpoint-url", failing.url, ...deliverySets], {
       env: { AWS_MAX_ATTEMPTS: "many", AWS_RETRY_MODE: "legacy" },
     });
 
     expect(code).toBe(2);
     expect(stderr).toContain(`AWS_MAX_ATTEMPTS "many": expected a whole number`);
     expect(stderr).toContain(`AWS_RETRY_MODE "legacy": expected standard or adaptive`);
-    expect(received).toBe(0);
+    expect(failing.received()).toBe(0);
   });
 
   it("takes max_attempts from the profile when the environment does not set it", async () => {
@@ -211,14 +201,14 @@ describe("how the CLI reaches AWS", () => {
       "[profile slow]\nregion = us-east-1\nmax_attempts = 2\nretry_mode = standard\naws_access_key_id = AKIATESTNOTUSED00000\naws_secret_access_key = not-used\n",
     );
     restore = setProcessEnv(files);
-    received = 0;
+    failing.reset();
 
     const { code } = await cli(
-      ["plan", "--json", "--profile", "slow", "--endpoint-url", failingUrl, ...deliverySets],
+      ["plan", "--json", "--profile", "slow", "--endpoint-url", failing.url, ...deliverySets],
       { env: files },
     );
 
     expect(code).toBe(1);
-    expect(received).toBe(2);
+    expect(failing.received()).toBe(2);
   });
 });

@@ -127,7 +127,7 @@ const runChild = (input: ChildInput): Promise<ChildResult> =>
   new Promise((resolve, reject) => {
     const proc = spawn(
       process.execPath,
-      ["--import", "tsx", self, "--child", JSON.stringify(input)],
+      ["--conditions=@keyrotate/source", "--import", "tsx", self, "--child", JSON.stringify(input)],
       {
         stdio: ["ignore", "pipe", "inherit"],
       },

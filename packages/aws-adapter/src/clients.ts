@@ -67,6 +67,11 @@ export interface CreateAwsClientsOptions {
   readonly retryMode?: "standard" | "adaptive";
   /** Attempts per call, first included (default 5). */
   readonly maxAttempts?: number;
+  /**
+   * S3 path-style addressing even when neither `endpoint` nor `AWS_ENDPOINT_URL*` says so: for
+   * an endpoint the SDK finds elsewhere, such as a profile's `endpoint_url`.
+   */
+  readonly s3PathStyle?: boolean;
   /** Where `AWS_ENDPOINT_URL*` are read to decide on S3 path-style (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Extra middleware, e.g. a fault injector in tests; runs on every attempt like the counter. */
@@ -143,6 +148,7 @@ export const createAwsClients = (options: CreateAwsClientsOptions = {}): AwsClie
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
   };
   const customS3Endpoint =
+    options.s3PathStyle === true ||
     options.endpoint !== undefined ||
     nonEmpty(env.AWS_ENDPOINT_URL) ||
     nonEmpty(env.AWS_ENDPOINT_URL_S3);

@@ -272,7 +272,7 @@ describe("runKeyrotate", () => {
 
   it("is caught by the schema check when a report carries a field the schema does not describe", () => {
     const problems = validate(schema, { schemaVersion: 1, surprise: true });
-    expect(problems).toContain("$: surprise is not described by the schema");
-    expect(problems).toContain("$: missing runId");
+    expect(problems).toContain("$: must NOT have additional properties (surprise)");
+    expect(problems).toContain("$: must have required property 'runId' (runId)");
   });
 });

@@ -43,9 +43,12 @@ export const bundleChildren = async (outDir: string): Promise<Record<ChildEntry,
       outfile,
       bundle: true,
       platform: "node",
-      target: "node20",
+      target: "node22",
       format: "esm",
       mainFields: ["module", "main"],
+      // The workspace packages from their sources (see their package.json exports); "module" is
+      // esbuild's default condition, which giving any condition drops.
+      conditions: ["@keyrotate/source", "module"],
       banner: {
         js: 'import { createRequire as __benchCreateRequire } from "node:module"; const require = __benchCreateRequire(import.meta.url);',
       },

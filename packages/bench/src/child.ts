@@ -23,7 +23,9 @@ export const childInput = <A>(): A => {
  */
 export const runChild = <R>(entry: string, input: unknown): Promise<R> =>
   new Promise((resolvePromise, reject) => {
-    const loader = entry.endsWith(".ts") ? ["--import", "tsx"] : [];
+    const loader = entry.endsWith(".ts")
+      ? ["--conditions=@keyrotate/source", "--import", "tsx"]
+      : [];
     const child = spawn(process.execPath, [...loader, entry, JSON.stringify(input)], {
       cwd: repoRoot,
       stdio: ["ignore", "pipe", "pipe"],
@@ -58,7 +60,7 @@ export const runChildLines = (
   new Promise((resolvePromise, reject) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", script],
+      ["--conditions=@keyrotate/source", "--import", "tsx", script],
       { cwd: repoRoot, env: { ...process.env, ...env }, maxBuffer: 16 * 2 ** 20 },
       (error, stdout, stderr) => {
         if (error) reject(new Error(`${script} failed: ${error.message}\n${stderr.slice(-4000)}`));

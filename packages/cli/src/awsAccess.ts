@@ -1,5 +1,6 @@
 import { type AttemptMiddleware, type AwsClients, createAwsClients } from "@keyrotate/aws-adapter";
 import type { Settings } from "@keyrotate/core";
+import { CONFIG_PREFIX_SEPARATOR, loadSharedConfigFiles } from "@smithy/core/config";
 
 /** Options that say how to reach AWS. */
 export const awsOptionSpecs = {
@@ -14,6 +15,105 @@ export interface AwsAccess {
   readonly region?: string;
   readonly endpointUrl?: string;
 }
+
+/** The SDK's retry modes, as `AWS_RETRY_MODE` and a profile's `retry_mode` name them. */
+const retryModes = ["standard", "adaptive"] as const;
+
+/**
+ * What the environment and the shared config files add to {@link AwsAccess}, read once before
+ * the clients are built: what the SDK itself would read, except where keyrotate's client
+ * options would hide it.
+ */
+export interface AwsConfig {
+  /** `AWS_MAX_ATTEMPTS`, else the profile's `max_attempts`: beats the adapter's default. */
+  readonly maxAttempts?: number;
+  /** `AWS_RETRY_MODE`, else the profile's `retry_mode`: beats the adapter's default. */
+  readonly retryMode?: (typeof retryModes)[number];
+  /**
+   * The profile sets an `endpoint_url` for S3 (its own, or its `services` section's): S3 then
+   * needs path-style addressing, as with `AWS_ENDPOINT_URL`.
+   */
+  readonly profileS3Endpoint: boolean;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads {@link AwsConfig} from `env` and the shared config and credentials files (where the
+ * SDK looks: `AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws`), with every
+ * problem: a `--profile` (or `AWS_PROFILE`) that neither file defines, a bad `AWS_MAX_ATTEMPTS`
+ * or `AWS_RETRY_MODE`.
+ */
+export const readAwsConfig = async (
+  access: AwsAccess,
+  env: Env,
+): Promise<{ readonly config: AwsConfig; readonly problems: ReadonlyArray<string> }> => {
+  const problems: string[] = [];
+  const configFilepath = given(env.AWS_CONFIG_FILE);
+  const filepath = given(env.AWS_SHARED_CREDENTIALS_FILE);
+  const files = await loadSharedConfigFiles({
+    ignoreCache: true,
+    ...(configFilepath === undefined ? {} : { configFilepath }),
+    ...(filepath === undefined ? {} : { filepath }),
+  });
+  const envProfile = given(env.AWS_PROFILE);
+  const name = access.profile ?? envProfile ?? "default";
+  const profile = files.configFile[name];
+  if ((access.profile ?? envProfile) !== undefined && profile === undefined) {
+    if (files.credentialsFile[name] === undefined) {
+      const source = access.profile === undefined ? "AWS_PROFILE" : "--profile";
+      problems.push(
+        `${source} ${JSON.stringify(name)}: no such profile in the AWS config or credentials file (${configFilepath ?? "~/.aws/config"}, ${filepath ?? "~/.aws/credentials"})`,
+      );
+    }
+  }
+  const maxAttemptsText = given(env.AWS_MAX_ATTEMPTS) ?? given(profile?.max_attempts);
+  const maxAttempts = maxAttemptsText === undefined ? undefined : Number(maxAttemptsText);
+  if (
+    maxAttemptsText !== undefined &&
+    !(Number.isInteger(maxAttempts) && (maxAttempts ?? 0) >= 1 && (maxAttempts ?? 0) <= 100)
+  ) {
+    const source = given(env.AWS_MAX_ATTEMPTS) === undefined ? "max_attempts" : "AWS_MAX_ATTEMPTS";
+    problems.push(
+      `${source} ${JSON.stringify(maxAttemptsText)}: expected a whole number of attempts from 1 to 100`,
+    );
+  }
+  const retryModeText = given(env.AWS_RETRY_MODE) ?? given(profile?.retry_mode);
+  const retryMode = retryModes.find((m) => m === retryModeText);
+  if (retryModeText !== undefined && retryMode === undefined) {
+    const source = given(env.AWS_RETRY_MODE) === undefined ? "retry_mode" : "AWS_RETRY_MODE";
+    problems.push(`${source} ${JSON.stringify(retryModeText)}: expected standard or adaptive`);
+  }
+  const config: AwsConfig = {
+    ...(maxAttempts === undefined || problems.length > 0 ? {} : { maxAttempts }),
+    ...(retryMode === undefined ? {} : { retryMode }),
+    profileS3Endpoint: profile === undefined ? false : profileSetsS3Endpoint(profile, files, env),
+  };
+  return { config, problems };
+};
+
+/**
+ * Whether a profile gives S3 an endpoint, as the SDK reads it: its `services` section's
+ * `s3 = endpoint_url = …`, else its own `endpoint_url`; none when configured endpoints are
+ * ignored (`AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` or the profile's
+ * `ignore_configured_endpoint_urls`).
+ */
+const profileSetsS3Endpoint = (
+  profile: Readonly<Record<string, string | undefined>>,
+  files: Awaited<ReturnType<typeof loadSharedConfigFiles>>,
+  env: Env,
+): boolean => {
+  const ignored =
+    given(env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS) ?? profile.ignore_configured_endpoint_urls;
+  if (ignored?.trim().toLowerCase() === "true") return false;
+  const servicesName = given(profile.services);
+  const services =
+    servicesName === undefined
+      ? undefined
+      : files.configFile[["services", servicesName].join(CONFIG_PREFIX_SEPARATOR)];
+  const s3Endpoint = services?.[["s3", "endpoint_url"].join(CONFIG_PREFIX_SEPARATOR)];
+  return given(s3Endpoint) !== undefined || given(profile.endpoint_url) !== undefined;
+};
 
 /** Every problem with the AWS options (an endpoint that is not an http(s) URL, a bad region). */
 export const awsAccessProblems = (access: AwsAccess): string[] => {
@@ -49,15 +149,19 @@ const given = (s: string | undefined): string | undefined =>
  * Builds the IAM, S3 and SES clients. Credentials come from the default chain: the
  * `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` of `env` when set (and no `--profile`), otherwise
  * the profile, SSO, container or instance credentials. `--endpoint-url` points all three clients
- * at one endpoint with path-style S3 (a local sandbox). IAM and S3 use `--region`, else
- * `AWS_REGION`/`AWS_DEFAULT_REGION`, else the profile's region, else `SES_REGION`; SES always
- * uses `SES_REGION`.
+ * at one endpoint with path-style S3 (a local sandbox); without it the SDK finds the endpoints
+ * itself, as in any SDK client (`AWS_ENDPOINT_URL_IAM`, `_S3` and `_SES` before
+ * `AWS_ENDPOINT_URL`, then the profile's), and S3 is path-style whenever one is configured. IAM
+ * and S3 use `--region`, else `AWS_REGION`/`AWS_DEFAULT_REGION`, else the profile's region, else
+ * `SES_REGION`; SES always uses `SES_REGION`. Retries follow `config` (`AWS_MAX_ATTEMPTS`,
+ * `AWS_RETRY_MODE`, the profile's), else the adapter's defaults.
  */
 export const buildClients = (
   access: AwsAccess,
   settings: Settings,
-  env: Readonly<Record<string, string | undefined>>,
+  env: Env,
   middleware: ReadonlyArray<AttemptMiddleware> = [],
+  config: AwsConfig = { profileS3Endpoint: false },
 ): AwsClients => {
   if (access.profile !== undefined) {
     // The adapter's client options take no profile; the SDK's default chain reads AWS_PROFILE
@@ -76,7 +180,7 @@ export const buildClients = (
     given(env.AWS_REGION) ??
     given(env.AWS_DEFAULT_REGION) ??
     (access.profile === undefined ? settings.sesRegion : undefined);
-  const endpoint = access.endpointUrl ?? given(env.AWS_ENDPOINT_URL);
+  const endpoint = access.endpointUrl;
   return createAwsClients({
     settings,
     env,
@@ -84,5 +188,8 @@ export const buildClients = (
     ...(region === undefined ? {} : { region }),
     ...(endpoint === undefined ? {} : { endpoint }),
     ...(credentials === undefined ? {} : { credentials }),
+    ...(config.maxAttempts === undefined ? {} : { maxAttempts: config.maxAttempts }),
+    ...(config.retryMode === undefined ? {} : { retryMode: config.retryMode }),
+    ...(config.profileS3Endpoint ? { s3PathStyle: true } : {}),
   });
 };

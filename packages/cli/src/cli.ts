@@ -39,7 +39,10 @@ Options:
 Settings are the Lambda's environment variables, or --set NAME=VALUE (overrides the env):
   ${Object.keys(settingSpecs).join(", ")}
 SES_EMAIL, SES_REGION and S3_CSV_BUCKET are required for plan and run.
-AWS access: the SDK's default credential chain, --profile, --region, --endpoint-url.
+AWS access: the SDK's default credential chain, --profile, --region, --endpoint-url. Without
+--endpoint-url, endpoints are the SDK's: AWS_ENDPOINT_URL_IAM, _S3 and _SES, AWS_ENDPOINT_URL, the
+profile's endpoint_url. Retries: AWS_MAX_ATTEMPTS and AWS_RETRY_MODE (standard or adaptive).
+Progress, warnings and errors go to stderr; --json prints JSON alone on stdout.
 
 Examples:
   keyrotate demo                         # 100 simulated days against a local sandbox

@@ -1,7 +1,7 @@
 import { type CalendarDate, calendarDateOfTimestamp, type Settings } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
 import { type OptionSpecs, type ParsedOptions, stringOption } from "./args.js";
-import { type AwsAccess, awsAccessProblems } from "./awsAccess.js";
+import { type AwsAccess, type AwsConfig, awsAccessProblems, readAwsConfig } from "./awsAccess.js";
 import type { CliIo } from "./io.js";
 import { resolveSettings, type SettingsPurpose } from "./settingsInput.js";
 
@@ -48,6 +48,8 @@ export const usageFailure = (
 export interface AwsCommandContext {
   readonly settings: Settings;
   readonly access: AwsAccess;
+  /** What the environment and the AWS config files add to `access`. */
+  readonly config: AwsConfig;
   /** Today's UTC date from the clock (not `--as-of`). */
   readonly today: CalendarDate;
 }
@@ -61,15 +63,16 @@ export const todayOf = (io: CliIo): CalendarDate => {
 
 /**
  * Validates what every AWS command shares (option syntax, `--set` and environment settings,
- * `--profile`/`--region`/`--endpoint-url`) together with the command's own problems, so that
- * all of them are reported at once.
+ * `--profile`/`--region`/`--endpoint-url`, the profile and retry settings of the environment and
+ * the AWS config files) together with the command's own problems, so that all of them are
+ * reported at once, before any AWS call.
  */
-export const awsCommandContext = (
+export const awsCommandContext = async (
   parsed: ParsedOptions,
   io: CliIo,
   purpose: SettingsPurpose,
   ownProblems: ReadonlyArray<string>,
-): E.Either<ReadonlyArray<string>, AwsCommandContext> => {
+): Promise<E.Either<ReadonlyArray<string>, AwsCommandContext>> => {
   const profile = stringOption(parsed, "profile");
   const region = stringOption(parsed, "region");
   const endpointUrl = stringOption(parsed, "endpoint-url");
@@ -79,12 +82,15 @@ export const awsCommandContext = (
     ...(endpointUrl === undefined ? {} : { endpointUrl }),
   };
   const settings = resolveSettings(io.env, parsed.strings.get("set") ?? [], purpose);
+  const accessProblems = awsAccessProblems(access);
+  const config = accessProblems.length > 0 ? undefined : await readAwsConfig(access, io.env);
   const problems = [
     ...parsed.problems,
     ...ownProblems,
-    ...awsAccessProblems(access),
+    ...accessProblems,
+    ...(config?.problems ?? []),
     ...(E.isLeft(settings) ? settings.left : []),
   ];
-  if (problems.length > 0 || E.isLeft(settings)) return E.left(problems);
-  return E.right({ settings: settings.right, access, today: todayOf(io) });
+  if (problems.length > 0 || E.isLeft(settings) || config === undefined) return E.left(problems);
+  return E.right({ settings: settings.right, access, config: config.config, today: todayOf(io) });
 };

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The `keyrotate` executable: runs {@link main} on the process's arguments and sets the exit
  * code. Everything else lives in `cli.ts`, so that tests call `main` in-process.

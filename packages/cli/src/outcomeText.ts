@@ -65,7 +65,7 @@ export const describeUser = (user: UserReport): string => {
     ...stepPhrases(user, done),
   ];
   if (user.status === "failed" && user.steps.some((s) => s.reason === "preflight-failed")) {
-    phrases.push("rotation held back: the preflight failed (see above); the next run retries it");
+    phrases.push("rotation held back: the preflight failed; the next run retries it");
   } else if (user.status === "failed") {
     const failed = user.steps.find((s) => s.status === "failed");
     const undone =

@@ -14,6 +14,7 @@ import { forecastUser, type UserForecast } from "./forecast.js";
 import type { CliIo } from "./io.js";
 import { renderDaySummary, renderFindings, renderPlanTable } from "./planView.js";
 import { createProgress, type Progress } from "./progress.js";
+import { staleReportWarning } from "./reportAge.js";
 import { settingsOptionSpecs } from "./settingsInput.js";
 
 /** The scan modes `--scan-mode` accepts. */
@@ -46,6 +47,8 @@ export const loadForecasts = async (
   });
   progress.clear();
   if (E.isLeft(account)) return E.left(account.left.message);
+  const stale = staleReportWarning(account.right.reportGeneratedAt, io.now());
+  if (stale !== undefined) io.stderr.write(stale);
   for (const s of account.right.skipped) {
     io.stderr.write(
       `warning: ${s.userName} was ${s.reason === "deleted" ? "deleted during the scan" : `unreadable: ${s.error.message}`}\n`,
@@ -82,7 +85,7 @@ It changes nothing and sends nothing.
 Options:
   --as-of YYYY-MM-DD     forecast a day: plan as if today were that date
   --json                 print the run report of a dry run (JSON) instead of the table
-  --scan-mode MODE       credential-report (default, as the Lambda) or list-users (--json only)
+  --scan-mode MODE       with --json: credential-report (default, as the Lambda) or list-users
   --set NAME=VALUE       a setting (repeatable; overrides the environment variable NAME)
   --profile NAME         AWS profile (default: the SDK's default credential chain)
   --region REGION        region for IAM and S3 (default: AWS_REGION, else SES_REGION)
@@ -111,12 +114,19 @@ Exit codes: 0 done, 1 the account could not be read, 2 invalid settings or argum
     }
     const scanMode = scanModeOption(parsed, problems);
     const json = parsed.flags.has("json");
-    const ctx = awsCommandContext(parsed, io, "run", problems);
+    if (stringOption(parsed, "scan-mode") !== undefined && !json) {
+      problems.push(
+        "--scan-mode applies to --json only: the table always lists every user (list-users, with the credential report's last-use dates)",
+      );
+    }
+    const ctx = await awsCommandContext(parsed, io, "run", problems);
     if (E.isLeft(ctx)) return usageFailure(io, "plan", ctx.left);
-    const { settings, access, today } = ctx.right;
+    const { settings, access, config, today } = ctx.right;
     const day = asOf ?? today;
-    const progress = createProgress(io.stderr, io.stderr.isTTY && !json);
-    const clients = buildClients(access, settings, io.env, [progress.middleware]);
+    const progress = createProgress(io.stderr, io.stderr.isTTY ? !json : "lines", () =>
+      io.now().getTime(),
+    );
+    const clients = buildClients(access, settings, io.env, [progress.middleware], config);
     try {
       if (json) {
         const report = await runKeyrotate({
@@ -128,6 +138,8 @@ Exit codes: 0 done, 1 the account could not be read, 2 invalid settings or argum
           ...(io.polling === undefined ? {} : { polling: io.polling }),
         });
         io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        const stale = staleReportWarning(report.reportGeneratedAt, io.now());
+        if (stale !== undefined) io.stderr.write(stale);
         if (report.status === "failed") {
           io.stderr.write(
             `keyrotate plan: the scan failed: ${report.error?.message ?? "unknown error"}\n`,

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, stat, writeFile } from "node:fs/promises";
 import { dirname, extname, resolve } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import { readAccount } from "./account.js";
@@ -9,6 +9,7 @@ import { assessAccount, type ComplianceReport } from "./compliance/assess.js";
 import { renderComplianceCsv } from "./compliance/csv.js";
 import { renderComplianceHtml } from "./compliance/html.js";
 import { createProgress } from "./progress.js";
+import { staleReportWarning } from "./reportAge.js";
 import { settingsOptionSpecs } from "./settingsInput.js";
 
 /** The formats of a compliance report. */
@@ -42,6 +43,32 @@ const options = {
   out: { type: "string", short: "o" },
   help: { type: "boolean", short: "h" },
 } as const;
+
+/**
+ * Why the report cannot be written to `path` (`given` as the user wrote it), found before the
+ * account is read: the path is a folder, or one of its parent folders is a file. Undefined when
+ * the file can be created or replaced (missing folders are created).
+ */
+export const outFileProblem = async (given: string, path: string): Promise<string | undefined> => {
+  const kind = async (p: string): Promise<"file" | "folder" | undefined> => {
+    try {
+      return (await stat(p)).isDirectory() ? "folder" : "file";
+    } catch {
+      return undefined;
+    }
+  };
+  if ((await kind(path)) === "folder") {
+    return `--out ${JSON.stringify(given)}: is a folder; expected a file name`;
+  }
+  for (let dir = dirname(path); dir !== dirname(dir); dir = dirname(dir)) {
+    const found = await kind(dir);
+    if (found === "folder") return undefined;
+    if (found === "file") {
+      return `--out ${JSON.stringify(given)}: ${dir} is a file, not a folder`;
+    }
+  }
+  return undefined;
+};
 
 /** `keyrotate report`: a compliance report of every user and key. */
 export const reportCommand: Command = {
@@ -90,11 +117,17 @@ Exit codes: 0 written (whatever the compliance), 1 the account could not be read
       if ((formats as ReadonlyArray<string>).includes(given)) format = given as ReportFormat;
       else problems.push(`--format ${JSON.stringify(given)}: expected json, csv or html`);
     }
-    const ctx = awsCommandContext(parsed, io, "policy", problems);
+    if (out !== undefined) {
+      const problem = await outFileProblem(out, resolve(io.cwd, out));
+      if (problem !== undefined) problems.push(problem);
+    }
+    const ctx = await awsCommandContext(parsed, io, "policy", problems);
     if (E.isLeft(ctx)) return usageFailure(io, "report", ctx.left);
-    const { settings, access, today } = ctx.right;
-    const progress = createProgress(io.stderr, io.stderr.isTTY);
-    const clients = buildClients(access, settings, io.env, [progress.middleware]);
+    const { settings, access, config, today } = ctx.right;
+    const progress = createProgress(io.stderr, io.stderr.isTTY || "lines", () =>
+      io.now().getTime(),
+    );
+    const clients = buildClients(access, settings, io.env, [progress.middleware], config);
     try {
       progress.update("reading the account");
       const account = await readAccount({
@@ -111,6 +144,7 @@ Exit codes: 0 written (whatever the compliance), 1 the account could not be read
         );
         return ExitCode.failed;
       }
+      io.stderr.write(staleReportWarning(account.right.reportGeneratedAt, io.now()) ?? "");
       const report = assessAccount({
         settings,
         today,

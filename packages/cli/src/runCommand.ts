@@ -9,6 +9,7 @@ import { describeUser } from "./outcomeText.js";
 import { exitCodeOf, loadForecasts, scanModeOption } from "./planCommand.js";
 import { renderDaySteps, renderDaySummary, renderFindings } from "./planView.js";
 import { createProgress } from "./progress.js";
+import { staleReportWarning } from "./reportAge.js";
 import { settingsOptionSpecs } from "./settingsInput.js";
 
 const options = {
@@ -27,9 +28,11 @@ export const renderRunReport = (report: RunReport): string => {
     `keyrotate run for ${report.date}${report.dryRun ? " (dry run: nothing was changed or sent)" : ""}`,
   ];
   if (report.preflight?.status === "failed") {
-    lines.push(report.preflight.error.message);
+    lines.push(
+      "The preflight failed; no key was created (the reason and what to do are on stderr).",
+    );
   } else if (report.status === "failed") {
-    lines.push(`The scan failed; nothing was changed: ${report.error?.message ?? "unknown error"}`);
+    lines.push("The scan failed; nothing was changed.");
   }
   for (const user of report.users) {
     const text = describeUser(user);
@@ -100,7 +103,7 @@ SIGINT, 143 stopped by SIGTERM.
     const yes = parsed.flags.has("yes");
     const json = parsed.flags.has("json");
     const interactive = io.stdinIsTTY && io.stdout.isTTY;
-    const ctx = awsCommandContext(parsed, io, "run", problems);
+    const ctx = await awsCommandContext(parsed, io, "run", problems);
     const dryRun = parsed.flags.has("dry-run") || (E.isRight(ctx) && ctx.right.settings.dryRun);
     if (!dryRun && !yes && !interactive) {
       problems.push(
@@ -110,13 +113,18 @@ SIGINT, 143 stopped by SIGTERM.
     if (E.isLeft(ctx) || problems.length > 0) {
       return usageFailure(io, "run", E.isLeft(ctx) ? ctx.left : problems);
     }
-    const { settings, access, today } = ctx.right;
-    const progress = createProgress(io.stderr, io.stderr.isTTY && !json);
+    const { settings, access, config, today } = ctx.right;
+    const progress = createProgress(io.stderr, io.stderr.isTTY ? !json : "lines", () =>
+      io.now().getTime(),
+    );
     const interruptions = watchInterruptions(io, progress.clear);
-    const clients = buildClients(access, settings, io.env, [
-      progress.middleware,
-      interruptions.middleware,
-    ]);
+    const clients = buildClients(
+      access,
+      settings,
+      io.env,
+      [progress.middleware, interruptions.middleware],
+      config,
+    );
     try {
       if (!dryRun && !yes) {
         const forecasts = await loadForecasts(io, clients, settings, today, progress);
@@ -150,11 +158,12 @@ SIGINT, 143 stopped by SIGTERM.
       });
       progress.clear();
       io.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderRunReport(report));
-      if (json && report.preflight?.status === "failed") {
+      io.stderr.write(staleReportWarning(report.reportGeneratedAt, io.now()) ?? "");
+      if (report.preflight?.status === "failed") {
         io.stderr.write(`keyrotate run: ${report.preflight.error.message}\n`);
-      } else if (json && report.status === "failed") {
+      } else if (report.status === "failed") {
         io.stderr.write(`keyrotate run: the scan failed: ${report.error?.message ?? "unknown"}\n`);
-      } else if (json && report.counts.failed > 0) {
+      } else if (report.counts.failed > 0) {
         io.stderr.write(`keyrotate run: ${report.counts.failed} user(s) failed\n`);
       }
       const stoppedBy = interruptions.requested();

@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { type Sandbox, type ScenarioUser, secretHygiene, startSandbox } from "@keyrotate/sandbox";
 import { main } from "../src/cli.js";
 import type { CliIo } from "../src/io.js";
@@ -45,6 +47,11 @@ export interface CliOptions {
   readonly cwd?: string;
   /** The clock; default the sandbox's, else the start date. */
   readonly now?: () => Date;
+  /**
+   * Points the CLI at the sandbox with `--endpoint-url` (default true); false leaves finding
+   * the sandbox to the environment or a profile, as the test sets them up.
+   */
+  readonly endpointUrlOption?: boolean;
 }
 
 /**
@@ -90,7 +97,10 @@ export const cli = async (
     now: options.now ?? (() => (sb === undefined ? new Date(START) : sb.clock.now())),
     polling: { initialDelayMs: 2, maxDelayMs: 20 },
   };
-  const args = sb === undefined ? [...argv] : [...argv, "--endpoint-url", sb.url];
+  const args =
+    sb === undefined || options.endpointUrlOption === false
+      ? [...argv]
+      : [...argv, "--endpoint-url", sb.url];
   const code = await main(args, io);
   if (sb !== undefined) secretHygiene(sb).assertClean({ stdout, stderr });
   return { code, stdout, stderr, asked };
@@ -102,3 +112,36 @@ export const storedSecrets = (sandbox: Sandbox): string[] =>
     .objects(BUCKET)
     .map((o) => o.body.toString("utf8").trim().split("\n")[1]?.split(",")[2] ?? "")
     .filter((s) => s.length > 0);
+
+/** A local endpoint that answers every request with a 500 (an AWS outage) and counts them. */
+export interface FailingEndpoint {
+  readonly url: string;
+  /** Requests received since the last `reset`. */
+  readonly received: () => number;
+  readonly reset: () => void;
+  readonly close: () => Promise<void>;
+}
+
+/** Starts a {@link FailingEndpoint} on 127.0.0.1. */
+export const startFailingEndpoint = async (): Promise<FailingEndpoint> => {
+  let received = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      received += 1;
+      res.writeHead(500, { "content-type": "text/xml" });
+      res.end(
+        "<ErrorResponse><Error><Type>Receiver</Type><Code>ServiceFailure</Code><Message>down</Message></Error><RequestId>r</RequestId></ErrorResponse>",
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received: () => received,
+    reset: () => {
+      received = 0;
+    },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+};

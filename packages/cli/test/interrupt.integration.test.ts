@@ -41,7 +41,17 @@ const startRun = (
 ): { process: ChildProcess; stderr: () => string; finished: Promise<Finished> } => {
   const proc = spawn(
     process.execPath,
-    ["--import", "tsx", executable, "run", "--yes", ...deliverySets, "--endpoint-url", sb.url],
+    [
+      "--conditions=@keyrotate/source",
+      "--import",
+      "tsx",
+      executable,
+      "run",
+      "--yes",
+      ...deliverySets,
+      "--endpoint-url",
+      sb.url,
+    ],
     {
       cwd: repoRoot,
       env: {

@@ -78,18 +78,20 @@ describe("keyrotate run when the preflight fails", () => {
     async ({ check, account, sets, says, warningSent }) => {
       const sb = await start(account);
 
-      const { code, stdout } = await cli(["run", "--yes", ...deliverySets, ...sets], {
+      const { code, stdout, stderr } = await cli(["run", "--yes", ...deliverySets, ...sets], {
         sandbox: sb,
         env,
       });
 
       expect(code).toBe(1);
       expect(createdKeys(sb)).toBe(0);
-      expect(occurrences(stdout, `Preflight check ${check} failed: ${says}`)).toBe(1);
-      expect(occurrences(stdout, "then run again")).toBe(1);
-      expect(stdout).toContain("No key was created; 2 rotations wait for the next run.");
+      expect(occurrences(stderr, `Preflight check ${check} failed: ${says}`)).toBe(1);
+      expect(occurrences(stderr, "then run again")).toBe(1);
+      expect(stderr).toContain("No key was created; 2 rotations wait for the next run.");
+      expect(stdout).not.toContain("Preflight check");
+      expect(stdout).toContain("The preflight failed; no key was created");
       expect(stdout).toContain(
-        "alice: rotation held back: the preflight failed (see above); the next run retries it",
+        "alice: rotation held back: the preflight failed; the next run retries it",
       );
       expect(stdout).toContain("amir: rotation held back");
       expect(

@@ -290,15 +290,7 @@ describe("malformed answers, end to end", () => {
 
   it.each([
     ["truncated in a row", (csv: string) => csv.slice(0, csv.length - 30)],
-    ["cut after the header", (csv: string) => csv.split("\n")[0] ?? ""],
-    [
-      "without the root row",
-      (csv: string) =>
-        csv
-          .split("\n")
-          .filter((l) => !l.startsWith("<root"))
-          .join("\n"),
-    ],
+    ["cut inside its last field", (csv: string) => csv.slice(0, csv.length - 1)],
     ["without a key column", (csv: string) => csv.replace("access_key_1_last_rotated", "x")],
     ["with a short row", (csv: string) => `${csv}\nbob,arn`],
     [
@@ -397,6 +389,21 @@ describe("malformed answers, end to end", () => {
     expect(keysOf(h, "alice")).toHaveLength(2);
     expect(h.sandbox.objects()).toHaveLength(1);
     secretHygiene(h.sandbox).assertClean({ logs, failed, next, emails: h.sandbox.emails() });
+  });
+
+  // Last: a run that reads the report acts on the users, which the tests above must not see.
+  it("a credential report without the root row, as moto writes it, is read like any other", async () => {
+    const withoutRoot = (csv: string) =>
+      csv
+        .split("\n")
+        .filter((l) => !l.startsWith("<root"))
+        .join("\n");
+
+    const { report: run } = await runWith(undefined, report(withoutRoot));
+
+    expect(run.status).toBe("completed");
+    expect(run.error).toBeUndefined();
+    expect(run.counts.usersSeen).toBeGreaterThan(0);
   });
 });
 

@@ -1,13 +1,13 @@
 import {
   type CalendarDate,
   daysBetween,
-  decide,
   describeSettings,
   type Finding,
   type SettingName,
   type Settings,
   type UserSnapshot,
 } from "@keyrotate/core";
+import { forecastUser, type KeyEvent } from "../forecast.js";
 import { lastUseText } from "../keyText.js";
 import {
   CIS_UNUSED_DAYS,
@@ -37,6 +37,19 @@ export interface KeyAssessment {
   readonly lastUsed: string;
   /** Days since the last use, or since creation when never used; undefined when unknown. */
   readonly daysUnused: number | undefined;
+  /**
+   * keyrotate's next action on the key and its date, as `keyrotate plan` shows it (today's step
+   * or the next transition); null when none is due within the forecast's horizon.
+   */
+  readonly next: KeyEvent | null;
+}
+
+/** A note on a control's result for one user: why it fails for now, and until when. */
+export interface ControlNote {
+  readonly control: ControlId;
+  readonly message: string;
+  /** When the condition ends by keyrotate's plan. */
+  readonly until: string;
 }
 
 /** One user in a compliance report. */
@@ -47,6 +60,8 @@ export interface UserAssessment {
   readonly keys: ReadonlyArray<KeyAssessment>;
   /** keyrotate's findings for the user today (no email, exempt, broken tags, …). */
   readonly findings: ReadonlyArray<Finding>;
+  /** Notes on failing controls that keyrotate's own plan will clear (a rotation in progress). */
+  readonly notes: ReadonlyArray<ControlNote>;
   readonly controls: Readonly<Record<ControlId, ControlOutcome>>;
   /** `fail` if any control fails, else `unknown` if any is unknown, else `pass`. */
   readonly result: ControlResult;
@@ -126,7 +141,11 @@ const bins: ReadonlyArray<readonly [string, number, number | undefined]> = [
   ["> 365", 366, undefined],
 ];
 
-const assessKey = (today: CalendarDate, k: UserSnapshot["keys"][number]): KeyAssessment => ({
+const assessKey = (
+  today: CalendarDate,
+  k: UserSnapshot["keys"][number],
+  next: KeyEvent | undefined,
+): KeyAssessment => ({
   id: k.id,
   status: k.status,
   created: k.created,
@@ -138,7 +157,24 @@ const assessKey = (today: CalendarDate, k: UserSnapshot["keys"][number]): KeyAss
       : k.lastUse._tag === "NeverUsed"
         ? daysBetween(k.created, today)
         : undefined,
+  next: next ?? null,
 });
+
+/**
+ * The CIS 1.13 note of a user in the middle of a rotation: two Active keys because keyrotate
+ * made the new one, until it deactivates the old one.
+ */
+const midRotationNote = (active: ReadonlyArray<KeyAssessment>): ControlNote | undefined => {
+  if (active.length !== 2) return undefined;
+  const old = active.find((k) => k.next?.action === "deactivation");
+  const replacement = active.find((k) => k !== old);
+  if (old === undefined || old.next === null || replacement === undefined) return undefined;
+  return {
+    control: "CIS-1.13",
+    message: `mid-rotation: ${old.id} is being replaced by ${replacement.id}; keyrotate deactivates ${old.id} on ${old.next.date}, and CIS 1.13 passes from then on`,
+    until: old.next.date,
+  };
+};
 
 const unusedControl = (
   active: ReadonlyArray<KeyAssessment>,
@@ -193,16 +229,18 @@ const overall = (results: ReadonlyArray<ControlResult>): ControlResult =>
 export const assessUser =
   (settings: Settings, today: CalendarDate) =>
   (user: UserSnapshot): UserAssessment => {
-    const keys = user.keys.map((k) => assessKey(today, k));
+    const forecast = forecastUser(settings, today)(user);
+    const plan = forecast.plan;
+    const keys = user.keys.map((k) => assessKey(today, k, forecast.next.get(k.id)));
     const active = keys.filter((k) => k.status === "Active");
-    const plan = decide(settings, today)(user);
+    const midRotation = midRotationNote(active);
     const results: Record<ControlId, ControlOutcome> = {
       "CIS-1.12": unusedControl(active, (d) => d >= CIS_UNUSED_DAYS, `≥ ${CIS_UNUSED_DAYS}`),
       "CIS-1.13":
         active.length > 1
           ? {
               result: "fail",
-              reason: `${active.length} Active keys: ${active.map((k) => k.id).join(", ")}`,
+              reason: `${active.length} Active keys: ${active.map((k) => k.id).join(", ")}${midRotation === undefined ? "" : ` (${midRotation.message})`}`,
             }
           : {
               result: "pass",
@@ -217,6 +255,7 @@ export const assessUser =
       handled: plan.handled,
       keys,
       findings: plan.findings,
+      notes: midRotation === undefined ? [] : [midRotation],
       controls: results,
       result: overall(Object.values(results).map((r) => r.result)),
     };

@@ -29,6 +29,8 @@ export const renderComplianceCsv = (report: ComplianceReport): string => {
     "key_age_days",
     "key_last_used",
     "key_days_unused",
+    "key_next_action",
+    "key_next_action_date",
     "findings",
   ];
   const rows: string[][] = [header];
@@ -39,7 +41,10 @@ export const renderComplianceCsv = (report: ComplianceReport): string => {
       u.result,
       ...controls.map((c) => u.controls[c.id].result),
     ];
-    const findings = u.findings.map((f) => `${f.code}: ${f.message}`).join(" | ");
+    const findings = [
+      ...u.findings.map((f) => `${f.code}: ${f.message}`),
+      ...u.notes.map((n) => `${n.control}: ${n.message}`),
+    ].join(" | ");
     const keys = u.keys.length === 0 ? [undefined] : u.keys;
     for (const k of keys) {
       rows.push([
@@ -50,6 +55,8 @@ export const renderComplianceCsv = (report: ComplianceReport): string => {
         k === undefined ? "" : String(k.ageDays),
         k?.lastUsed ?? "",
         k?.daysUnused === undefined ? "" : String(k.daysUnused),
+        k?.next?.action ?? "",
+        k?.next?.date ?? "",
         findings,
       ]);
     }

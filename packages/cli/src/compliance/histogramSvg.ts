@@ -7,6 +7,33 @@ const esc = (s: string): string =>
     .replaceAll(">", "&gt;")
     .replaceAll('"', "&quot;");
 
+/** Every colour the histogram's bars use, with what the legend says of it. */
+export const HISTOGRAM_COLOURS = {
+  active: { fill: "#2e86c1", label: "Active, ≤ 60 days" },
+  activeAging: { fill: "#e67e22", label: "Active, 61–90 days" },
+  activeOld: { fill: "#c0392b", label: "Active, > 90 days" },
+  inactive: { fill: "#aab7b8", label: "Inactive" },
+} as const;
+
+const activeColour = (b: AgeBin): string =>
+  b.minDays > 90
+    ? HISTOGRAM_COLOURS.activeOld.fill
+    : b.minDays > 60
+      ? HISTOGRAM_COLOURS.activeAging.fill
+      : HISTOGRAM_COLOURS.active.fill;
+
+/** The legend: a swatch and a label for each of {@link HISTOGRAM_COLOURS}, on one line. */
+const legend = (x0: number): string => {
+  let x = x0;
+  return Object.values(HISTOGRAM_COLOURS)
+    .map(({ fill, label }) => {
+      const item = `<rect x="${x}" y="4" width="10" height="10" fill="${fill}"/><text x="${x + 14}" y="13" font-size="11">${esc(label)}</text>`;
+      x += 14 + label.length * 6.5 + 16;
+      return item;
+    })
+    .join("");
+};
+
 /**
  * Draws the key-age histogram as an inline SVG: one stacked bar per age bin (Active over
  * Inactive), counts above the bars, the 90-day line of CIS 1.14 between the third and fourth
@@ -17,7 +44,7 @@ export const renderHistogramSvg = (bins: ReadonlyArray<AgeBin>): string => {
   const height = 260;
   const left = 40;
   const bottom = 40;
-  const top = 30;
+  const top = 44; // room for the legend above the 90-day line's label
   const plotH = height - top - bottom;
   const slot = (width - left - 10) / Math.max(1, bins.length);
   const barW = slot * 0.6;
@@ -32,12 +59,12 @@ export const renderHistogramSvg = (bins: ReadonlyArray<AgeBin>): string => {
     const total = b.active + b.inactive;
     const activeTop = y(b.active);
     parts.push(
-      `<rect x="${x.toFixed(1)}" y="${activeTop.toFixed(1)}" width="${barW.toFixed(1)}" height="${(top + plotH - activeTop).toFixed(1)}" fill="${b.minDays > 90 ? "#c0392b" : b.minDays > 60 ? "#e67e22" : "#2e86c1"}"><title>${esc(`${b.label} days: ${b.active} Active`)}</title></rect>`,
+      `<rect x="${x.toFixed(1)}" y="${activeTop.toFixed(1)}" width="${barW.toFixed(1)}" height="${(top + plotH - activeTop).toFixed(1)}" fill="${activeColour(b)}"><title>${esc(`${b.label} days: ${b.active} Active`)}</title></rect>`,
     );
     const inactiveTop = y(total);
     if (b.inactive > 0) {
       parts.push(
-        `<rect x="${x.toFixed(1)}" y="${inactiveTop.toFixed(1)}" width="${barW.toFixed(1)}" height="${(activeTop - inactiveTop).toFixed(1)}" fill="#aab7b8"><title>${esc(`${b.label} days: ${b.inactive} Inactive`)}</title></rect>`,
+        `<rect x="${x.toFixed(1)}" y="${inactiveTop.toFixed(1)}" width="${barW.toFixed(1)}" height="${(activeTop - inactiveTop).toFixed(1)}" fill="${HISTOGRAM_COLOURS.inactive.fill}"><title>${esc(`${b.label} days: ${b.inactive} Inactive`)}</title></rect>`,
       );
     }
     parts.push(
@@ -55,8 +82,7 @@ export const renderHistogramSvg = (bins: ReadonlyArray<AgeBin>): string => {
   }
   parts.push(
     `<text x="${width / 2}" y="${height - 6}" text-anchor="middle" font-size="12">key age in days</text>`,
-    `<rect x="${left}" y="4" width="10" height="10" fill="#2e86c1"/><text x="${left + 14}" y="13" font-size="11">Active</text>`,
-    `<rect x="${left + 64}" y="4" width="10" height="10" fill="#aab7b8"/><text x="${left + 78}" y="13" font-size="11">Inactive</text>`,
+    legend(left),
   );
   return `<svg role="img" aria-label="Access key age histogram" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-family="sans-serif">${parts.join("")}</svg>`;
 };

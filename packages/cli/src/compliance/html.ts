@@ -33,15 +33,16 @@ const userRows = (u: UserAssessment): string => {
       : `<table>${u.keys
           .map(
             (k) =>
-              `<tr><td><code>${h(k.id)}</code></td><td>${h(k.status)}</td><td class="num">${k.ageDays} d</td><td>last used ${h(k.lastUsed)}</td></tr>`,
+              `<tr><td><code>${h(k.id)}</code></td><td>${h(k.status)}</td><td class="num">${k.ageDays} d</td><td>last used ${h(k.lastUsed)}</td><td>${k.next === null ? "no action due" : `next: ${h(k.next.action)} on ${h(k.next.date)}`}</td></tr>`,
           )
           .join("")}</table>`;
   const findings =
-    u.findings.length === 0
+    u.findings.length + u.notes.length === 0
       ? ""
-      : `<ul class="findings">${u.findings
-          .map((f) => `<li><code>${h(f.code)}</code> ${h(f.message)}</li>`)
-          .join("")}</ul>`;
+      : `<ul class="findings">${[
+          ...u.findings.map((f) => `<li><code>${h(f.code)}</code> ${h(f.message)}</li>`),
+          ...u.notes.map((n) => `<li><code>${h(n.control)}</code> ${h(n.message)}</li>`),
+        ].join("")}</ul>`;
   return `<tr><td><b>${h(u.userName)}</b>${u.handled ? "" : "<br><small>not handled by keyrotate</small>"}</td>${cell(u.result, "overall")}${controls
     .map((c) => cell(u.controls[c.id].result, u.controls[c.id].reason))
     .join("")}<td>${keys}</td><td>${findings}</td></tr>`;

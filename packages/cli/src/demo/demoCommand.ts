@@ -5,7 +5,7 @@ import { type Command, ExitCode, todayOf, usageFailure } from "../command.js";
 import { createProgress } from "../progress.js";
 import { invariantsHeld } from "./invariants.js";
 import { CREDENTIALS_DIR, outputDirProblem, writeDemoOutput } from "./output.js";
-import { runDemo } from "./runDemo.js";
+import type { runDemo } from "./runDemo.js";
 import { demoUsers } from "./scenario.js";
 import { renderDay, renderSummary } from "./summary.js";
 
@@ -15,6 +15,38 @@ const options = {
   start: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
+
+/** The package the demo runs on: an optional peer of `@keyrotate/cli`, loaded only by the demo. */
+export const SANDBOX_PACKAGE = "@keyrotate/sandbox";
+
+/**
+ * What to tell a user whose demo could not load the sandbox, or undefined when `error` is not a
+ * missing `@keyrotate/sandbox` (then it is a bug, reported as such).
+ */
+export const missingSandboxMessage = (error: unknown): string | undefined => {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : "";
+  if (code !== "ERR_MODULE_NOT_FOUND" || !message.includes(`'${SANDBOX_PACKAGE}'`)) {
+    return undefined;
+  }
+  return `keyrotate demo: the demo runs on keyrotate's local AWS sandbox, ${SANDBOX_PACKAGE}, which is not installed. Install it beside the CLI (npm install ${SANDBOX_PACKAGE}, or npm install --global ${SANDBOX_PACKAGE} for a global keyrotate), then run the demo again. The other commands do not need it.\n`;
+};
+
+/**
+ * Loads the demo, and with it the sandbox, only when the demo runs: `plan`, `run` and `report`
+ * never load the emulator. Resolves with the message for the user when the sandbox is missing.
+ */
+export const loadDemo = async (
+  load: () => Promise<{ readonly runDemo: typeof runDemo }> = () => import("./runDemo.js"),
+): Promise<{ readonly runDemo: typeof runDemo } | string> => {
+  try {
+    return await load();
+  } catch (e) {
+    const message = missingSandboxMessage(e);
+    if (message === undefined) throw e;
+    return message;
+  }
+};
 
 /** The most days a demo simulates. */
 export const MAX_DEMO_DAYS = 730;
@@ -74,6 +106,11 @@ Exit codes: 0 the invariants held, 1 an invariant was violated, 2 invalid argume
     if (dirProblem !== undefined) problems.push(dirProblem);
     if (problems.length > 0 || start === undefined) return usageFailure(io, "demo", problems);
 
+    const demo = await loadDemo();
+    if (typeof demo === "string") {
+      io.stderr.write(demo);
+      return ExitCode.usage;
+    }
     const began = Date.now();
     const progress = createProgress(io.stderr, io.stderr.isTTY);
     const out = io.stdout;
@@ -82,7 +119,7 @@ Exit codes: 0 the invariants held, 1 an invariant was violated, 2 invalid argume
     );
     out.write(`Output folder: ${dir}\n\n`);
     const timeline: string[] = [];
-    const result = await runDemo({
+    const result = await demo.runDemo({
       days,
       start,
       onDay: (d) => {

@@ -112,23 +112,35 @@ const compose = (
       };
     case "Rotated": {
       const newKeyId =
-        notice.newKey._tag === "Existing" ? notice.newKey.keyId : (ctx.newKeyId ?? PENDING_KEY);
-      const created = notice.newKey._tag === "Created";
+        notice.newKey._tag === "Created" ? (ctx.newKeyId ?? PENDING_KEY) : notice.newKey.keyId;
+      // A key keyrotate made (in this run, or announced again later) always has its file.
+      const withFile = notice.newKey._tag !== "Existing";
+      const when = notice.earlyDeactivation
+        ? `on ${notice.deactivationDate}, or earlier once you have switched to the new key`
+        : `on ${notice.deactivationDate}`;
+      const inUse =
+        notice.hardDeadline > notice.deactivationDate
+          ? ` If it is still in use then, it stays active until ${notice.hardDeadline} at the latest.`
+          : "";
       return {
         subject: `Your AWS access key ${notice.oldKeyId} was rotated: new key ${newKeyId}`,
         blocks: [
           hello,
           p(
             `The access key ${notice.oldKeyId} of IAM user ${notice.userName} is ${days(notice.oldKeyAge)} old and has been rotated. ${
-              created
+              withFile
                 ? `Your new key is ${newKeyId}.`
                 : `Your other active key ${newKeyId} replaces it.`
             }`,
           ),
-          ...(created
+          ...(withFile
             ? [
                 p(
-                  "Download the file with the new secret, then delete your copy once it is in use:",
+                  `Download the file with the new secret${
+                    notice.downloadUntil === undefined
+                      ? ""
+                      : ` (it can be downloaded until ${notice.downloadUntil})`
+                  }, then delete your copy once it is in use:`,
                 ),
                 {
                   _tag: "code" as const,
@@ -142,11 +154,26 @@ const compose = (
               ]
             : []),
           p(
-            `Switch your applications to ${newKeyId}. The old key ${notice.oldKeyId} will be deactivated on ${notice.deactivationDate} and deleted on ${notice.deletionDate}.`,
+            `Switch your applications to ${newKeyId}. The old key ${notice.oldKeyId} will be deactivated ${when}${notice.earlyDeactivation ? "," : ""} and deleted on ${notice.deletionDate}.${inUse}`,
           ),
         ],
       };
     }
+    case "OldKeyInUse":
+      return {
+        subject: `Your old AWS access key ${notice.keyId} is still in use: it stops working on ${notice.hardDeadline}`,
+        blocks: [
+          hello,
+          p(
+            `The old access key ${notice.keyId} of IAM user ${notice.userName} was due to be deactivated, but it is still in use${
+              notice.lastUsed === undefined ? "" : ` (last used on ${notice.lastUsed})`
+            }. Its deactivation waits, but not beyond ${notice.hardDeadline}: on that day it is deactivated whatever uses it.`,
+          ),
+          p(
+            `Switch what still uses ${notice.keyId} to your new key ${notice.newKeyId} before then. Once the old key has gone quiet it is deactivated as planned.`,
+          ),
+        ],
+      };
     case "Deactivated":
       return {
         subject: `Your old AWS access key ${notice.keyId} was deactivated`,

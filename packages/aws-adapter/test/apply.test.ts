@@ -12,8 +12,10 @@ import {
   type CalendarDate,
   decide,
   type EmailAddress,
+  formatInstant,
   LastUse,
   type Plan,
+  startOfDay,
   type UserName,
   type UserSnapshot,
 } from "@keyrotate/core";
@@ -55,7 +57,9 @@ const user = (
   }),
 });
 
-const plan = (snapshot: UserSnapshot, env = {}): Plan => decide(settingsFrom(env), TODAY)(snapshot);
+/** Plans with the original's timing (no minimum notice, no in-use delay): apply is tested here. */
+const plan = (snapshot: UserSnapshot, env = {}): Plan =>
+  decide(settingsFrom({ MIN_NOTICE_DAYS: "0", IN_USE_DELAY_DAYS: "0", ...env }), TODAY)(snapshot);
 
 const rotation = (name = "alice") => plan(user(name, [{ id: OLD, ageDays: 61 }]));
 
@@ -105,7 +109,7 @@ describe("applyPlan: a rotation", () => {
       "TagUser(key-rotation-state)",
       "CreateAccessKey",
       `PutObject(credential/alice/alice_${NEW}.csv)`,
-      "TagUser(last-check-date+last-check-old-key)",
+      "TagUser(last-check-date+last-check-old-key+key-rotation-state)",
       "SendEmail",
       "UntagUser(key-rotation-state)",
     ]);
@@ -172,7 +176,7 @@ describe("applyPlan: a rotation", () => {
       `DeleteObject(credential/alice/alice_${NEW}.csv)`,
       `UpdateAccessKey(${NEW})`,
       `DeleteAccessKey(${NEW})`,
-      "UntagUser(key-rotation-state)",
+      "UntagUser(key-rotation-state+last-check-date+last-check-old-key)",
     ]);
     expect(outcome).toMatchObject({
       status: "failed",
@@ -205,7 +209,7 @@ describe("applyPlan: a rotation", () => {
       "TagUser(key-rotation-state)",
       "CreateAccessKey",
       `PutObject(credential/alice/alice_${NEW}.csv)`,
-      "TagUser(last-check-date+last-check-old-key)",
+      "TagUser(last-check-date+last-check-old-key+key-rotation-state)",
       `DeleteObject(credential/alice/alice_${NEW}.csv)`,
       `UpdateAccessKey(${NEW})`,
       `DeleteAccessKey(${NEW})`,
@@ -365,7 +369,7 @@ describe("applyPlan: other plans", () => {
     expect(outcome).toMatchObject({ status: "failed", markerLeft: true });
   });
 
-  it("deletes the old key and then the tracking tags once the deletion period is over", async () => {
+  it("announces, then deletes the old key and its tracking tags once the deletion period is over", async () => {
     const m = mockedClients();
     allOk(m);
     const snapshot = user(
@@ -379,10 +383,11 @@ describe("applyPlan: other plans", () => {
 
     await applyPlan(ctx(m), plan(snapshot));
 
+    // The Deleted notice goes first: a failed send deletes nothing, so it is never lost.
     expect(callLog(m)).toEqual([
+      "SendEmail",
       `DeleteAccessKey(${OLD})`,
       "UntagUser(last-check-date+last-check-old-key)",
-      "SendEmail",
     ]);
   });
 
@@ -390,15 +395,25 @@ describe("applyPlan: other plans", () => {
     const m = mockedClients();
     allOk(m);
     m.s3.on(DeleteObjectCommand).rejects(new NoSuchKey(meta));
-    // A rotation that crashed after creating NEW: recovery discards the undelivered key.
-    const snapshot = user(
-      "dave",
-      [
-        { id: OLD, ageDays: 61 },
-        { id: NEW, ageDays: 0 },
+    // A rotation that crashed after creating NEW: recovery discards the undelivered key, made
+    // seconds after the marker and never used.
+    const started = startOfDay(TODAY) + 3600;
+    const base = user("dave", [{ id: OLD, ageDays: 61 }], {
+      "key-rotation-state": `rotating:${OLD}:${formatInstant(started)}`,
+    });
+    const snapshot: UserSnapshot = {
+      ...base,
+      keys: [
+        ...base.keys,
+        {
+          id: NEW,
+          status: "Active",
+          created: TODAY,
+          createdAt: started + 4,
+          lastUse: LastUse.never,
+        },
       ],
-      { "key-rotation-state": `rotating:${OLD}:${TODAY}` },
-    );
+    };
 
     const outcome = await applyPlan(ctx(m), plan(snapshot));
 

@@ -45,6 +45,17 @@ const notices: Record<NoticeKind, Notice> = {
     newKey: { _tag: "Created" },
     deactivationDate: d("2026-06-26"),
     deletionDate: d("2026-07-07"),
+    downloadUntil: d("2026-07-10"),
+    earlyDeactivation: false,
+    hardDeadline: d("2026-07-03"),
+  },
+  OldKeyInUse: {
+    ...base,
+    kind: "OldKeyInUse",
+    keyId: KEY,
+    newKeyId: NEW,
+    lastUsed: d("2026-06-25"),
+    hardDeadline: d("2026-07-03"),
   },
   Deactivated: { ...base, kind: "Deactivated", keyId: KEY, deletionDate: d("2026-07-07") },
   DeactivatedUnused: {
@@ -101,6 +112,39 @@ describe("renderNotice", () => {
     expect(html).toContain("region=eu-west-1&amp;prefix=");
     expect(text).toContain("61 days old");
     expect(text).toContain("deactivated on 2026-06-26 and deleted on 2026-07-07");
+  });
+
+  it("names the secret file again when a Rotated notice is re-sent for a stored key", () => {
+    const resent = { ...notices.Rotated, newKey: { _tag: "Stored", keyId: NEW } } as Notice;
+    const { text, html } = renderNotice(resent, { bucket: "creds-bucket" });
+    const command = `aws s3 cp s3://creds-bucket/credential/alice/alice_${NEW}.csv ./`;
+    expect(text).toContain(command);
+    expect(html).toContain(command);
+    expect(text).toContain(`Your new key is ${NEW}.`);
+  });
+
+  it("tells until when the secret file can be downloaded, and the in-use deadline", () => {
+    const { text } = renderNotice(notices.Rotated, ctx);
+    expect(text).toContain("it can be downloaded until 2026-07-10");
+    expect(text).toContain("stays active until 2026-07-03 at the latest");
+  });
+
+  it("says the old key may go earlier with EARLY_DEACTIVATION", () => {
+    const early = { ...notices.Rotated, earlyDeactivation: true } as Notice;
+    expect(renderNotice(early, ctx).text).toContain(
+      "deactivated on 2026-06-26, or earlier once you have switched to the new key, and deleted on 2026-07-07",
+    );
+    expect(renderNotice(notices.Rotated, ctx).text).not.toContain("or earlier");
+  });
+
+  it("names the hard deadline and the new key in an old-key-in-use notice", () => {
+    const { subject, text, html } = renderNotice(notices.OldKeyInUse, ctx);
+    expect(subject).toContain("2026-07-03");
+    for (const body of [text, html]) {
+      expect(body).toContain("not beyond 2026-07-03");
+      expect(body).toContain(NEW);
+      expect(body).toContain("last used on 2026-06-25");
+    }
   });
 
   it("points to the key the user already holds when no key was created", () => {

@@ -86,7 +86,13 @@ const account = (m: Mocks) => {
   mockWritesSucceed(m);
 };
 
-const env = { ADMIN_EMAIL: "admin@example.com", UNUSED_DAYS: "15" };
+/** The original's timing (no minimum notice, no in-use delay): the run's mechanics are tested here. */
+const env = {
+  ADMIN_EMAIL: "admin@example.com",
+  UNUSED_DAYS: "15",
+  MIN_NOTICE_DAYS: "0",
+  IN_USE_DELAY_DAYS: "0",
+};
 
 const run = (m: Mocks, options: { dryRun?: boolean; log?: (e: LogEntry) => void } = {}) =>
   runKeyrotate({

@@ -238,6 +238,8 @@ describe("POLICY.md invariants, as properties", { timeout: PROPERTY_TIMEOUT_MS }
           deactivateDays: r.deactivateDays,
           deletionDays: r.deletionDays,
           reminderIntervalDays: 1,
+          minNoticeDays: 0,
+          inUseDelayDays: 0,
         };
         const [older, newer] = [Math.max(...r.ages), Math.min(...r.ages)];
         const k = (n: number, age: number, status: AccessKey["status"] = "Active"): AccessKey => ({

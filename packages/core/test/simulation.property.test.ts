@@ -163,7 +163,7 @@ describe("200 days of daily runs (pure model)", { timeout: PROPERTY_TIMEOUT_MS }
             expect(
               after.notices.some(
                 (n) =>
-                  n.kind === "Rotated" && n.newKey._tag === "Existing" && n.newKey.keyId === key.id,
+                  n.kind === "Rotated" && n.newKey._tag === "Stored" && n.newKey.keyId === key.id,
               ),
             ).toBe(true);
           }
@@ -179,8 +179,10 @@ describe("200 days of daily runs (pure model)", { timeout: PROPERTY_TIMEOUT_MS }
     // The bounds hold when a rotation cycle fits before the new key is itself overdue
     // (DEACTIVATE_DAYS + DELETION_DAYS + 1 <= OVERDUE_DAYS): otherwise the new key must wait for
     // the old one's deletion before it can be rotated (invariant 4), and each cycle runs late.
+    // Invariant 13: with MIN_NOTICE_DAYS and IN_USE_DELAY_DAYS, the bounds move by them (a user
+    // who never acts never uses a key, so only the minimum notice moves them here).
     const cycleFits = ([s]: [PolicySettings, CalendarDate]) =>
-      s.deactivateDays + s.deletionDays + 1 <= s.overdueDays;
+      s.deactivateDays + s.deletionDays + s.inUseDelayDays + 1 <= s.overdueDays;
     const passive = fc
       .tuple(settingsArb, dayArb)
       .filter(cycleFits)
@@ -221,6 +223,7 @@ describe("200 days of daily runs (pure model)", { timeout: PROPERTY_TIMEOUT_MS }
                         (Math.max(0, s.overdueDays + 1 - older) +
                           s.deactivateDays +
                           s.deletionDays +
+                          s.minNoticeDays +
                           2),
                     ),
                   ),
@@ -249,7 +252,7 @@ describe("200 days of daily runs (pure model)", { timeout: PROPERTY_TIMEOUT_MS }
       });
     await assertInChunks(
       fc.property(passive, (o) => {
-        const { overdueDays: O, deactivateDays: A, deletionDays: D } = o.s;
+        const { overdueDays: O, deactivateDays: A, deletionDays: D, minNoticeDays: M } = o.s;
         const firstSeen = new Map<string, { created: CalendarDate; ageAtStart: number }>();
         const deactivatedAt = new Map<string, number>();
         const deletedAt = new Map<string, number>();
@@ -273,8 +276,8 @@ describe("200 days of daily runs (pure model)", { timeout: PROPERTY_TIMEOUT_MS }
         for (const [id, { created, ageAtStart }] of firstSeen) {
           const startedActive = o.user.keys.find((k) => k.id === id)?.status !== "Inactive";
           const slack = Math.max(0, ageAtStart - (O + 1));
-          const deactivateBy = O + A + 2 + slack;
-          const deleteBy = O + A + D + 3 + slack;
+          const deactivateBy = O + A + 2 + slack + M;
+          const deleteBy = O + A + D + 3 + slack + M;
           const ageAtEnd = daysBetween(created, end);
           if (startedActive && ageAtEnd >= deactivateBy)
             expect(deactivatedAt.get(id), `deactivation of ${id}`).toBeLessThanOrEqual(

@@ -120,7 +120,22 @@ export const garbageArb = (keys: ReadonlyArray<AccessKey>): fc.Arbitrary<string>
       "TRUE!",
     ),
     ...(keys.length > 0
-      ? [fc.constantFrom(...keys.map((k) => `${k.id} `), ...keys.map((k) => k.id.toLowerCase()))]
+      ? [
+          fc.constantFrom(...keys.map((k) => `${k.id} `), ...keys.map((k) => k.id.toLowerCase())),
+          // Planted markers naming the user's own keys (issue 12): in the older form, which proves
+          // nothing, or as pending notices and deactivations without their tracking tags.
+          fc.constantFrom(
+            ...keys.flatMap((k) => [
+              `rotating:${k.id}:2000-01-01`,
+              `rotating:${k.id}:${k.created}`,
+              `rotated:${k.id}:stored`,
+              `rotated:${k.id}:existing`,
+              `deactivating:${k.id}:${k.created}`,
+              `deactivating:${k.id}:${k.created}:unused`,
+              `warned:${k.created}:${k.created}:${k.id} rotating:${k.id}:2000-01-01`,
+            ]),
+          ),
+        ]
       : []),
   );
 

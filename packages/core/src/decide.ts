@@ -810,9 +810,10 @@ class Draft {
   private rotationDay(key: AccessKey): CalendarDate {
     const overdue = addDays(key.created, this.s.overdueDays + 1);
     if (this.s.minNoticeDays === 0) return overdue;
-    const noticeFrom = addDays(this.warningsAbout(key)?.first ?? this.today, this.s.minNoticeDays);
-    const day = noticeFrom > overdue ? noticeFrom : overdue;
-    return day < this.today ? this.today : day;
+    const first = this.warningsAbout(key)?.first ?? this.today;
+    const noticeFrom = toDayNumber(first) + this.s.minNoticeDays;
+    const day = Math.max(noticeFrom, toDayNumber(overdue), this.todayNumber);
+    return addDays(this.today, day - this.todayNumber);
   }
 
   private warn(key: AccessKey, inactiveKeyId: AccessKeyId | undefined): void {

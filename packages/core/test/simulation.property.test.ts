@@ -112,9 +112,6 @@ const withUsage = (w: World, usage: Usage, today: CalendarDate): World => {
   return { ...w, user: { ...w.user, keys } };
 };
 
-/** Noon: the moment the simulated runs perform their steps (the model's default). */
-const NOON = 12 * 3600;
-
 /** Runs keyrotate once a day for `days` days on one user, through the pure model. */
 const simulate = (o: SimOptions, onDay: (r: DayRecord) => void): World => {
   let world = worldOf(o.user);

@@ -28,7 +28,7 @@ import {
   settingsArb,
   userArb,
 } from "./arbitraries.js";
-import { ctx, hasActive, justified, keyStep, NEW_KEY, walk } from "./model-checks.js";
+import { ctx, hasActive, justified, keyStep, walk } from "./model-checks.js";
 import { applyChanges, intendedRun, MODEL_NEW_KEY } from "./original-model.js";
 
 describe("POLICY.md invariants, as properties", { timeout: PROPERTY_TIMEOUT_MS }, () => {

@@ -255,6 +255,47 @@ describe("applyPlan: a rotation", () => {
     expect(outcome.newKeyId).toBeUndefined();
   });
 
+  it("rolls the marker back at once when AWS refuses CreateAccessKey, restoring the warning record", async () => {
+    const m = mockedClients();
+    allOk(m);
+    m.iam
+      .on(CreateAccessKeyCommand)
+      .rejects(Object.assign(new Error("two keys"), { name: "LimitExceeded" }));
+    const warned = `warned:2026-06-08:2026-05-16:${OLD}`;
+
+    const outcome = await applyPlan(
+      ctx(m),
+      plan(user("alice", [{ id: OLD, ageDays: 61 }], { "key-rotation-state": warned })),
+    );
+
+    expect(callLog(m)).toEqual([
+      "TagUser(key-rotation-state)",
+      "CreateAccessKey",
+      "UntagUser(last-check-date+last-check-old-key)",
+      "TagUser(key-rotation-state)",
+    ]);
+    const restored = m.iam.commandCalls(TagUserCommand).at(-1)?.args[0].input.Tags;
+    expect(restored).toEqual([{ Key: "key-rotation-state", Value: warned }]);
+    expect(outcome).toMatchObject({ status: "failed", markerLeft: false });
+  });
+
+  it("writes the marker with the second of the call and the commit with the new key's id", async () => {
+    const m = mockedClients();
+    allOk(m);
+
+    await applyPlan({ ...ctx(m), now: () => new Date(`${TODAY}T10:20:30.400Z`) }, rotation());
+
+    const values = m.iam
+      .commandCalls(TagUserCommand)
+      .flatMap((c) => c.args[0].input.Tags ?? [])
+      .filter((t) => t.Key === "key-rotation-state")
+      .map((t) => t.Value);
+    expect(values).toEqual([
+      `rotating:${OLD}:${TODAY.replaceAll("-", "")}T102030Z`,
+      `rotated:${NEW}:stored`,
+    ]);
+  });
+
   it("keeps a committed rotation when only the notice fails; the marker makes the next run send it", async () => {
     const m = mockedClients();
     allOk(m);

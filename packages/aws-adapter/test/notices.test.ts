@@ -249,7 +249,7 @@ describe("renderEml", () => {
 });
 
 describe("renderAdminSummary", () => {
-  it("lists the counts, failed users and findings", () => {
+  it("lists per user what was done and what is waiting, not counters", () => {
     const report = {
       runId: "run-1",
       date: "2026-06-15",
@@ -282,6 +282,38 @@ describe("renderAdminSummary", () => {
             message: "s3:PutObject failed: denied",
           },
           findings: [{ code: "no-email", message: "no email tag" }],
+          steps: [],
+          compensation: [],
+        },
+        {
+          userName: "carol",
+          status: "ok",
+          markerLeft: false,
+          newKeyId: NEW,
+          steps: [
+            { status: "ok", step: { action: "CreateKey", keyId: KEY, summary: "" } },
+            { status: "ok", step: { action: "SendNotice", noticeKind: "Rotated", summary: "" } },
+          ],
+          compensation: [],
+          findings: [],
+        },
+        {
+          userName: "dave",
+          status: "ok",
+          markerLeft: false,
+          steps: [
+            {
+              status: "ok",
+              step: { action: "SendNotice", noticeKind: "OldKeyInUse", summary: "" },
+            },
+          ],
+          compensation: [],
+          findings: [
+            {
+              code: "old-key-in-use",
+              message: `${KEY} is still in use; at the latest until 2026-07-01`,
+            },
+          ],
         },
       ],
       skippedUsers: [],
@@ -291,7 +323,14 @@ describe("renderAdminSummary", () => {
 
     expect(to).toBe("admin@example.com");
     expect(subject).toBe("keyrotate 2026-06-15: 1 rotated, 0 deactivated, 0 deleted, 1 failed");
-    expect(text).toContain("usersSeen: 3");
+    expect(text).not.toContain("usersSeen");
+    expect(text).toContain("3 users seen, 2 read in detail");
+    expect(text).toContain(`carol: rotated ${KEY} to ${NEW}`);
+    expect(text).toContain("dave: told that the old key is still in use");
+    expect(text).toContain("Waiting or needing attention:");
+    expect(text).toContain(
+      `dave: old-key-in-use: ${KEY} is still in use; at the latest until 2026-07-01`,
+    );
     expect(text).toContain("bob: s3:PutObject failed: denied (marker left");
     expect(text).toContain("bob: no-email: no email tag");
   });

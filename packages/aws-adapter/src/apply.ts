@@ -401,12 +401,19 @@ export const applyPlan = async (options: ApplyOptions, plan: Plan): Promise<Plan
   if (failure !== undefined && !state.committed && (newKey !== undefined || createRefused)) {
     // Undo the rotation: nothing of it may outlive this run.
     if (newKey !== undefined) newKey.secret = undefined;
-    const restore: ReadonlyArray<Step> = plan.rollback ?? [
-      {
-        _tag: "UntagUser",
-        tagKeys: [options.settings.stateTagKey, ...(state.commitAttempted ?? [])],
-      },
+    // The commit's own tags, if it was tried, go with the plan's restoring of the state tag.
+    const stateKey = options.settings.stateTagKey;
+    const commitKeys = (state.commitAttempted ?? []).filter((k) => k !== stateKey);
+    const planned: ReadonlyArray<Step> = plan.rollback ?? [
+      { _tag: "UntagUser", tagKeys: [stateKey] },
     ];
+    const [first, ...rest] = planned;
+    const restore: ReadonlyArray<Step> =
+      commitKeys.length === 0
+        ? planned
+        : first?._tag === "UntagUser"
+          ? [{ ...first, tagKeys: [...first.tagKeys, ...commitKeys] }, ...rest]
+          : [{ _tag: "UntagUser", tagKeys: commitKeys }, ...planned];
     const undo: Step[] = [
       ...(newKey !== undefined && state.storeAttempted
         ? [{ _tag: "DeleteStoredSecret", keyId: newKey.id } as const]

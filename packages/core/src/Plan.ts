@@ -152,9 +152,10 @@ export interface Plan {
   readonly steps: ReadonlyArray<Step>;
   readonly findings: ReadonlyArray<Finding>;
   /**
-   * For a plan that rotates: the steps that restore the user's tags when the rotation fails
-   * before its commit (`TagUser` with `commitsRotation`). The adapter first discards the new key
-   * and its file, if one was made, and then performs these. A `CreateKey` that failed for good
+   * For a plan that rotates: the steps that restore keyrotate's state tag when the rotation
+   * fails before its commit (`TagUser` with `commitsRotation`) has succeeded. The adapter first
+   * discards the new key and its file, if one was made, and removes the commit's tags if it
+   * tried the commit, then performs these. A `CreateKey` that failed for good
    * (AWS refused it: 4xx) is rolled back the same way; one whose outcome is unknown leaves the
    * marker for the next run's recovery.
    */

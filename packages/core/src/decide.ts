@@ -770,11 +770,11 @@ class Draft {
     this.notify(this.rotatedNotice(old, { _tag: "Created" }, this.today, this.today));
     this.state = {};
     this.untag([this.s.stateTagKey]);
+    // Only the state tag: the adapter also removes the commit's tags when it tried the commit.
     this.rollback =
       before === undefined
-        ? [{ _tag: "UntagUser", tagKeys: [this.s.stateTagKey, d.key, k.key] }]
+        ? [{ _tag: "UntagUser", tagKeys: [this.s.stateTagKey] }]
         : [
-            { _tag: "UntagUser", tagKeys: [d.key, k.key] },
             {
               _tag: "TagUser",
               tags: [{ key: this.s.stateTagKey, value: before }],

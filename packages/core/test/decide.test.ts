@@ -500,7 +500,6 @@ describe("recovery of a crashed run", () => {
     const p = decide(defaults, today)(user([key(1, 61)], { "key-rotation-state": warned }));
     expect(shape(p)).toEqual(ROTATE);
     expect(p.rollback).toEqual([
-      { _tag: "UntagUser", tagKeys: ["last-check-date", "last-check-old-key"] },
       {
         _tag: "TagUser",
         tags: [{ key: "key-rotation-state", value: warned }],

@@ -157,13 +157,12 @@ const operationOf = (step: Step): string => {
   }
 };
 
-/** Failures after which AWS did nothing: it refused the request itself. */
-const DEFINITIVE: ReadonlyArray<string> = [
-  "AccessDenied",
-  "InvalidInput",
-  "LimitExceeded",
-  "NotFound",
-];
+/**
+ * Failures after which `CreateAccessKey` made no key and the account is as the plan saw it: AWS
+ * refused the request itself. Not `LimitExceeded`: the user holds a key the plan did not see (a
+ * rerun inside IAM's propagation delay), so the marker stays for the next run's recovery.
+ */
+const DEFINITIVE: ReadonlyArray<string> = ["AccessDenied", "InvalidInput", "NotFound"];
 
 /** The state of one plan in flight. The secret lives here only until it is stored. */
 interface InFlight {

@@ -260,7 +260,7 @@ describe("applyPlan: a rotation", () => {
     allOk(m);
     m.iam
       .on(CreateAccessKeyCommand)
-      .rejects(Object.assign(new Error("two keys"), { name: "LimitExceeded" }));
+      .rejects(Object.assign(new Error("not allowed"), { name: "AccessDenied" }));
     const warned = `warned:2026-06-08:2026-05-16:${OLD}`;
 
     const outcome = await applyPlan(
@@ -276,6 +276,19 @@ describe("applyPlan: a rotation", () => {
     const restored = m.iam.commandCalls(TagUserCommand).at(-1)?.args[0].input.Tags;
     expect(restored).toEqual([{ Key: "key-rotation-state", Value: warned }]);
     expect(outcome).toMatchObject({ status: "failed", markerLeft: false });
+  });
+
+  it("leaves the marker when IAM's two-key quota refuses CreateAccessKey: the account holds a key the plan did not see", async () => {
+    const m = mockedClients();
+    allOk(m);
+    m.iam
+      .on(CreateAccessKeyCommand)
+      .rejects(Object.assign(new Error("two keys"), { name: "LimitExceeded" }));
+
+    const outcome = await applyPlan(ctx(m), rotation());
+
+    expect(callLog(m)).toEqual(["TagUser(key-rotation-state)", "CreateAccessKey"]);
+    expect(outcome).toMatchObject({ status: "failed", markerLeft: true, compensation: [] });
   });
 
   it("writes the marker with the second of the call and the commit with the new key's id", async () => {

@@ -123,6 +123,8 @@ arguments, or no confirmation possible (no terminal and no --yes).
         settings,
         today,
         dryRun,
+        // The same clock as today's date: it also stamps a rotation's marker (crash recovery).
+        now: io.now,
         log: progress.log,
         onProgress: (e) => progress.update("applying", e.done, e.total),
         ...(scanMode === undefined ? {} : { scanMode }),

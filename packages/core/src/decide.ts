@@ -239,8 +239,10 @@ class Draft {
     };
     if (this.tags.has(this.s.lastCheckDateTagKey) || this.tags.has(this.s.lastCheckOldKeyTagKey)) {
       // A rotation's commit replaces its marker in the same call: a marker beside tracking tags
-      // was not left by a rotation in flight.
-      if (startedAt === undefined && this.adoptLegacyCommit(oldKeyId)) {
+      // that name its key is a committed rotation whose record a later write replaced (an older
+      // version of keyrotate, or a rerun that saw the account before the commit was visible).
+      // Its notice is sent (again), naming the file; no key is touched either way.
+      if (this.adoptLegacyCommit(oldKeyId)) {
         // The pending notice below sends it and writes the state tag once.
         this.note(
           "recovered-rotation",
@@ -296,8 +298,8 @@ class Draft {
   }
 
   /**
-   * The older `rotating:<K>:<date>` marker beside tracking tags naming K: a rotation committed
-   * before its notice went out. Its notice becomes pending (the new key's file is stored).
+   * A `rotating:<K>` marker beside tracking tags naming K: a rotation that was committed (its
+   * file is stored before the commit). Its notice becomes pending.
    */
   private adoptLegacyCommit(oldKeyId: AccessKeyId): boolean {
     const tracking = readTracking(this.s, this.today, this.keys, this.tags);

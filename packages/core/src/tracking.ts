@@ -211,34 +211,42 @@ export const formatStateTag = (
   state: StateTag,
   placeholders: { readonly startedAt?: string; readonly newKeyId?: string } = {},
 ): string | undefined => {
-  const items = (withWarned: boolean): string[] => {
-    const out: string[] = [];
-    const { warned, rotating, rotated, inUse, deactivating } = state;
-    if (warned !== undefined && withWarned)
-      out.push(
-        warned.keyId === undefined
-          ? `warned:${warned.last}`
-          : `warned:${warned.last}:${warned.first}:${warned.keyId}`,
-      );
-    if (rotating !== undefined)
-      out.push(
-        `rotating:${rotating.oldKeyId}:${
-          placeholders.startedAt ??
-          (rotating.startedAt === undefined ? "" : formatInstant(rotating.startedAt))
-        }`,
-      );
-    if (rotated !== undefined)
-      out.push(
-        `rotated:${placeholders.newKeyId ?? rotated.newKeyId}:${rotated.stored ? "stored" : "existing"}`,
-      );
-    if (inUse !== undefined) out.push(`in-use:${inUse.last}`);
-    if (deactivating !== undefined)
-      out.push(
-        `deactivating:${deactivating.keyId}:${deactivating.date}${deactivating.unused ? ":unused" : ""}`,
-      );
-    return out;
-  };
-  const full = items(true).join(" ");
-  const value = full.length <= MAX_TAG_VALUE_LENGTH ? full : items(false).join(" ");
+  const full = stateItems(state, placeholders, true);
+  const value = full.length <= MAX_TAG_VALUE_LENGTH ? full : stateItems(state, placeholders, false);
   return value === "" ? undefined : value;
+};
+
+const stateItems = (
+  state: StateTag,
+  placeholders: { readonly startedAt?: string; readonly newKeyId?: string },
+  withWarned: boolean,
+): string => {
+  const { warned, rotating, rotated, inUse, deactivating } = state;
+  let out = "";
+  const add = (item: string) => {
+    out = out === "" ? item : `${out} ${item}`;
+  };
+  if (warned !== undefined && withWarned)
+    add(
+      warned.keyId === undefined
+        ? `warned:${warned.last}`
+        : `warned:${warned.last}:${warned.first}:${warned.keyId}`,
+    );
+  if (rotating !== undefined)
+    add(
+      `rotating:${rotating.oldKeyId}:${
+        placeholders.startedAt ??
+        (rotating.startedAt === undefined ? "" : formatInstant(rotating.startedAt))
+      }`,
+    );
+  if (rotated !== undefined)
+    add(
+      `rotated:${placeholders.newKeyId ?? rotated.newKeyId}:${rotated.stored ? "stored" : "existing"}`,
+    );
+  if (inUse !== undefined) add(`in-use:${inUse.last}`);
+  if (deactivating !== undefined)
+    add(
+      `deactivating:${deactivating.keyId}:${deactivating.date}${deactivating.unused ? ":unused" : ""}`,
+    );
+  return out;
 };

@@ -14,6 +14,7 @@ import {
   type Plan,
   type PolicySettings,
   startOfDay,
+  triage,
   type UserName,
   type UserSnapshot,
 } from "../src/index.js";
@@ -407,6 +408,20 @@ describe("recovery of a crashed run", () => {
       "DeleteStoredSecret:K2",
       "DeleteKey:K2",
     ]);
+  });
+
+  it("triage selects a crashed rotation whatever its age: two keys are always read", () => {
+    const reasons = triage(
+      original,
+      today,
+    )({
+      userName: "alice" as UserName,
+      keys: [
+        { active: true, created: ago(72), lastUse: LastUse.unknown },
+        { active: true, created: ago(2), lastUse: LastUse.never },
+      ],
+    });
+    expect(reasons).toContain("two-keys");
   });
 
   it("a key the user made by hand hours after a failed CreateKey is never touched (issue 12, bob)", () => {

@@ -7,7 +7,13 @@ import {
 } from "@aws-sdk/client-iam";
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { SendEmailCommand } from "@aws-sdk/client-ses";
-import { AccessKeyId, type Plan, type Settings, type Step } from "@keyrotate/core";
+import {
+  AccessKeyId,
+  fillPlaceholders,
+  type Plan,
+  type Settings,
+  type Step,
+} from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
 import type { AwsClients } from "./clients.js";
 import { mapWithConcurrency } from "./concurrency.js";
@@ -26,6 +32,11 @@ export interface ApplyOptions {
   /** Region of the credentials bucket, for the console link in Rotated notices. */
   readonly bucketRegion?: string;
   readonly log?: Log;
+  /**
+   * The clock whose time goes into a rotation's marker (default: the system clock). It must be
+   * IAM's time to within minutes, as SigV4 already requires; against a sandbox, its clock.
+   */
+  readonly now?: () => Date;
 }
 
 /** What became of one user's plan. */
@@ -146,6 +157,13 @@ const operationOf = (step: Step): string => {
   }
 };
 
+/**
+ * Failures after which `CreateAccessKey` made no key and the account is as the plan saw it: AWS
+ * refused the request itself. Not `LimitExceeded`: the user holds a key the plan did not see (a
+ * rerun inside IAM's propagation delay), so the marker stays for the next run's recovery.
+ */
+const DEFINITIVE: ReadonlyArray<string> = ["AccessDenied", "InvalidInput", "NotFound"];
+
 /** The state of one plan in flight. The secret lives here only until it is stored. */
 interface InFlight {
   newKey: { readonly id: AccessKeyId; secret: string | undefined } | undefined;
@@ -189,16 +207,21 @@ const perform = async (
   const { iam, s3 } = options.clients;
   const { settings } = options;
   switch (step._tag) {
-    case "TagUser":
+    case "TagUser": {
       if (step.commitsRotation) state.commitAttempted = step.tags.map((t) => t.key);
+      const now = Math.floor((options.now?.() ?? new Date()).getTime() / 1000);
       await iam.send(
         new TagUserCommand({
           UserName: userName,
-          Tags: step.tags.map((t) => ({ Key: t.key, Value: t.value })),
+          Tags: step.tags.map((t) => ({
+            Key: t.key,
+            Value: fillPlaceholders(t.value, { now, newKeyId: state.newKey?.id }),
+          })),
         }),
       );
       if (step.commitsRotation) state.committed = true;
       return;
+    }
     case "UntagUser":
       await iam.send(new UntagUserCommand({ UserName: userName, TagKeys: [...step.tagKeys] }));
       return;
@@ -366,17 +389,41 @@ export const applyPlan = async (options: ApplyOptions, plan: Plan): Promise<Plan
   }
   const compensation: StepOutcome[] = [];
   const newKey = state.newKey;
-  if (failure !== undefined && newKey !== undefined && !state.committed) {
+  const failedStep = plan.steps[steps.findIndex((o) => o.status === "failed")];
+  // A CreateKey that AWS refused made no key: the marker is rolled back at once. One whose
+  // outcome is unknown (5xx, timeout) may have made a key: the marker stays for recovery.
+  const createRefused =
+    failedStep?._tag === "CreateKey" &&
+    newKey === undefined &&
+    failure !== undefined &&
+    DEFINITIVE.includes(failure.tag);
+  if (failure !== undefined && !state.committed && (newKey !== undefined || createRefused)) {
     // Undo the rotation: nothing of it may outlive this run.
-    newKey.secret = undefined;
+    if (newKey !== undefined) newKey.secret = undefined;
+    // The commit's own tags, if it was tried, go with the plan's restoring of the state tag.
+    const stateKey = options.settings.stateTagKey;
+    const commitKeys = (state.commitAttempted ?? []).filter((k) => k !== stateKey);
+    const planned: ReadonlyArray<Step> = plan.rollback ?? [
+      { _tag: "UntagUser", tagKeys: [stateKey] },
+    ];
+    const [first, ...rest] = planned;
+    const restore: ReadonlyArray<Step> =
+      commitKeys.length === 0
+        ? planned
+        : first?._tag === "UntagUser"
+          ? [{ ...first, tagKeys: [...first.tagKeys, ...commitKeys] }, ...rest]
+          : [{ _tag: "UntagUser", tagKeys: commitKeys }, ...planned];
     const undo: Step[] = [
-      ...(state.storeAttempted ? [{ _tag: "DeleteStoredSecret", keyId: newKey.id } as const] : []),
-      { _tag: "DeactivateKey", keyId: newKey.id, reason: "undelivered" },
-      { _tag: "DeleteKey", keyId: newKey.id, reason: "undelivered" },
-      {
-        _tag: "UntagUser",
-        tagKeys: [options.settings.stateTagKey, ...(state.commitAttempted ?? [])],
-      },
+      ...(newKey !== undefined && state.storeAttempted
+        ? [{ _tag: "DeleteStoredSecret", keyId: newKey.id } as const]
+        : []),
+      ...(newKey === undefined
+        ? []
+        : ([
+            { _tag: "DeactivateKey", keyId: newKey.id, reason: "undelivered" },
+            { _tag: "DeleteKey", keyId: newKey.id, reason: "undelivered" },
+          ] as const)),
+      ...restore,
     ];
     let undoFailed = false;
     for (const step of undo) {
@@ -408,7 +455,7 @@ export const applyPlan = async (options: ApplyOptions, plan: Plan): Promise<Plan
         event: "rotation-undone",
         message: `${userName}: the rotation failed and was undone; the old key is untouched`,
         userName,
-        newKeyId: newKey.id,
+        ...(newKey === undefined ? {} : { newKeyId: newKey.id }),
       });
     }
   }
@@ -416,9 +463,12 @@ export const applyPlan = async (options: ApplyOptions, plan: Plan): Promise<Plan
   const pendingUntag = plan.steps.some(
     (s, i) => s._tag === "UntagUser" && s.tagKeys.includes(markerKey) && steps[i]?.status !== "ok",
   );
-  const compensationUntag = compensation.find((c) => c.step.action === "UntagUser");
-  const markerLeft =
-    compensationUntag === undefined ? pendingUntag : compensationUntag.status !== "ok";
+  const restored = compensation.filter(
+    (c) =>
+      c.step.action === "UntagUser" ||
+      (c.step.action === "TagUser" && c.step.tags?.some((t) => t.key === markerKey) === true),
+  );
+  const markerLeft = restored.length === 0 ? pendingUntag : restored.some((c) => c.status !== "ok");
   return {
     userName,
     status: failure === undefined ? "ok" : "failed",

@@ -112,23 +112,35 @@ const compose = (
       };
     case "Rotated": {
       const newKeyId =
-        notice.newKey._tag === "Existing" ? notice.newKey.keyId : (ctx.newKeyId ?? PENDING_KEY);
-      const created = notice.newKey._tag === "Created";
+        notice.newKey._tag === "Created" ? (ctx.newKeyId ?? PENDING_KEY) : notice.newKey.keyId;
+      // A key keyrotate made (in this run, or announced again later) always has its file.
+      const withFile = notice.newKey._tag !== "Existing";
+      const when = notice.earlyDeactivation
+        ? `on ${notice.deactivationDate}, or earlier once you have switched to the new key`
+        : `on ${notice.deactivationDate}`;
+      const inUse =
+        notice.hardDeadline > notice.deactivationDate
+          ? ` If it is still in use then, it stays active until ${notice.hardDeadline} at the latest.`
+          : "";
       return {
         subject: `Your AWS access key ${notice.oldKeyId} was rotated: new key ${newKeyId}`,
         blocks: [
           hello,
           p(
             `The access key ${notice.oldKeyId} of IAM user ${notice.userName} is ${days(notice.oldKeyAge)} old and has been rotated. ${
-              created
+              withFile
                 ? `Your new key is ${newKeyId}.`
                 : `Your other active key ${newKeyId} replaces it.`
             }`,
           ),
-          ...(created
+          ...(withFile
             ? [
                 p(
-                  "Download the file with the new secret, then delete your copy once it is in use:",
+                  `Download the file with the new secret${
+                    notice.downloadUntil === undefined
+                      ? ""
+                      : ` (it can be downloaded until ${notice.downloadUntil})`
+                  }, then delete your copy once it is in use:`,
                 ),
                 {
                   _tag: "code" as const,
@@ -142,11 +154,26 @@ const compose = (
               ]
             : []),
           p(
-            `Switch your applications to ${newKeyId}. The old key ${notice.oldKeyId} will be deactivated on ${notice.deactivationDate} and deleted on ${notice.deletionDate}.`,
+            `Switch your applications to ${newKeyId}. The old key ${notice.oldKeyId} will be deactivated ${when}${notice.earlyDeactivation ? "," : ""} and deleted on ${notice.deletionDate}.${inUse}`,
           ),
         ],
       };
     }
+    case "OldKeyInUse":
+      return {
+        subject: `Your old AWS access key ${notice.keyId} is still in use: it stops working on ${notice.hardDeadline}`,
+        blocks: [
+          hello,
+          p(
+            `The old access key ${notice.keyId} of IAM user ${notice.userName} was due to be deactivated, but it is still in use${
+              notice.lastUsed === undefined ? "" : ` (last used on ${notice.lastUsed})`
+            }. Its deactivation waits, but not beyond ${notice.hardDeadline}: on that day it is deactivated whatever uses it.`,
+          ),
+          p(
+            `Switch what still uses ${notice.keyId} to your new key ${notice.newKeyId} before then. Once the old key has gone quiet it is deactivated as planned.`,
+          ),
+        ],
+      };
     case "Deactivated":
       return {
         subject: `Your old AWS access key ${notice.keyId} was deactivated`,
@@ -229,8 +256,42 @@ ${blocks.map(blockHtml).join("\n")}
 </body></html>
 `;
 
+/** What a user's run did, in a few words per step that was performed. */
+const doneText = (u: RunReport["users"][number]): string[] => {
+  const out: string[] = [];
+  const ok = u.steps.filter((st) => st.status === "ok").map((st) => st.step);
+  const created = ok.find((v) => v.action === "CreateKey");
+  for (const v of ok) {
+    if (v.action === "CreateKey")
+      out.push(`rotated ${v.keyId ?? "the old key"} to ${u.newKeyId ?? "a new key"}`);
+    if (v.action === "DeactivateKey") out.push(`deactivated ${v.keyId} (${v.reason})`);
+    if (v.action === "DeleteKey") out.push(`deleted ${v.keyId} (${v.reason})`);
+    if (v.action !== "SendNotice") continue;
+    if (v.noticeKind === "Warning") out.push("warned");
+    if (v.noticeKind === "TwoActiveKeys") out.push("asked to delete one of two active keys");
+    if (v.noticeKind === "Rotated" && created === undefined) out.push("sent the Rotated notice");
+    if (v.noticeKind === "OldKeyInUse") out.push("told that the old key is still in use");
+  }
+  if (u.compensation.length > 0 && u.compensation.every((c) => c.status === "ok"))
+    out.push("undid the failed rotation");
+  return out;
+};
+
+/** What is left for a later run or for someone to do about a user. */
+const waitingText = (u: RunReport["users"][number]): string[] => [
+  ...(u.status === "failed"
+    ? [
+        `${u.error?.message ?? "failed"}${u.markerLeft ? " (marker left: the next run finishes or undoes it)" : ""}`,
+      ]
+    : []),
+  ...(u.status === "deferred" ? ["not started: the next run continues"] : []),
+  ...u.findings.map((f) => `${f.code}: ${f.message}`),
+];
+
 /**
- * Renders the admin summary of a run: counts, failed users with their errors, and findings.
+ * Renders the admin summary of a run: per user, what was done and what is waiting (a failure,
+ * a deferral, a notice not yet delivered, an old key still in use, a finding), and the users the
+ * scan skipped.
  */
 export const renderAdminSummary = (report: RunReport, to: string): RenderedEmail => {
   const c = report.counts;
@@ -239,28 +300,24 @@ export const renderAdminSummary = (report: RunReport, to: string): RenderedEmail
       ? "the run failed"
       : `${c.rotated} rotated, ${c.deactivated} deactivated, ${c.deleted} deleted, ${c.failed} failed`
   }`;
-  const failures = report.users
-    .filter((u) => u.status === "failed")
-    .map(
-      (u) =>
-        `${u.userName}: ${u.error?.message ?? "failed"}${u.markerLeft ? " (marker left: the next run finishes or undoes it)" : ""}`,
-    );
-  const findings = report.users.flatMap((u) =>
-    u.findings.map((f) => `${u.userName}: ${f.code}: ${f.message}`),
-  );
+  const done = report.users.flatMap((u) => {
+    const items = doneText(u);
+    return items.length === 0 ? [] : [`${u.userName}: ${items.join("; ")}`];
+  });
+  const waiting = report.users.flatMap((u) => waitingText(u).map((w) => `${u.userName}: ${w}`));
   const skipped = report.skippedUsers.map((s) => `${s.userName}: ${s.reason}: ${s.error.message}`);
   const blocks: Block[] = [
-    p(`Run ${report.runId} on ${report.date} (${report.scanMode} scan).`),
+    p(
+      `Run ${report.runId} on ${report.date} (${report.scanMode} scan): ${c.usersSeen} users seen, ${c.selected} read in detail.`,
+    ),
     ...(report.error === undefined ? [] : [p(`The run failed: ${report.error.message}`)]),
-    {
-      _tag: "list",
-      items: Object.entries(c).map(([k, v]) => `${k}: ${v}`),
-    },
-    ...(failures.length > 0
-      ? [p("Failed users:"), { _tag: "list" as const, items: failures }]
+    ...(done.length > 0
+      ? [p(report.dryRun ? "Would be done:" : "Done:"), { _tag: "list" as const, items: done }]
+      : [p("Nothing was done.")]),
+    ...(waiting.length > 0
+      ? [p("Waiting or needing attention:"), { _tag: "list" as const, items: waiting }]
       : []),
     ...(skipped.length > 0 ? [p("Skipped users:"), { _tag: "list" as const, items: skipped }] : []),
-    ...(findings.length > 0 ? [p("Findings:"), { _tag: "list" as const, items: findings }] : []),
   ];
   const ctx: NoticeContext = { bucket: "" };
   return { to, subject, text: renderText(blocks, ctx), html: renderHtml(subject, blocks, ctx) };

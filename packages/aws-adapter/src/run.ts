@@ -116,6 +116,7 @@ export const runKeyrotate = async (options: RunOptions): Promise<RunReport> => {
         dryRun,
         log,
         ...(options.bucketRegion === undefined ? {} : { bucketRegion: options.bucketRegion }),
+        ...(options.now === undefined ? {} : { now: options.now }),
         ...(options.shouldStartUser === undefined
           ? {}
           : { shouldStartUser: options.shouldStartUser }),

@@ -227,6 +227,7 @@ export const readUser = async (
       // IAM's `Expired` keys cannot sign requests: for the policy they are Inactive.
       status: m.Status === "Active" ? "Active" : "Inactive",
       created: created.right,
+      createdAt: Math.floor((m.CreateDate as Date).getTime() / 1000),
       lastUse: reportLastUse(report, m.CreateDate as Date),
     });
   }
@@ -257,6 +258,29 @@ export const readUser = async (
       keys[index] = { ...key, lastUse: lastUse.right };
       const since = lastUse.right._tag === "UsedOn" ? lastUse.right.date : key.created;
       found = daysBetween(since, today) > limit;
+    }
+  }
+  // A rotation in flight or under way needs its keys' use: recovery discards only a key never
+  // used, the old key waits while in use (IN_USE_DELAY_DAYS), and EARLY_DEACTIVATION needs the
+  // new key's use. The report's day-old, hours-late view is confirmed for these users only.
+  const state = tags.find((t) => t.key === settings.stateTagKey)?.value ?? "";
+  const inFlight = state.includes("rotating:");
+  const tracked = tags.some((t) => t.key === settings.lastCheckOldKeyTagKey);
+  const usageMatters =
+    inFlight ||
+    (tracked && keys.length >= 2 && (settings.inUseDelayDays > 0 || settings.earlyDeactivation));
+  if (usageMatters) {
+    for (const [index, key] of keys.entries()) {
+      if (confirmed.includes(key.id) || (!inFlight && key.status !== "Active")) continue;
+      if (key.lastUse._tag === "UsedOn" && daysBetween(key.lastUse.date, today) <= 1) continue;
+      const lastUse = await confirmLastUse(iam, key.id);
+      if (E.isLeft(lastUse)) {
+        errors.push(lastUse.left.toJSON());
+        keys[index] = { ...key, lastUse: LastUse.unknown };
+        continue;
+      }
+      confirmed.push(key.id);
+      keys[index] = { ...key, lastUse: lastUse.right };
     }
   }
   return E.right({

@@ -12,8 +12,10 @@ import {
   type CalendarDate,
   decide,
   type EmailAddress,
+  formatInstant,
   LastUse,
   type Plan,
+  startOfDay,
   type UserName,
   type UserSnapshot,
 } from "@keyrotate/core";
@@ -55,7 +57,9 @@ const user = (
   }),
 });
 
-const plan = (snapshot: UserSnapshot, env = {}): Plan => decide(settingsFrom(env), TODAY)(snapshot);
+/** Plans with the original's timing (no minimum notice, no in-use delay): apply is tested here. */
+const plan = (snapshot: UserSnapshot, env = {}): Plan =>
+  decide(settingsFrom({ MIN_NOTICE_DAYS: "0", IN_USE_DELAY_DAYS: "0", ...env }), TODAY)(snapshot);
 
 const rotation = (name = "alice") => plan(user(name, [{ id: OLD, ageDays: 61 }]));
 
@@ -105,7 +109,7 @@ describe("applyPlan: a rotation", () => {
       "TagUser(key-rotation-state)",
       "CreateAccessKey",
       `PutObject(credential/alice/alice_${NEW}.csv)`,
-      "TagUser(last-check-date+last-check-old-key)",
+      "TagUser(last-check-date+last-check-old-key+key-rotation-state)",
       "SendEmail",
       "UntagUser(key-rotation-state)",
     ]);
@@ -205,7 +209,7 @@ describe("applyPlan: a rotation", () => {
       "TagUser(key-rotation-state)",
       "CreateAccessKey",
       `PutObject(credential/alice/alice_${NEW}.csv)`,
-      "TagUser(last-check-date+last-check-old-key)",
+      "TagUser(last-check-date+last-check-old-key+key-rotation-state)",
       `DeleteObject(credential/alice/alice_${NEW}.csv)`,
       `UpdateAccessKey(${NEW})`,
       `DeleteAccessKey(${NEW})`,
@@ -249,6 +253,59 @@ describe("applyPlan: a rotation", () => {
     expect(callLog(m)).toEqual(["TagUser(key-rotation-state)", "CreateAccessKey"]);
     expect(outcome).toMatchObject({ status: "failed", markerLeft: true, compensation: [] });
     expect(outcome.newKeyId).toBeUndefined();
+  });
+
+  it("rolls the marker back at once when AWS refuses CreateAccessKey, restoring the warning record", async () => {
+    const m = mockedClients();
+    allOk(m);
+    m.iam
+      .on(CreateAccessKeyCommand)
+      .rejects(Object.assign(new Error("not allowed"), { name: "AccessDenied" }));
+    const warned = `warned:2026-06-08:2026-05-16:${OLD}`;
+
+    const outcome = await applyPlan(
+      ctx(m),
+      plan(user("alice", [{ id: OLD, ageDays: 61 }], { "key-rotation-state": warned })),
+    );
+
+    expect(callLog(m)).toEqual([
+      "TagUser(key-rotation-state)",
+      "CreateAccessKey",
+      "TagUser(key-rotation-state)",
+    ]);
+    const restored = m.iam.commandCalls(TagUserCommand).at(-1)?.args[0].input.Tags;
+    expect(restored).toEqual([{ Key: "key-rotation-state", Value: warned }]);
+    expect(outcome).toMatchObject({ status: "failed", markerLeft: false });
+  });
+
+  it("leaves the marker when IAM's two-key quota refuses CreateAccessKey: the account holds a key the plan did not see", async () => {
+    const m = mockedClients();
+    allOk(m);
+    m.iam
+      .on(CreateAccessKeyCommand)
+      .rejects(Object.assign(new Error("two keys"), { name: "LimitExceeded" }));
+
+    const outcome = await applyPlan(ctx(m), rotation());
+
+    expect(callLog(m)).toEqual(["TagUser(key-rotation-state)", "CreateAccessKey"]);
+    expect(outcome).toMatchObject({ status: "failed", markerLeft: true, compensation: [] });
+  });
+
+  it("writes the marker with the second of the call and the commit with the new key's id", async () => {
+    const m = mockedClients();
+    allOk(m);
+
+    await applyPlan({ ...ctx(m), now: () => new Date(`${TODAY}T10:20:30.400Z`) }, rotation());
+
+    const values = m.iam
+      .commandCalls(TagUserCommand)
+      .flatMap((c) => c.args[0].input.Tags ?? [])
+      .filter((t) => t.Key === "key-rotation-state")
+      .map((t) => t.Value);
+    expect(values).toEqual([
+      `rotating:${OLD}:${TODAY.replaceAll("-", "")}T102030Z`,
+      `rotated:${NEW}:stored`,
+    ]);
   });
 
   it("keeps a committed rotation when only the notice fails; the marker makes the next run send it", async () => {
@@ -365,7 +422,7 @@ describe("applyPlan: other plans", () => {
     expect(outcome).toMatchObject({ status: "failed", markerLeft: true });
   });
 
-  it("deletes the old key and then the tracking tags once the deletion period is over", async () => {
+  it("announces, then deletes the old key and its tracking tags once the deletion period is over", async () => {
     const m = mockedClients();
     allOk(m);
     const snapshot = user(
@@ -379,10 +436,11 @@ describe("applyPlan: other plans", () => {
 
     await applyPlan(ctx(m), plan(snapshot));
 
+    // The Deleted notice goes first: a failed send deletes nothing, so it is never lost.
     expect(callLog(m)).toEqual([
+      "SendEmail",
       `DeleteAccessKey(${OLD})`,
       "UntagUser(last-check-date+last-check-old-key)",
-      "SendEmail",
     ]);
   });
 
@@ -390,15 +448,25 @@ describe("applyPlan: other plans", () => {
     const m = mockedClients();
     allOk(m);
     m.s3.on(DeleteObjectCommand).rejects(new NoSuchKey(meta));
-    // A rotation that crashed after creating NEW: recovery discards the undelivered key.
-    const snapshot = user(
-      "dave",
-      [
-        { id: OLD, ageDays: 61 },
-        { id: NEW, ageDays: 0 },
+    // A rotation that crashed after creating NEW: recovery discards the undelivered key, made
+    // seconds after the marker and never used.
+    const started = startOfDay(TODAY) + 3600;
+    const base = user("dave", [{ id: OLD, ageDays: 61 }], {
+      "key-rotation-state": `rotating:${OLD}:${formatInstant(started)}`,
+    });
+    const snapshot: UserSnapshot = {
+      ...base,
+      keys: [
+        ...base.keys,
+        {
+          id: NEW,
+          status: "Active",
+          created: TODAY,
+          createdAt: started + 4,
+          lastUse: LastUse.never,
+        },
       ],
-      { "key-rotation-state": `rotating:${OLD}:${TODAY}` },
-    );
+    };
 
     const outcome = await applyPlan(ctx(m), plan(snapshot));
 

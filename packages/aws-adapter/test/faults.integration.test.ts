@@ -21,6 +21,22 @@ const alice: ScenarioUser = {
   keys: [{ ageDays: 61, lastUsedDaysAgo: 1, id: OLD }],
 };
 
+/** The rotation's mechanics are tested here: the original's timing, no minimum notice. */
+const ORIGINAL_TIMING = { MIN_NOTICE_DAYS: "0", IN_USE_DELAY_DAYS: "0" };
+
+/** Every Rotated notice names the secret file of the key it announces (invariant 12). */
+const rotatedNoticesNameTheirFile = (harness: Harness): string[] =>
+  harness.sandbox
+    .emails()
+    .filter((e) => /was rotated: new key/.test(e.subject ?? ""))
+    .flatMap((e) => {
+      const id = /new key (AKIA\w+)/.exec(e.subject ?? "")?.[1];
+      const file = `credential/alice/alice_${id}.csv`;
+      return (e.text ?? "").includes(`aws s3 cp s3://`) && (e.text ?? "").includes(file)
+        ? []
+        : [`${e.subject}: no download of ${file}`];
+    });
+
 let h: Harness | undefined;
 afterEach(async () => {
   await h?.close();
@@ -38,7 +54,7 @@ const untouched = (harness: Harness) => {
 
 describe("a failing rotation against the sandbox", () => {
   it("leaves no new key behind when storing the secret fails", async () => {
-    h = await startHarness([alice]);
+    h = await startHarness([alice], ORIGINAL_TIMING);
     h.sandbox.setFaults({
       failOperations: {
         "s3:PutObject": { after: 1, count: 10, status: 403, code: "AccessDenied" },
@@ -58,7 +74,7 @@ describe("a failing rotation against the sandbox", () => {
   });
 
   it("leaves no new key and no tracking tags behind when the commit TagUser fails", async () => {
-    h = await startHarness([alice]);
+    h = await startHarness([alice], ORIGINAL_TIMING);
     let tagUsers = 0;
     const failCommit: AttemptMiddleware = (operation) => {
       if (operation === "iam:TagUser" && ++tagUsers === 2) {
@@ -77,7 +93,7 @@ describe("a failing rotation against the sandbox", () => {
   });
 
   it("leaves the marker when undoing fails, and the next run cleans up and rotates", async () => {
-    h = await startHarness([alice]);
+    h = await startHarness([alice], ORIGINAL_TIMING);
     h.sandbox.setFaults({
       failOperations: {
         "s3:PutObject": { after: 1, count: 10, status: 403, code: "AccessDenied" },
@@ -105,7 +121,7 @@ describe("a failing rotation against the sandbox", () => {
   });
 
   it("keeps the marker when CreateAccessKey fails, and the next run rotates", async () => {
-    h = await startHarness([alice]);
+    h = await startHarness([alice], ORIGINAL_TIMING);
     h.sandbox.setFaults({
       failOperations: { "iam:CreateAccessKey": { count: 10, status: 500 } },
     });
@@ -142,7 +158,7 @@ describe("a crash between any two calls of a rotation", () => {
   it.each(cases)(
     "is recovered by the next run: crash after call $k ($operation), reply lost: $lostReply",
     async ({ k, lostReply }) => {
-      h = await startHarness([alice]);
+      h = await startHarness([alice], ORIGINAL_TIMING);
       const logs: LogEntry[] = [];
       const log = (entry: LogEntry) => logs.push(entry);
 
@@ -156,6 +172,8 @@ describe("a crash between any two calls of a rotation", () => {
       expect(keysOf(h, "alice").length).toBeLessThanOrEqual(2);
       expect(undeliveredKeys(h, "alice", [OLD])).toEqual([]);
       expect(tagsOf(h, "alice")["key-rotation-state"]).toBeUndefined();
+      // A Rotated notice sent again after the crash still says where the secret is (issue 13).
+      expect(rotatedNoticesNameTheirFile(h)).toEqual([]);
 
       // And the rotation runs its course: alice always holds a working, delivered key.
       for (let day = 1; day <= 25; day += 1) {
@@ -166,6 +184,7 @@ describe("a crash between any two calls of a rotation", () => {
         expect(keysOf(h, "alice").some((key) => key.status === "Active")).toBe(true);
       }
       const keys = keysOf(h, "alice");
+      expect(rotatedNoticesNameTheirFile(h)).toEqual([]);
       expect(keys).toHaveLength(1);
       expect(keys[0]?.accessKeyId).not.toBe(OLD);
       expect(undeliveredKeys(h, "alice", [])).toEqual([]);

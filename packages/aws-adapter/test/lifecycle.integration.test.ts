@@ -151,15 +151,17 @@ beforeAll(async () => {
         problems.push(`${where}: ${name} lost every Active key`);
       }
       for (const p of undeliveredKeys(h, name, seededIds)) problems.push(`${where}: ${name}: ${p}`);
-      if (day >= 45 && regular.includes(name)) {
+      // Invariant 13: invariant 7's bounds, moved by MIN_NOTICE_DAYS and IN_USE_DELAY_DAYS (7
+      // each by default), once the starting states (an exemption ending on day 19) played out.
+      if (day >= 45 + 7 && regular.includes(name)) {
         for (const k of after) {
           const age = Math.floor(
             (h.sandbox.clock.now().getTime() - Date.parse(String(k.createDate))) / MS_PER_DAY,
           );
-          if (k.status === "Active" && age > 60 + 10 + 2) {
+          if (k.status === "Active" && age > 60 + 10 + 2 + 7 + 7) {
             problems.push(`${where}: ${name}'s key ${k.accessKeyId} is Active at age ${age}`);
           }
-          if (age > 60 + 10 + 10 + 3)
+          if (age > 60 + 10 + 10 + 3 + 7 + 7)
             problems.push(`${where}: ${name}'s key ${k.accessKeyId} is ${age} days old`);
         }
       }
@@ -215,9 +217,14 @@ describe(`${DAYS} days of daily runs against the sandbox`, () => {
     expect(keys.map((k) => k.accessKeyId)).not.toContain(id("worker"));
   });
 
-  it("rotates an overdue key on the first day and retires it within the policy's bounds", () => {
+  it("warns about an overdue key on the first day, rotates it MIN_NOTICE_DAYS later and retires it within the policy's bounds", () => {
     const first = reports[0]?.users.find((u) => u.userName === "overdue");
-    expect(first?.steps.map((s) => s.step.action)).toContain("CreateKey");
+    expect(first?.steps.map((s) => s.step.noticeKind)).toContain("Warning");
+    expect(first?.steps.map((s) => s.step.action)).not.toContain("CreateKey");
+    const rotated = reports.findIndex((r) =>
+      r.users.some((u) => u.userName === "overdue" && u.newKeyId !== undefined),
+    );
+    expect(rotated).toBe(7);
     expect(keysOf(h, "overdue").map((k) => k.accessKeyId)).not.toContain(id("overdue"));
   });
 
@@ -251,11 +258,15 @@ describe(`${DAYS} days of daily runs against the sandbox`, () => {
     for (const name of unhandled) expect(emailsTo(name)).toEqual([]);
   });
 
-  it("rotates an exempt-until user the day after the exemption ends", () => {
+  it("warns an exempt-until user the day after the exemption ends, and rotates MIN_NOTICE_DAYS later", () => {
     const day = reports.findIndex((r) =>
       r.users.some((u) => u.userName === "exemptuntil" && u.newKeyId !== undefined),
     );
-    expect(reports[day]?.date).toBe("2026-01-21");
+    expect(reports[day]?.date).toBe("2026-01-28");
+    const warned = reports
+      .find((r) => r.date === "2026-01-21")
+      ?.users.find((u) => u.userName === "exemptuntil");
+    expect(warned?.steps.map((s) => s.step.noticeKind)).toContain("Warning");
   });
 
   it("deactivates and deletes the old key of an account already mid-rotation", () => {

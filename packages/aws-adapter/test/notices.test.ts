@@ -45,6 +45,17 @@ const notices: Record<NoticeKind, Notice> = {
     newKey: { _tag: "Created" },
     deactivationDate: d("2026-06-26"),
     deletionDate: d("2026-07-07"),
+    downloadUntil: d("2026-07-10"),
+    earlyDeactivation: false,
+    hardDeadline: d("2026-07-03"),
+  },
+  OldKeyInUse: {
+    ...base,
+    kind: "OldKeyInUse",
+    keyId: KEY,
+    newKeyId: NEW,
+    lastUsed: d("2026-06-25"),
+    hardDeadline: d("2026-07-03"),
   },
   Deactivated: { ...base, kind: "Deactivated", keyId: KEY, deletionDate: d("2026-07-07") },
   DeactivatedUnused: {
@@ -101,6 +112,39 @@ describe("renderNotice", () => {
     expect(html).toContain("region=eu-west-1&amp;prefix=");
     expect(text).toContain("61 days old");
     expect(text).toContain("deactivated on 2026-06-26 and deleted on 2026-07-07");
+  });
+
+  it("names the secret file again when a Rotated notice is re-sent for a stored key", () => {
+    const resent = { ...notices.Rotated, newKey: { _tag: "Stored", keyId: NEW } } as Notice;
+    const { text, html } = renderNotice(resent, { bucket: "creds-bucket" });
+    const command = `aws s3 cp s3://creds-bucket/credential/alice/alice_${NEW}.csv ./`;
+    expect(text).toContain(command);
+    expect(html).toContain(command);
+    expect(text).toContain(`Your new key is ${NEW}.`);
+  });
+
+  it("tells until when the secret file can be downloaded, and the in-use deadline", () => {
+    const { text } = renderNotice(notices.Rotated, ctx);
+    expect(text).toContain("it can be downloaded until 2026-07-10");
+    expect(text).toContain("stays active until 2026-07-03 at the latest");
+  });
+
+  it("says the old key may go earlier with EARLY_DEACTIVATION", () => {
+    const early = { ...notices.Rotated, earlyDeactivation: true } as Notice;
+    expect(renderNotice(early, ctx).text).toContain(
+      "deactivated on 2026-06-26, or earlier once you have switched to the new key, and deleted on 2026-07-07",
+    );
+    expect(renderNotice(notices.Rotated, ctx).text).not.toContain("or earlier");
+  });
+
+  it("names the hard deadline and the new key in an old-key-in-use notice", () => {
+    const { subject, text, html } = renderNotice(notices.OldKeyInUse, ctx);
+    expect(subject).toContain("2026-07-03");
+    for (const body of [text, html]) {
+      expect(body).toContain("not beyond 2026-07-03");
+      expect(body).toContain(NEW);
+      expect(body).toContain("last used on 2026-06-25");
+    }
   });
 
   it("points to the key the user already holds when no key was created", () => {
@@ -205,7 +249,7 @@ describe("renderEml", () => {
 });
 
 describe("renderAdminSummary", () => {
-  it("lists the counts, failed users and findings", () => {
+  it("lists per user what was done and what is waiting, not counters", () => {
     const report = {
       runId: "run-1",
       date: "2026-06-15",
@@ -238,6 +282,38 @@ describe("renderAdminSummary", () => {
             message: "s3:PutObject failed: denied",
           },
           findings: [{ code: "no-email", message: "no email tag" }],
+          steps: [],
+          compensation: [],
+        },
+        {
+          userName: "carol",
+          status: "ok",
+          markerLeft: false,
+          newKeyId: NEW,
+          steps: [
+            { status: "ok", step: { action: "CreateKey", keyId: KEY, summary: "" } },
+            { status: "ok", step: { action: "SendNotice", noticeKind: "Rotated", summary: "" } },
+          ],
+          compensation: [],
+          findings: [],
+        },
+        {
+          userName: "dave",
+          status: "ok",
+          markerLeft: false,
+          steps: [
+            {
+              status: "ok",
+              step: { action: "SendNotice", noticeKind: "OldKeyInUse", summary: "" },
+            },
+          ],
+          compensation: [],
+          findings: [
+            {
+              code: "old-key-in-use",
+              message: `${KEY} is still in use; at the latest until 2026-07-01`,
+            },
+          ],
         },
       ],
       skippedUsers: [],
@@ -247,7 +323,14 @@ describe("renderAdminSummary", () => {
 
     expect(to).toBe("admin@example.com");
     expect(subject).toBe("keyrotate 2026-06-15: 1 rotated, 0 deactivated, 0 deleted, 1 failed");
-    expect(text).toContain("usersSeen: 3");
+    expect(text).not.toContain("usersSeen");
+    expect(text).toContain("3 users seen, 2 read in detail");
+    expect(text).toContain(`carol: rotated ${KEY} to ${NEW}`);
+    expect(text).toContain("dave: told that the old key is still in use");
+    expect(text).toContain("Waiting or needing attention:");
+    expect(text).toContain(
+      `dave: old-key-in-use: ${KEY} is still in use; at the latest until 2026-07-01`,
+    );
     expect(text).toContain("bob: s3:PutObject failed: denied (marker left");
     expect(text).toContain("bob: no-email: no email tag");
   });

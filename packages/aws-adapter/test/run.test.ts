@@ -86,7 +86,13 @@ const account = (m: Mocks) => {
   mockWritesSucceed(m);
 };
 
-const env = { ADMIN_EMAIL: "admin@example.com", UNUSED_DAYS: "15" };
+/** The original's timing (no minimum notice, no in-use delay): the run's mechanics are tested here. */
+const env = {
+  ADMIN_EMAIL: "admin@example.com",
+  UNUSED_DAYS: "15",
+  MIN_NOTICE_DAYS: "0",
+  IN_USE_DELAY_DAYS: "0",
+};
 
 const run = (m: Mocks, options: { dryRun?: boolean; log?: (e: LogEntry) => void } = {}) =>
   runKeyrotate({
@@ -158,7 +164,8 @@ describe("runKeyrotate", () => {
     expect(report.settings.UNUSED_DAYS).toBe("15");
     const summary = m.ses.commandCalls(SendEmailCommand).at(-1)?.args[0].input;
     expect(summary?.Destination?.ToAddresses).toEqual(["admin@example.com"]);
-    expect(summary?.Message?.Body?.Text?.Data).toContain("rotated: 1");
+    // Per user what was done, not counters.
+    expect(summary?.Message?.Body?.Text?.Data).toMatch(/alice: rotated AKIA\w+ to AKIA\w+/);
   });
 
   it("makes no mutating call and sends nothing in a dry run, yet plans everything", async () => {

@@ -57,6 +57,7 @@ export const startHarness = async (
         settings,
         today: today(),
         polling: { initialDelayMs: 10, maxDelayMs: 50 },
+        now: () => sandbox.clock.now(),
         ...options,
       }),
     close: () => sandbox.close(),

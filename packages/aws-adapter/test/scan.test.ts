@@ -279,6 +279,68 @@ describe("scanAccount with UNUSED_DAYS", () => {
   });
 });
 
+describe("scanAccount: the usage a rotation needs (issues 12 and 13)", () => {
+  const NEVER = { AccessKeyLastUsed: { Region: "N/A", ServiceName: "N/A" } };
+
+  it("confirms every key of a user with a rotation in flight: recovery discards only a key never used", async () => {
+    const m = mockedClients();
+    withReport(m, row("bob", { active: true, created: daysAgo(75), lastUsed: daysAgo(1) }));
+    m.iam.on(ListUserTagsCommand).resolves({
+      Tags: [{ Key: "key-rotation-state", Value: `rotating:${OLD}:20260614T100000Z` }],
+    });
+    m.iam
+      .on(ListAccessKeysCommand)
+      .resolves({ AccessKeyMetadata: [keyMeta(OLD, 75), keyMeta(NEW, 1)] });
+    m.iam.on(GetAccessKeyLastUsedCommand).resolves(NEVER);
+
+    const result = await scan(m);
+
+    // The old key shows a use since yesterday: no call; the new one is confirmed never used.
+    expect(
+      m.iam.commandCalls(GetAccessKeyLastUsedCommand).map((c) => c.args[0].input.AccessKeyId),
+    ).toEqual([NEW]);
+    expect(result.users[0]?.snapshot.keys.find((k) => k.id === NEW)).toMatchObject({
+      lastUse: LastUse.never,
+      createdAt: Math.floor(Date.parse(daysAgo(1)) / 1000),
+    });
+  });
+
+  it("confirms the keys of a tracked user with two keys when IN_USE_DELAY_DAYS is on, and not when it is 0", async () => {
+    const tracked = (m: Mocks) => {
+      withReport(
+        m,
+        row(
+          "carol",
+          { active: true, created: daysAgo(80), lastUsed: daysAgo(5) },
+          { active: true, created: daysAgo(12), lastUsed: daysAgo(1) },
+        ),
+      );
+      m.iam.on(ListUserTagsCommand).resolves({
+        Tags: [
+          { Key: "last-check-date", Value: "2026-06-04" },
+          { Key: "last-check-old-key", Value: OLD },
+        ],
+      });
+      m.iam
+        .on(ListAccessKeysCommand)
+        .resolves({ AccessKeyMetadata: [keyMeta(OLD, 80), keyMeta(NEW, 12)] });
+      m.iam.on(GetAccessKeyLastUsedCommand).resolves(NEVER);
+    };
+    const delayed = mockedClients();
+    tracked(delayed);
+    const original = mockedClients();
+    tracked(original);
+
+    await scan(delayed);
+    await scan(original, { IN_USE_DELAY_DAYS: "0" });
+
+    expect(
+      delayed.iam.commandCalls(GetAccessKeyLastUsedCommand).map((c) => c.args[0].input.AccessKeyId),
+    ).toEqual([OLD]);
+    expect(original.iam.commandCalls(GetAccessKeyLastUsedCommand)).toHaveLength(0);
+  });
+});
+
 describe("scanAccount in list-users mode", () => {
   it("lists every user over all pages and reads each one, without the report", async () => {
     const m = mockedClients();

@@ -29,7 +29,15 @@ export interface UserForecast {
   readonly plan: Plan;
   /** Each key's next event within the horizon, by key id; absent when none is due. */
   readonly next: ReadonlyMap<AccessKeyId, KeyEvent>;
+  /**
+   * Each key's next change (rotation, deactivation, deletion) when its next event is only a
+   * notice: the rotation day a warning announces once the minimum notice has run, the
+   * deactivation an in-use notice delays.
+   */
+  readonly change: ReadonlyMap<AccessKeyId, KeyEvent>;
 }
+
+const NOTICE_ONLY = new Set(["warning", "two-active-keys notice", "in-use notice"]);
 
 /** How far ahead a forecast looks (two years). */
 export const FORECAST_HORIZON_DAYS = 730;
@@ -68,6 +76,7 @@ const eventsOf = (step: Step): ReadonlyArray<readonly [AccessKeyId, string]> => 
         return n.keyIds.map((id) => [id, "two-active-keys notice"] as const);
       if (n.kind === "Rotated" && n.newKey._tag === "Existing")
         return [[n.oldKeyId, "rotation (to the other Active key)"]];
+      if (n.kind === "OldKeyInUse") return [[n.keyId, "in-use notice"]];
       return [];
     }
     default:
@@ -107,11 +116,13 @@ export const forecastUser =
   (settings: PolicySettings, asOf: CalendarDate, horizonDays = FORECAST_HORIZON_DAYS) =>
   (user: UserSnapshot): UserForecast => {
     const next = new Map<AccessKeyId, KeyEvent>();
+    const change = new Map<AccessKeyId, KeyEvent>();
     const pending = new Set(user.keys.map((k) => k.id));
+    const pendingChange = new Set(user.keys.map((k) => k.id));
     const inUse = keysInUse(settings, asOf, user.keys);
     let world: World = worldOf(user);
     let first: Plan | undefined;
-    for (let d = 0; d <= horizonDays && pending.size > 0; d++) {
+    for (let d = 0; d <= horizonDays && (pending.size > 0 || pendingChange.size > 0); d++) {
       const day = addDays(asOf, d);
       const snapshot: UserSnapshot = {
         ...world.user,
@@ -124,6 +135,10 @@ export const forecastUser =
       for (const step of plan.steps) {
         for (const [keyId, action] of eventsOf(step)) {
           if (pending.delete(keyId)) next.set(keyId, { action, date: day });
+          if (!NOTICE_ONLY.has(action) && pendingChange.delete(keyId)) {
+            if (next.get(keyId)?.date !== day || next.get(keyId)?.action !== action)
+              change.set(keyId, { action, date: day });
+          }
         }
       }
       if (!plan.handled && !hasDatedExemption(settings, snapshot)) break;
@@ -132,9 +147,16 @@ export const forecastUser =
       for (const id of pending) {
         if (!world.user.keys.some((k) => k.id === id)) pending.delete(id);
       }
+      for (const id of pendingChange) {
+        if (!world.user.keys.some((k) => k.id === id) || !pending.has(id)) {
+          // Only keys whose next event is a notice wait for their change.
+          if (!NOTICE_ONLY.has(next.get(id)?.action ?? "")) pendingChange.delete(id);
+        }
+        if (!world.user.keys.some((k) => k.id === id)) pendingChange.delete(id);
+      }
       if (world.user.keys.length === 0) break;
     }
-    return { user, plan: first ?? decide(settings, asOf)(user), next };
+    return { user, plan: first ?? decide(settings, asOf)(user), next, change };
   };
 
 /** True when the user is exempt until a date: the exemption ends, so the forecast goes on. */

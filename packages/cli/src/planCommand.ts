@@ -79,8 +79,10 @@ export const planCommand: Command = {
 
 Scans the account and shows, per user and key, the status, age and last use, and the next
 action with its date: today's planned step, or the next transition the policy will make
-("warning on 2026-12-01", "rotation on …", "deactivation on …", "deletion on …").
-It changes nothing and sends nothing.
+("warning on 2026-12-01", "rotation on …", "deactivation on …", "deletion on …"). When the
+next action is only a notice, the change it announces follows: "warning on 2026-12-01;
+rotation on 2026-12-08" (MIN_NOTICE_DAYS), "in-use notice on …; deactivation on …" (an old
+key still in use waits up to IN_USE_DELAY_DAYS). It changes nothing and sends nothing.
 
 Options:
   --as-of YYYY-MM-DD     forecast a day: plan as if today were that date

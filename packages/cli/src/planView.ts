@@ -1,5 +1,6 @@
 import { viewStep } from "@keyrotate/aws-adapter";
 import {
+  type AccessKeyId,
   type CalendarDate,
   changesKeysOrNotifies,
   daysBetween,
@@ -12,7 +13,10 @@ import { formatTable } from "./table.js";
 const nextText = (forecast: UserForecast, keyId: string, asOf: CalendarDate): string => {
   const event = [...forecast.next.entries()].find(([id]) => id === keyId)?.[1];
   if (event !== undefined) {
-    return `${event.action} on ${event.date}${event.date === asOf ? " (today)" : ""}`;
+    const then = forecast.change.get(keyId as AccessKeyId);
+    return `${event.action} on ${event.date}${event.date === asOf ? " (today)" : ""}${
+      then === undefined ? "" : `; ${then.action} on ${then.date}`
+    }`;
   }
   if (!forecast.plan.handled) {
     return `none: not handled (${forecast.plan.findings.map((f) => f.code).join(", ")})`;

@@ -150,6 +150,8 @@ SIGINT, 143 stopped by SIGTERM.
         settings,
         today,
         dryRun,
+        // The same clock as today's date: it also stamps a rotation's marker (crash recovery).
+        now: io.now,
         log: progress.log,
         onProgress: (e) => progress.update("applying", e.done, e.total),
         shouldStartUser: () => interruptions.requested() === undefined,

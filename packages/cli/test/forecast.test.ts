@@ -25,6 +25,8 @@ const key = (
 
 const next = (settings: PolicySettings, u: UserSnapshot, keyId: string) =>
   forecastUser(settings, today)(u).next.get(id(keyId));
+/** The original's timing: no minimum notice, no in-use delay (POLICY.md, invariant 10). */
+const original: PolicySettings = { ...defaultPolicySettings, minNoticeDays: 0, inUseDelayDays: 0 };
 
 describe("forecastUser", () => {
   it("gives the first warning of a young key on the day it turns WARNING_DAYS + 1 days old", () => {
@@ -41,13 +43,9 @@ describe("forecastUser", () => {
     });
   });
 
-  it("plans the rotation of an overdue key today", () => {
+  it("plans the rotation of an overdue key today, with the original's timing", () => {
     expect(
-      next(
-        defaultPolicySettings,
-        user([key("AKIAOLD0000000000001", "2025-11-01")]),
-        "AKIAOLD0000000000001",
-      ),
+      next(original, user([key("AKIAOLD0000000000001", "2025-11-01")]), "AKIAOLD0000000000001"),
     ).toEqual({
       action: "rotation",
       date: today,
@@ -65,7 +63,7 @@ describe("forecastUser", () => {
       tags,
     );
 
-    expect(next(defaultPolicySettings, u, "AKIAOLD0000000000001")).toEqual({
+    expect(next(original, u, "AKIAOLD0000000000001")).toEqual({
       action: "deactivation",
       date: "2026-03-08",
     });
@@ -84,13 +82,46 @@ describe("forecastUser", () => {
 
     expect(
       next(
-        defaultPolicySettings,
+        original,
         user([key("AKIAOLD0000000000001", "2025-11-01")], tags),
         "AKIAOLD0000000000001",
       ),
     ).toEqual({
       action: "rotation",
       date: "2026-03-11",
+    });
+  });
+
+  it("shows the warning of a never-warned overdue key today and its rotation MIN_NOTICE_DAYS later", () => {
+    const f = forecastUser(
+      defaultPolicySettings,
+      today,
+    )(user([key("AKIAOLD0000000000001", "2025-11-01")]));
+    expect(f.next.get(id("AKIAOLD0000000000001"))).toEqual({ action: "warning", date: today });
+    expect(f.change.get(id("AKIAOLD0000000000001"))).toEqual({
+      action: "rotation",
+      date: "2026-03-08",
+    });
+  });
+
+  it("shows an old key in use waiting with an in-use notice until its hard deadline", () => {
+    const tags = [
+      { key: "email", value: "u@example.com" },
+      { key: "last-check-date", value: "2026-02-25" },
+      { key: "last-check-old-key", value: "AKIAOLD0000000000001" },
+    ];
+    const u = user(
+      [key("AKIAOLD0000000000001", "2025-12-01"), key("AKIANEW0000000000001", "2026-02-25")],
+      tags,
+    );
+    const f = forecastUser(defaultPolicySettings, today)(u);
+    expect(f.next.get(id("AKIAOLD0000000000001"))).toEqual({
+      action: "in-use notice",
+      date: "2026-03-08",
+    });
+    expect(f.change.get(id("AKIAOLD0000000000001"))).toEqual({
+      action: "deactivation",
+      date: "2026-03-15",
     });
   });
 

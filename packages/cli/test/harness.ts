@@ -74,6 +74,9 @@ export const cli = async (
       AWS_ACCESS_KEY_ID: sandboxEnv.AWS_ACCESS_KEY_ID ?? "AKIATESTNOTUSED00000",
       AWS_SECRET_ACCESS_KEY: sandboxEnv.AWS_SECRET_ACCESS_KEY ?? "not-used",
       AWS_REGION: "us-east-1",
+      // The CLI's tests are written for the original's timing (POLICY.md, invariant 10).
+      MIN_NOTICE_DAYS: "0",
+      IN_USE_DELAY_DAYS: "0",
       ...options.env,
     },
     cwd: options.cwd ?? process.cwd(),

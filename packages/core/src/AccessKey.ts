@@ -1,6 +1,12 @@
 import * as E from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
-import { CalendarDate, calendarDateOfTimestamp } from "./CalendarDate.js";
+import {
+  CalendarDate,
+  calendarDateOfTimestamp,
+  type Instant,
+  instantOfTimestamp,
+  isoOfInstant,
+} from "./CalendarDate.js";
 
 /**
  * An IAM access key id (`AKIA…`): 16 to 128 upper-case letters and digits.
@@ -82,6 +88,11 @@ export interface AccessKey {
   readonly status: KeyStatus;
   /** The UTC date the key was created. */
   readonly created: CalendarDate;
+  /**
+   * The second the key was created, when known (IAM gives it). Crash recovery needs it to prove
+   * that a key is the one keyrotate made; without it no key is ever discarded.
+   */
+  readonly createdAt?: Instant;
   readonly lastUse: LastUse;
 }
 
@@ -167,17 +178,22 @@ export const decodeUserSnapshot = (
   const decoded = IamUserSnapshot.decode(input);
   if (E.isLeft(decoded)) return E.left(decoded.left.map(describeError));
   const u = decoded.right;
+  const raw = (input as { AccessKeys: ReadonlyArray<{ CreateDate: string }> }).AccessKeys;
   const ids = u.AccessKeys.map((k) => k.AccessKeyId);
   if (new Set(ids).size !== ids.length) return E.left([`AccessKeys: duplicate AccessKeyId`]);
   return E.right({
     userName: u.UserName,
     tags: u.Tags.map((tag) => ({ key: tag.Key, value: tag.Value })),
-    keys: u.AccessKeys.map((k) => ({
-      id: k.AccessKeyId,
-      status: k.Status,
-      created: k.CreateDate,
-      lastUse: k.LastUsed ?? LastUse.unknown,
-    })),
+    keys: u.AccessKeys.map((k, i) => {
+      const createdAt = instantOfTimestamp(raw[i]?.CreateDate ?? "");
+      return {
+        id: k.AccessKeyId,
+        status: k.Status,
+        created: k.CreateDate,
+        ...(createdAt === undefined ? {} : { createdAt }),
+        lastUse: k.LastUsed ?? LastUse.unknown,
+      };
+    }),
   });
 };
 
@@ -188,7 +204,7 @@ export const encodeUserSnapshot = (user: UserSnapshot): IamUserSnapshot => ({
   AccessKeys: user.keys.map((k) => ({
     AccessKeyId: k.id,
     Status: k.status,
-    CreateDate: `${k.created}T00:00:00Z`,
+    CreateDate: k.createdAt === undefined ? `${k.created}T00:00:00Z` : isoOfInstant(k.createdAt),
     LastUsed: IamLastUsed.encode(k.lastUse),
   })),
 });

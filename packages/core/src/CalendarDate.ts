@@ -111,3 +111,51 @@ export const addDays = (d: CalendarDate, days: number): CalendarDate =>
  */
 export const daysBetween = (from: CalendarDate, to: CalendarDate): number =>
   toDayNumber(to) - toDayNumber(from);
+
+/**
+ * A moment in UTC, in whole seconds since 1970-01-01T00:00:00Z.
+ *
+ * The policy counts days, but recovery needs to tell a key keyrotate made from one made by hand
+ * minutes later: key creation times and the moment a rotation started are kept to the second.
+ */
+export type Instant = number;
+
+/**
+ * The instant of an ISO 8601 timestamp, to the second (`2026-01-02T10:00:00.900Z` is
+ * `2026-01-02T10:00:00Z`); `undefined` when it is not one.
+ */
+export const instantOfTimestamp = (iso: string): Instant | undefined => {
+  if (!/^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(iso)) return undefined;
+  const ms = Date.parse(iso.length === 10 ? `${iso}T00:00:00Z` : iso);
+  return Number.isNaN(ms) || ms < 0 ? undefined : Math.floor(ms / 1000);
+};
+
+/** The first second of a day. */
+export const startOfDay = (d: CalendarDate): Instant => toDayNumber(d) * 86_400;
+
+/** The UTC day of an instant. */
+export const dateOfInstant = (t: Instant): CalendarDate => fromDayNumber(Math.floor(t / 86_400));
+
+/** An instant in ISO 8601 basic form without separators, `20260102T100000Z`: fits a tag value. */
+export const formatInstant = (t: Instant): string => {
+  const s = t - startOfDay(dateOfInstant(t));
+  const hh = Math.floor(s / 3600);
+  const mm = Math.floor((s % 3600) / 60);
+  return `${dateOfInstant(t).replaceAll("-", "")}T${pad2(hh)}${pad2(mm)}${pad2(s % 60)}Z`;
+};
+
+/** Parses {@link formatInstant}'s form; `undefined` for anything else. */
+export const parseInstant = (s: string): Instant | undefined => {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(s);
+  if (m === null) return undefined;
+  const date = parseCalendarDate(`${m[1]}-${m[2]}-${m[3]}`);
+  const [hh, mm, ss] = [Number(m[4]), Number(m[5]), Number(m[6])];
+  if (date === undefined || hh > 23 || mm > 59 || ss > 59) return undefined;
+  return startOfDay(date) + hh * 3600 + mm * 60 + ss;
+};
+
+/** An instant as an ISO 8601 timestamp, `2026-01-02T10:00:00Z`. */
+export const isoOfInstant = (t: Instant): string => {
+  const c = formatInstant(t);
+  return `${dateOfInstant(t)}T${c.slice(9, 11)}:${c.slice(11, 13)}:${c.slice(13, 15)}Z`;
+};

@@ -17,7 +17,12 @@ export type KeyChangeReason =
 export type NewKey =
   /** The key the `CreateKey` step of the same plan creates (its id is known only then). */
   | { readonly _tag: "Created" }
-  /** A key the user already holds (`TWO_ACTIVE_KEYS=enforce`, or a recovered rotation). */
+  /**
+   * A key keyrotate created in an earlier run, whose secret file is stored: the notice is sent
+   * again after a crash or a failed send, and still names the file.
+   */
+  | { readonly _tag: "Stored"; readonly keyId: AccessKeyId }
+  /** A key the user made and holds (`TWO_ACTIVE_KEYS=enforce`): there is no file. */
   | { readonly _tag: "Existing"; readonly keyId: AccessKeyId };
 
 /** What every notice carries: who it goes to. */
@@ -52,6 +57,21 @@ export type Notice =
       readonly newKey: NewKey;
       readonly deactivationDate: CalendarDate;
       readonly deletionDate: CalendarDate;
+      /** The last day the secret file can be downloaded (undefined when there is no file). */
+      readonly downloadUntil: CalendarDate | undefined;
+      /** `EARLY_DEACTIVATION`: the old key may go earlier, once the new one is in use. */
+      readonly earlyDeactivation: boolean;
+      /** The latest day of the deactivation if the old key is still in use (`IN_USE_DELAY_DAYS`). */
+      readonly hardDeadline: CalendarDate;
+    })
+  | (NoticeBase & {
+      readonly kind: "OldKeyInUse";
+      readonly keyId: AccessKeyId;
+      readonly newKeyId: AccessKeyId;
+      /** The last day the old key was seen in use; undefined when unknown (counted as in use). */
+      readonly lastUsed: CalendarDate | undefined;
+      /** The day the old key is deactivated whatever its use. */
+      readonly hardDeadline: CalendarDate;
     })
   | (NoticeBase & {
       readonly kind: "Deactivated";
@@ -111,7 +131,9 @@ export type FindingCode =
   | "two-active-keys"
   | "tag-budget"
   | "unknown-last-use"
-  | "too-many-keys";
+  | "too-many-keys"
+  | "notice-undelivered"
+  | "old-key-in-use";
 
 /** Something the report should tell about a user, with a readable message. */
 export interface Finding {
@@ -129,6 +151,15 @@ export interface Plan {
   readonly handled: boolean;
   readonly steps: ReadonlyArray<Step>;
   readonly findings: ReadonlyArray<Finding>;
+  /**
+   * For a plan that rotates: the steps that restore keyrotate's state tag when the rotation
+   * fails before its commit (`TagUser` with `commitsRotation`) has succeeded. The adapter first
+   * discards the new key and its file, if one was made, and removes the commit's tags if it
+   * tried the commit, then performs these. A `CreateKey` that failed for good
+   * (AWS refused it: 4xx) is rolled back the same way; one whose outcome is unknown leaves the
+   * marker for the next run's recovery.
+   */
+  readonly rollback?: ReadonlyArray<Step>;
 }
 
 /** The notices a plan sends, in order. */
@@ -138,6 +169,9 @@ export const noticesOf = (plan: Plan): ReadonlyArray<Notice> =>
 /** True when a plan changes a key or sends a notice (more than tidying tags). */
 export const changesKeysOrNotifies = (plan: Plan): boolean =>
   plan.steps.some((s) => s._tag !== "TagUser" && s._tag !== "UntagUser");
+
+const isEnforcedRotation = (n: Notice): boolean =>
+  n.kind === "Rotated" && n.newKey._tag === "Existing";
 
 /** Counts of what a plan does, for reports and metrics. */
 export interface PlanSummary {
@@ -153,7 +187,9 @@ export const summarizePlan = (plan: Plan): PlanSummary => {
   const notices = noticesOf(plan);
   return {
     warnings: notices.filter((n) => n.kind === "Warning" || n.kind === "TwoActiveKeys").length,
-    rotations: notices.filter((n) => n.kind === "Rotated").length,
+    rotations: plan.steps.filter(
+      (s) => s._tag === "CreateKey" || (s._tag === "SendNotice" && isEnforcedRotation(s.notice)),
+    ).length,
     deactivations: plan.steps.filter((s) => s._tag === "DeactivateKey").length,
     deletions: plan.steps.filter((s) => s._tag === "DeleteKey").length,
     notices: notices.length,

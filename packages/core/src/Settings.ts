@@ -33,6 +33,18 @@ export interface PolicySettings {
   readonly inactiveBlocker: "warn" | "delete";
   /** Deactivate Active keys unused for more than this many days; off when undefined (`UNUSED_DAYS`). */
   readonly unusedDays: number | undefined;
+  /**
+   * A key is rotated (or retired) only after a notice naming it was sent at least this many days
+   * before; 0 is the original's rotation on first sight (`MIN_NOTICE_DAYS`).
+   */
+  readonly minNoticeDays: number;
+  /** An old key still in use is deactivated up to this many days late (`IN_USE_DELAY_DAYS`). */
+  readonly inUseDelayDays: number;
+  /**
+   * Deactivate the old key before its date once the new key is in use and the old one has gone
+   * quiet (`EARLY_DEACTIVATION`).
+   */
+  readonly earlyDeactivation: boolean;
 }
 
 /** Every setting of a keyrotate run: the policy and how to deliver its results. */
@@ -207,6 +219,9 @@ export const settingSpecs = {
   TWO_ACTIVE_KEYS: ["twoActiveKeys", withDefault(oneOf("warn", "enforce"), "warn")],
   INACTIVE_BLOCKER: ["inactiveBlocker", withDefault(oneOf("warn", "delete"), "warn")],
   UNUSED_DAYS: ["unusedDays", optional(wholeNumber(1))],
+  MIN_NOTICE_DAYS: ["minNoticeDays", withDefault(wholeNumber(0, 365), 7)],
+  IN_USE_DELAY_DAYS: ["inUseDelayDays", withDefault(wholeNumber(0, 365), 7)],
+  EARLY_DEACTIVATION: ["earlyDeactivation", withDefault(boolean, false)],
   SES_EMAIL: ["sesEmail", required(email)],
   SES_REGION: ["sesRegion", required(region)],
   S3_CSV_BUCKET: ["s3CsvBucket", required(bucket)],
@@ -308,6 +323,9 @@ export const defaultPolicySettings: PolicySettings = {
   twoActiveKeys: "warn",
   inactiveBlocker: "warn",
   unusedDays: undefined,
+  minNoticeDays: 7,
+  inUseDelayDays: 7,
+  earlyDeactivation: false,
 };
 
 /**

@@ -16,7 +16,15 @@ import {
 import { type EmailAddress, parseEmailAddress } from "./EmailAddress.js";
 import type { Finding, FindingCode, NewKey, Notice, Plan, Step } from "./Plan.js";
 import type { PolicySettings } from "./Settings.js";
-import { formatStateTag, parseStateTag, readTracking } from "./tracking.js";
+import {
+  formatStateTag,
+  NEW_KEY_PLACEHOLDER,
+  NOW_PLACEHOLDER,
+  parseStateTag,
+  ROTATION_WINDOW_SECONDS,
+  readTracking,
+  type StateTag,
+} from "./tracking.js";
 
 /** IAM's limit of tags per user. */
 export const MAX_TAGS_PER_USER = 50;
@@ -117,9 +125,14 @@ export const decide = (settings: PolicySettings, today: CalendarDate) => {
       return { userName: user.userName, handled: true, steps: NO_STEPS, findings: NO_FINDINGS };
     }
     const draft = new Draft(settings, today, todayNumber, user, who.to);
-    draft.recover();
-    draft.transition();
-    return { userName: user.userName, handled: true, steps: draft.steps, findings: draft.findings };
+    if (draft.recover()) draft.transition();
+    return {
+      userName: user.userName,
+      handled: true,
+      steps: draft.steps,
+      findings: draft.findings,
+      ...(draft.rollback === undefined ? {} : { rollback: draft.rollback }),
+    };
   };
 };
 
@@ -165,8 +178,10 @@ const findTag = (tags: ReadonlyArray<Tag>, key: string): string | undefined => {
 class Draft {
   readonly steps: Step[] = [];
   readonly findings: Finding[] = [];
+  rollback: Step[] | undefined;
   private keys: AccessKey[];
   private readonly tags: Map<string, string>;
+  private state: StateTag = {};
   private warnedToday = false;
 
   constructor(
@@ -180,63 +195,93 @@ class Draft {
     this.tags = new Map(user.tags.map((t) => [t.key, t.value]));
   }
 
-  // ---- recovery of keyrotate's own in-flight steps -------------------------------------------
+  // ---- recovery of keyrotate's own in-flight steps and pending notices ------------------------
 
-  recover(): void {
-    const state = parseStateTag(this.tags.get(this.s.stateTagKey));
-    switch (state._tag) {
-      case "None":
-        return;
-      case "Warned":
-        this.warnedToday = state.date === this.today;
-        return;
-      case "Invalid":
-        this.note(
-          "stale-state",
-          `the ${this.s.stateTagKey} tag is not one keyrotate writes; it is removed`,
-        );
-        this.untag([this.s.stateTagKey]);
-        return;
-      case "Rotating":
-        this.recoverRotation(state.oldKeyId, state.date);
-        return;
-      case "Deactivating":
-        this.recoverDeactivation(state.keyId);
-        return;
+  /** Finishes or undoes what an earlier run left; false when the rest must wait for a later run. */
+  recover(): boolean {
+    const parsed = parseStateTag(this.tags.get(this.s.stateTagKey));
+    if (parsed._tag === "Invalid") {
+      this.note(
+        "stale-state",
+        `the ${this.s.stateTagKey} tag is not one keyrotate writes; it is removed`,
+      );
+      this.untag([this.s.stateTagKey]);
+      return true;
     }
+    this.state = parsed.state;
+    this.warnedToday = this.state.warned?.last === this.today;
+    const { rotating, deactivating } = this.state;
+    if (rotating !== undefined && !this.recoverRotation(rotating.oldKeyId, rotating.startedAt))
+      return false;
+    const rotated = this.state.rotated;
+    if (rotated !== undefined) this.sendPendingRotated(rotated.newKeyId, rotated.stored);
+    if (deactivating !== undefined) {
+      if (deactivating.unused) this.recoverUnused(deactivating.keyId, deactivating.date);
+      else this.recoverDeactivation(deactivating.keyId);
+    }
+    return true;
   }
 
-  private recoverRotation(oldKeyId: AccessKeyId, started: CalendarDate): void {
+  /**
+   * A `rotating` marker: a rotation stopped between writing it and its commit. Only a key that
+   * recovery can prove keyrotate made and never delivered is discarded: made within
+   * {@link ROTATION_WINDOW_SECONDS} after the marker was written, never used, and not the old
+   * key. Anything else (the older form without a time, a key made by hand, a key in use) is left
+   * alone and only the marker is removed. False while a candidate's last use is unknown: the
+   * marker then stays and nothing else is decided today.
+   */
+  private recoverRotation(oldKeyId: AccessKeyId, startedAt: number | undefined): boolean {
     const oldKey = this.keys.find((k) => k.id === oldKeyId);
-    if (oldKey === undefined || oldKey.status !== "Active") {
-      // The rotation started from an Active old key. Without one, a newer key may be the only key
-      // the user can use: nothing is discarded.
-      this.note(
+    const drop = (code: FindingCode, message: string): boolean => {
+      this.note(code, message);
+      this.saveState({ ...this.state, rotating: undefined });
+      return true;
+    };
+    if (this.tags.has(this.s.lastCheckDateTagKey) || this.tags.has(this.s.lastCheckOldKeyTagKey)) {
+      // A rotation's commit replaces its marker in the same call: a marker beside tracking tags
+      // that name its key is a committed rotation whose record a later write replaced (an older
+      // version of keyrotate, or a rerun that saw the account before the commit was visible).
+      // Its notice is sent (again), naming the file; no key is touched either way.
+      if (this.adoptLegacyCommit(oldKeyId)) {
+        // The pending notice below sends it and writes the state tag once.
+        this.note(
+          "recovered-rotation",
+          `the rotation of ${oldKeyId} was stored and tracked; its notice is sent now`,
+        );
+        this.state = { ...this.state, rotating: undefined };
+        return true;
+      }
+      return drop(
+        "stale-state",
+        `a rotation marker for ${oldKeyId} beside the tracking tags; the marker is removed, no key is touched`,
+      );
+    }
+    if (startedAt === undefined)
+      return drop(
+        "stale-state",
+        `a rotation marker for ${oldKeyId} without the time it was written proves no key; it is removed, no key is touched`,
+      );
+    if (oldKey === undefined || oldKey.status !== "Active")
+      return drop(
         "stale-state",
         `a rotation of ${oldKeyId} was in flight but that key is gone or Inactive; the marker is removed`,
       );
-      this.untag([this.s.stateTagKey]);
-      return;
-    }
-    // Keys made on or after the day the rotation started, other than the old key, can only be
-    // the rotation's new key: the rotation starts when the user holds the old key alone.
-    const made = this.keys.filter((k) => k.id !== oldKeyId && k.created >= started);
-    const date = parseCalendarDate(this.tags.get(this.s.lastCheckDateTagKey) ?? "");
-    const committed =
-      made.length === 1 &&
-      this.tags.get(this.s.lastCheckOldKeyTagKey) === oldKeyId &&
-      date !== undefined &&
-      daysBetween(date, this.today) >= 0;
-    const newKey = made[0];
-    if (committed && newKey !== undefined) {
+    const inWindow = this.keys.filter(
+      (k) =>
+        k.id !== oldKeyId &&
+        k.createdAt !== undefined &&
+        k.createdAt >= startedAt &&
+        k.createdAt <= startedAt + ROTATION_WINDOW_SECONDS,
+    );
+    const waiting = inWindow.filter((k) => k.lastUse._tag === "Unknown");
+    if (waiting.length > 0) {
       this.note(
         "recovered-rotation",
-        `the rotation of ${oldKeyId} was stored and tracked; its notice is sent now`,
+        `a rotation of ${oldKeyId} stopped; whether ${waiting.map((k) => k.id).join(", ")} was ever used is unknown, so it is kept and the marker stays for the next run`,
       );
-      this.notify(this.rotatedNotice(oldKey, { _tag: "Existing", keyId: newKey.id }, date));
-      this.untag([this.s.stateTagKey]);
-      return;
+      return false;
     }
+    const made = inWindow.filter((k) => k.lastUse._tag === "NeverUsed");
     for (const key of made) {
       if (key.status === "Active")
         this.push({ _tag: "DeactivateKey", keyId: key.id, reason: "undelivered" });
@@ -244,18 +289,68 @@ class Draft {
       this.push({ _tag: "DeleteKey", keyId: key.id, reason: "undelivered" });
     }
     this.keys = this.keys.filter((k) => !made.includes(k));
-    this.note(
+    return drop(
       "recovered-rotation",
       made.length > 0
         ? `a rotation of ${oldKeyId} crashed before it was complete; its undelivered key ${made.map((k) => k.id).join(", ")} is discarded`
         : `a rotation of ${oldKeyId} crashed before a key was made; the marker is removed`,
     );
-    this.untag([this.s.stateTagKey]);
+  }
+
+  /**
+   * A `rotating:<K>` marker beside tracking tags naming K: a rotation that was committed (its
+   * file is stored before the commit). Its notice becomes pending.
+   */
+  private adoptLegacyCommit(oldKeyId: AccessKeyId): boolean {
+    const tracking = readTracking(this.s, this.today, this.keys, this.tags);
+    if (tracking._tag !== "Rotated" || tracking.oldKey.id !== oldKeyId) return false;
+    const other = this.keys.find((k) => k.id !== oldKeyId);
+    if (other === undefined || this.state.rotated !== undefined) return false;
+    this.state = { ...this.state, rotated: { newKeyId: other.id, stored: true } };
+    return true;
+  }
+
+  /**
+   * A Rotated notice that was never sent (a crash or a failed send after the commit). It is sent
+   * now, naming the new key's file, and the deactivation clock starts today (`D` := today).
+   */
+  private sendPendingRotated(newKeyId: AccessKeyId, stored: boolean): void {
+    const tracking = readTracking(this.s, this.today, this.keys, this.tags);
+    const other = this.keys.find((k) => k.id === newKeyId);
+    if (
+      tracking._tag !== "Rotated" ||
+      other === undefined ||
+      other.id === tracking.oldKey.id ||
+      (this.state.rotating !== undefined && this.state.rotating.oldKeyId !== tracking.oldKey.id)
+    ) {
+      this.note(
+        "stale-state",
+        `a Rotated notice for ${newKeyId} was pending but the tracking tags no longer describe that rotation; it is dropped`,
+      );
+      this.saveState({ ...this.state, rotated: undefined });
+      return;
+    }
+    this.note(
+      "notice-undelivered",
+      `the Rotated notice for ${newKeyId} had not been sent; it is sent now and the old key's deactivation counts from today`,
+    );
+    this.notify(
+      this.rotatedNotice(
+        tracking.oldKey,
+        stored ? { _tag: "Stored", keyId: newKeyId } : { _tag: "Existing", keyId: newKeyId },
+        this.today,
+        other.created,
+      ),
+    );
+    if (tracking.date !== this.today)
+      this.tag([{ key: this.s.lastCheckDateTagKey, value: this.today }], false);
+    this.saveState({ ...this.state, rotated: undefined });
   }
 
   private recoverDeactivation(keyId: AccessKeyId): void {
     const key = this.keys.find((k) => k.id === keyId);
     const tracked = parseCalendarDate(this.tags.get(this.s.lastCheckDateTagKey) ?? "");
+    const clear = () => this.saveState({ ...this.state, deactivating: undefined });
     if (
       key === undefined ||
       this.tags.get(this.s.lastCheckOldKeyTagKey) !== keyId ||
@@ -267,7 +362,7 @@ class Draft {
         "stale-state",
         `a deactivation of ${keyId} was in flight but the key or its tracking tags are gone; the marker is removed`,
       );
-      this.untag([this.s.stateTagKey]);
+      clear();
       return;
     }
     let date = tracked;
@@ -280,7 +375,7 @@ class Draft {
         "stale-state",
         `a deactivation of ${keyId} was in flight but it is the user's only Active key; the marker is removed`,
       );
-      this.untag([this.s.stateTagKey]);
+      clear();
       return;
     }
     if (key.status === "Active") {
@@ -299,7 +394,42 @@ class Draft {
       keyId,
       deletionDate: addDays(date, this.s.deletionDays + 1),
     });
-    this.untag([this.s.stateTagKey]);
+    clear();
+  }
+
+  /** An UNUSED_DAYS deactivation whose notice may not have gone out. */
+  private recoverUnused(keyId: AccessKeyId, date: CalendarDate): void {
+    const key = this.keys.find((k) => k.id === keyId);
+    const tracked = this.tags.get(this.s.lastCheckOldKeyTagKey) === keyId;
+    const clear = () => this.saveState({ ...this.state, deactivating: undefined });
+    if (key === undefined || !tracked) {
+      this.note(
+        "stale-state",
+        `an unused-key deactivation of ${keyId} was in flight but the key or its tracking tags are gone; the marker is removed`,
+      );
+      clear();
+      return;
+    }
+    if (key.status === "Active") {
+      // Stopped before the key was disabled: the rules decide again from scratch.
+      this.note(
+        "recovered-deactivation",
+        `the unused-key deactivation of ${keyId} stopped before the key was disabled; it is decided again`,
+      );
+      clear();
+      this.untag([this.s.lastCheckDateTagKey, this.s.lastCheckOldKeyTagKey]);
+      return;
+    }
+    this.note("recovered-deactivation", `the deactivation of unused ${keyId} is announced`);
+    this.notify({
+      to: this.to,
+      userName: this.user.userName,
+      kind: "DeactivatedUnused",
+      keyId,
+      lastUsed: key.lastUse._tag === "UsedOn" ? key.lastUse.date : undefined,
+      deletionDate: addDays(date, this.s.deletionDays + 1),
+    });
+    clear();
   }
 
   // ---- transitions -----------------------------------------------------------------------------
@@ -310,14 +440,14 @@ class Draft {
       case "Broken":
         this.note("broken-tracking", `tracking tags removed: ${tracking.reason}`);
         this.untag(tracking.tagKeys);
+        if (this.state.inUse !== undefined) this.saveState({ ...this.state, inUse: undefined });
         this.untracked();
         return;
       case "Untracked":
         this.untracked();
         return;
       case "Rotated":
-        if (daysBetween(tracking.date, this.today) > this.s.deactivateDays)
-          this.deactivateOld(tracking.oldKey);
+        this.rotatedPhase(tracking.oldKey, tracking.date);
         return;
       case "Deactivated":
         if (daysBetween(tracking.date, this.today) > this.s.deletionDays) {
@@ -328,20 +458,86 @@ class Draft {
     }
   }
 
+  /** Phase Rotated: deactivate `K` after its grace period, later while in use, earlier if allowed. */
+  private rotatedPhase(oldKey: AccessKey, date: CalendarDate): void {
+    if (this.state.rotated !== undefined) return;
+    const elapsed = daysBetween(date, this.today);
+    const newKey = this.keys.find((k) => k.id !== oldKey.id);
+    if (elapsed > this.s.deactivateDays) {
+      if (this.inUse(oldKey) && elapsed <= this.s.deactivateDays + this.s.inUseDelayDays) {
+        this.oldKeyInUse(oldKey, newKey, date);
+        return;
+      }
+      this.deactivateOld(oldKey);
+      return;
+    }
+    if (this.s.earlyDeactivation && newKey !== undefined && this.switched(oldKey, newKey, date))
+      this.deactivateOld(oldKey);
+  }
+
+  /** Used on or after the day before today (the report's day resolution); unknown counts as used. */
+  private inUse(key: AccessKey): boolean {
+    if (key.lastUse._tag === "Unknown") return true;
+    return key.lastUse._tag === "UsedOn" && daysBetween(key.lastUse.date, this.today) <= 1;
+  }
+
+  /** EARLY_DEACTIVATION: the new key used since `D`, the old one quiet for more than 2 days and since. */
+  private switched(oldKey: AccessKey, newKey: AccessKey, date: CalendarDate): boolean {
+    if (newKey.lastUse._tag !== "UsedOn" || newKey.lastUse.date < date) return false;
+    if (oldKey.lastUse._tag === "NeverUsed") return true;
+    return (
+      oldKey.lastUse._tag === "UsedOn" &&
+      daysBetween(oldKey.lastUse.date, this.today) > 2 &&
+      oldKey.lastUse.date < newKey.lastUse.date
+    );
+  }
+
+  private oldKeyInUse(oldKey: AccessKey, newKey: AccessKey | undefined, date: CalendarDate): void {
+    const hardDeadline = this.hardDeadline(date);
+    this.note(
+      "old-key-in-use",
+      `${oldKey.id} is still in use; its deactivation waits, at the latest until ${hardDeadline}`,
+    );
+    const last = this.state.inUse?.last;
+    if (
+      newKey === undefined ||
+      (last !== undefined && daysBetween(last, this.today) < this.s.reminderIntervalDays)
+    )
+      return;
+    const next = { ...this.state, inUse: { last: this.today } };
+    if (!this.fitsState(next)) {
+      this.note("tag-budget", "no room for keyrotate's state tag: the in-use notice is not sent");
+      return;
+    }
+    this.notify({
+      to: this.to,
+      userName: this.user.userName,
+      kind: "OldKeyInUse",
+      keyId: oldKey.id,
+      newKeyId: newKey.id,
+      lastUsed: oldKey.lastUse._tag === "UsedOn" ? oldKey.lastUse.date : undefined,
+      hardDeadline,
+    });
+    this.saveState(next);
+  }
+
   private deactivateOld(oldKey: AccessKey): void {
     const d = { key: this.s.lastCheckDateTagKey, value: this.today };
-    const marker = {
-      key: this.s.stateTagKey,
-      value: formatStateTag({ _tag: "Deactivating", keyId: oldKey.id, date: this.today }),
+    const next: StateTag = {
+      ...this.state,
+      inUse: undefined,
+      deactivating: { keyId: oldKey.id, date: this.today, unused: false },
     };
-    const withMarker = this.fits([d, marker]);
+    const value = formatStateTag(next) as string;
+    const withMarker = this.fits([d, { key: this.s.stateTagKey, value }]);
     if (!withMarker) {
       this.note(
         "tag-budget",
         "no room for keyrotate's state tag: the deactivation runs without a crash marker",
       );
     }
-    this.tag(withMarker ? [d, marker] : [d], false);
+    this.tag(withMarker ? [d, { key: this.s.stateTagKey, value }] : [d], false);
+    if (withMarker) this.state = next;
     this.push({ _tag: "DeactivateKey", keyId: oldKey.id, reason: "retired" });
     this.setKeyStatus(oldKey.id, "Inactive");
     this.notify({
@@ -351,14 +547,19 @@ class Draft {
       keyId: oldKey.id,
       deletionDate: addDays(this.today, this.s.deletionDays + 1),
     });
-    if (withMarker) this.untag([this.s.stateTagKey]);
+    this.saveState({ ...this.state, inUse: undefined, deactivating: undefined });
   }
 
+  /**
+   * Deletes `K`. The Deleted notice goes out first: a crash between the two sends it again the
+   * next run, and a failed send leaves the key for the next run to try both again. No notice is
+   * ever lost (invariant 14).
+   */
   private deleteOld(oldKey: AccessKey): void {
+    this.notify({ to: this.to, userName: this.user.userName, kind: "Deleted", keyId: oldKey.id });
     this.push({ _tag: "DeleteKey", keyId: oldKey.id, reason: "retired" });
     this.keys = this.keys.filter((k) => k.id !== oldKey.id);
     this.untag([this.s.lastCheckDateTagKey, this.s.lastCheckOldKeyTagKey]);
-    this.notify({ to: this.to, userName: this.user.userName, kind: "Deleted", keyId: oldKey.id });
   }
 
   private untracked(): void {
@@ -384,16 +585,28 @@ class Draft {
     }
     const blocker = inactive[0];
     if (blocker === undefined) {
-      if (age > this.s.overdueDays && this.rotate(first)) return;
+      if (age > this.s.overdueDays) {
+        if (this.noticeGiven(first)) {
+          if (this.rotate(first)) return;
+        } else if (this.firstNoticeDue(first)) {
+          this.warn(first, undefined);
+          return;
+        }
+      }
       if (age > this.s.warningDays && this.reminderDay(age)) this.warn(first, undefined);
       return;
     }
     if (age > this.s.overdueDays) {
       if (this.s.inactiveBlocker === "delete") {
-        if (this.canRotate(first)) {
-          this.push({ _tag: "DeleteKey", keyId: blocker.id, reason: "inactive-blocker" });
-          this.keys = this.keys.filter((k) => k.id !== blocker.id);
-          this.rotate(first);
+        if (this.noticeGiven(first)) {
+          if (this.canRotate(first)) {
+            this.push({ _tag: "DeleteKey", keyId: blocker.id, reason: "inactive-blocker" });
+            this.keys = this.keys.filter((k) => k.id !== blocker.id);
+            this.rotate(first);
+            return;
+          }
+        } else if (this.firstNoticeDue(first)) {
+          this.warn(first, blocker.id);
           return;
         }
       } else {
@@ -433,7 +646,19 @@ class Draft {
       );
       return false;
     }
-    this.tag(tags, false);
+    const next: StateTag = {
+      ...this.state,
+      deactivating: { keyId: idle.id, date: this.today, unused: true },
+    };
+    const marker = { key: this.s.stateTagKey, value: formatStateTag(next) as string };
+    const withMarker = this.fits([...tags, marker]);
+    if (!withMarker)
+      this.note(
+        "tag-budget",
+        "no room for keyrotate's state tag: the deactivation runs without a crash marker",
+      );
+    this.tag(withMarker ? [...tags, marker] : tags, false);
+    if (withMarker) this.state = next;
     this.push({ _tag: "DeactivateKey", keyId: idle.id, reason: "unused" });
     this.setKeyStatus(idle.id, "Inactive");
     this.notify({
@@ -444,31 +669,48 @@ class Draft {
       lastUsed: idle.lastUse._tag === "UsedOn" ? idle.lastUse.date : undefined,
       deletionDate: addDays(this.today, this.s.deletionDays + 1),
     });
+    this.saveState({ ...this.state, deactivating: undefined });
     return true;
   }
 
   private twoActive(older: AccessKey, newer: AccessKey): void {
     const olderAge = this.age(older);
     const newerAge = this.age(newer);
+    let forced = false;
     if (
       this.s.twoActiveKeys === "enforce" &&
       olderAge > this.s.overdueDays &&
       newerAge <= this.s.overdueDays
     ) {
-      const tags = [
-        { key: this.s.lastCheckDateTagKey, value: this.today },
-        { key: this.s.lastCheckOldKeyTagKey, value: older.id },
-      ];
-      if (this.fits(tags)) {
-        this.tag(tags, false);
-        this.notify(this.rotatedNotice(older, { _tag: "Existing", keyId: newer.id }, this.today));
-        return;
+      if (this.noticeGiven(older)) {
+        const next: StateTag = { rotated: { newKeyId: newer.id, stored: false } };
+        const tags = [
+          { key: this.s.lastCheckDateTagKey, value: this.today },
+          { key: this.s.lastCheckOldKeyTagKey, value: older.id },
+          { key: this.s.stateTagKey, value: formatStateTag(next) as string },
+        ];
+        if (this.fits(tags)) {
+          this.tag(tags, false);
+          this.state = next;
+          this.notify(
+            this.rotatedNotice(
+              older,
+              { _tag: "Existing", keyId: newer.id },
+              this.today,
+              newer.created,
+            ),
+          );
+          this.saveState({});
+          return;
+        }
+        this.note("tag-budget", `no room for the tracking tags: ${older.id} is not retired`);
+      } else {
+        forced = this.firstNoticeDue(older);
       }
-      this.note("tag-budget", `no room for the tracking tags: ${older.id} is not retired`);
     }
     if (olderAge > this.s.warningDays) {
       this.note("two-active-keys", `two Active keys; ${older.id} is ${olderAge} days old`);
-      if (this.reminderDay(olderAge) && this.markWarned()) {
+      if ((forced || this.reminderDay(olderAge)) && this.canWarn(older)) {
         this.notify({
           to: this.to,
           userName: this.user.userName,
@@ -476,6 +718,7 @@ class Draft {
           keyIds: [older.id, newer.id],
           keyAges: [olderAge, newerAge],
         });
+        this.recordWarning(older);
       }
     }
   }
@@ -496,54 +739,121 @@ class Draft {
       { key: this.s.lastCheckOldKeyTagKey, value: oldKeyId },
       {
         key: this.s.stateTagKey,
-        value: formatStateTag({ _tag: "Rotating", oldKeyId, date: this.today }),
+        value: formatStateTag(
+          { rotated: { newKeyId: oldKeyId, stored: true } },
+          {
+            newKeyId: NEW_KEY_PLACEHOLDER,
+          },
+        ) as string,
       },
     ];
   }
 
-  /** Plans the all-or-nothing rotation of `old`; false (with a finding) when the tags do not fit. */
+  /**
+   * Plans the all-or-nothing rotation of `old`; false (with a finding) when the tags do not fit.
+   * The marker records the second it is written (filled in by the adapter); the commit records
+   * the new key's id and a pending Rotated notice, cleared once the notice is sent.
+   */
   private rotate(old: AccessKey): boolean {
     if (!this.canRotate(old)) return false;
-    const [d, k, marker] = this.rotationTags(old.id) as [Tag, Tag, Tag];
+    const before = this.tags.get(this.s.stateTagKey);
+    const [d, k, committed] = this.rotationTags(old.id) as [Tag, Tag, Tag];
+    const marker = {
+      key: this.s.stateTagKey,
+      value: formatStateTag(
+        { ...this.state, rotating: { oldKeyId: old.id, startedAt: 0 } },
+        { startedAt: NOW_PLACEHOLDER },
+      ) as string,
+    };
     this.tag([marker], false);
     this.push({ _tag: "CreateKey", replaces: old.id });
     this.push({ _tag: "StoreNewKeySecret" });
-    this.tag([d, k], true);
-    this.notify(this.rotatedNotice(old, { _tag: "Created" }, this.today));
+    this.tag([d, k, committed], true);
+    this.notify(this.rotatedNotice(old, { _tag: "Created" }, this.today, this.today));
+    this.state = {};
     this.untag([this.s.stateTagKey]);
+    // Only the state tag: the adapter also removes the commit's tags when it tried the commit.
+    this.rollback =
+      before === undefined
+        ? [{ _tag: "UntagUser", tagKeys: [this.s.stateTagKey] }]
+        : [
+            {
+              _tag: "TagUser",
+              tags: [{ key: this.s.stateTagKey, value: before }],
+              commitsRotation: false,
+            },
+          ];
     return true;
   }
 
+  // ---- minimum notice and warnings ---------------------------------------------------------------
+
+  /** The recorded warnings about `key`, if the state tag holds them. */
+  private warningsAbout(key: AccessKey): { first: CalendarDate; last: CalendarDate } | undefined {
+    const w = this.state.warned;
+    if (w === undefined) return undefined;
+    const about = w.keyId === undefined ? key.created <= w.first : w.keyId === key.id;
+    return about ? w : undefined;
+  }
+
+  /** MIN_NOTICE_DAYS: a notice naming `key` went out at least that many days ago. */
+  private noticeGiven(key: AccessKey): boolean {
+    if (this.s.minNoticeDays === 0) return true;
+    const w = this.warningsAbout(key);
+    return w !== undefined && daysBetween(w.first, this.today) >= this.s.minNoticeDays;
+  }
+
+  /** An overdue key whose owner was never warned gets a warning today, whatever the day. */
+  private firstNoticeDue(key: AccessKey): boolean {
+    return this.warningsAbout(key) === undefined;
+  }
+
+  /** The day `key` will be rotated: when overdue, and not before the minimum notice. */
+  private rotationDay(key: AccessKey): CalendarDate {
+    const overdue = addDays(key.created, this.s.overdueDays + 1);
+    if (this.s.minNoticeDays === 0) return overdue;
+    const first = this.warningsAbout(key)?.first ?? this.today;
+    const noticeFrom = toDayNumber(first) + this.s.minNoticeDays;
+    const day = Math.max(noticeFrom, toDayNumber(overdue), this.todayNumber);
+    return addDays(this.today, day - this.todayNumber);
+  }
+
   private warn(key: AccessKey, inactiveKeyId: AccessKeyId | undefined): void {
-    if (!this.markWarned()) return;
+    if (!this.canWarn(key)) return;
     this.notify({
       to: this.to,
       userName: this.user.userName,
       kind: "Warning",
       keyId: key.id,
       keyAge: this.age(key),
-      rotationDate: addDays(key.created, this.s.overdueDays + 1),
+      rotationDate: this.rotationDay(key),
       inactiveKeyId,
     });
+    this.recordWarning(key);
   }
 
-  /** Records today's warning in the state tag; false when one went out today or no tag fits. */
-  private markWarned(): boolean {
+  /** False when a warning went out today, or (with a finding) when its record cannot be kept. */
+  private canWarn(key: AccessKey): boolean {
     if (this.warnedToday) return false;
-    const marker = {
-      key: this.s.stateTagKey,
-      value: formatStateTag({ _tag: "Warned", date: this.today }),
-    };
-    if (!this.fits([marker])) {
+    if (!this.fitsState(this.warnedState(key))) {
       this.note(
         "tag-budget",
         "no room for keyrotate's state tag: the warning is not sent, so that it is never sent twice",
       );
       return false;
     }
-    this.tag([marker], false);
-    this.warnedToday = true;
     return true;
+  }
+
+  private warnedState(key: AccessKey): StateTag {
+    const first = this.warningsAbout(key)?.first ?? this.today;
+    return { ...this.state, warned: { first, last: this.today, keyId: key.id } };
+  }
+
+  /** Records a warning after it is sent: a failed send is never counted as notice given. */
+  private recordWarning(key: AccessKey): void {
+    this.saveState(this.warnedState(key));
+    this.warnedToday = true;
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
@@ -556,7 +866,16 @@ class Draft {
     return this.todayNumber - toDayNumber(key.created);
   }
 
-  private rotatedNotice(old: AccessKey, newKey: NewKey, date: CalendarDate): Notice {
+  private hardDeadline(date: CalendarDate): CalendarDate {
+    return addDays(date, this.s.deactivateDays + this.s.inUseDelayDays + 1);
+  }
+
+  private rotatedNotice(
+    old: AccessKey,
+    newKey: NewKey,
+    date: CalendarDate,
+    newKeyCreated: CalendarDate,
+  ): Notice {
     const deactivationDate = addDays(date, this.s.deactivateDays + 1);
     return {
       to: this.to,
@@ -567,6 +886,15 @@ class Draft {
       newKey,
       deactivationDate,
       deletionDate: addDays(deactivationDate, this.s.deletionDays + 1),
+      downloadUntil:
+        newKey._tag === "Existing"
+          ? undefined
+          : addDays(
+              newKeyCreated,
+              this.s.deactivateDays + this.s.inUseDelayDays + this.s.deletionDays + 1,
+            ),
+      earlyDeactivation: this.s.earlyDeactivation,
+      hardDeadline: this.hardDeadline(date),
     };
   }
 
@@ -574,6 +902,20 @@ class Draft {
     let count = this.tags.size;
     for (const t of tags) if (!this.tags.has(t.key)) count++;
     return count <= MAX_TAGS_PER_USER;
+  }
+
+  private fitsState(next: StateTag): boolean {
+    const value = formatStateTag(next);
+    return value === undefined || this.fits([{ key: this.s.stateTagKey, value }]);
+  }
+
+  /** Writes the state tag as `next` says: tags it, removes it when empty, or leaves it. */
+  private saveState(next: StateTag): void {
+    this.state = next;
+    const value = formatStateTag(next);
+    if (value === undefined) this.untag([this.s.stateTagKey]);
+    else if (this.tags.get(this.s.stateTagKey) !== value)
+      this.tag([{ key: this.s.stateTagKey, value }], false);
   }
 
   private push(step: Step): void {

@@ -20,8 +20,15 @@ export {
   addDays,
   CalendarDate,
   calendarDateOfTimestamp,
+  dateOfInstant,
   daysBetween,
+  formatInstant,
+  type Instant,
+  instantOfTimestamp,
+  isoOfInstant,
   parseCalendarDate,
+  parseInstant,
+  startOfDay,
 } from "./CalendarDate.js";
 export { decide, type Eligibility, eligibility, MAX_TAGS_PER_USER, sortKeys } from "./decide.js";
 export { EmailAddress, emailProblem, parseEmailAddress } from "./EmailAddress.js";
@@ -54,14 +61,22 @@ export {
 export {
   type ApplyContext,
   applyPlan,
+  applyRun,
   applyStep,
+  type Fault,
   ModelError,
   type World,
   worldOf,
 } from "./simulate.js";
 export {
+  fillPlaceholders,
   formatStateTag,
+  MAX_TAG_VALUE_LENGTH,
+  NEW_KEY_PLACEHOLDER,
+  NOW_PLACEHOLDER,
+  type ParsedStateTag,
   parseStateTag,
+  ROTATION_WINDOW_SECONDS,
   readTracking,
   type StateTag,
   type Tracking,

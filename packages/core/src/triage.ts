@@ -22,9 +22,8 @@ export type TriageReason =
   | "warning-reminder-day"
   | "overdue"
   | "unused"
-  | "rotation-grace-over"
-  | "inactive-key-due"
-  | "new-key";
+  | "two-keys"
+  | "inactive-key-due";
 
 /**
  * Decides from credential-report data alone (no tags) whether a user can need any action
@@ -32,9 +31,10 @@ export type TriageReason =
  *
  * It never misses a user on whom `decide` would change a key or send a notice, for any tags
  * keyrotate's own runs can have written (a property test shows this over simulated years of
- * daily runs with crashes). A plan that only tidies broken tags waits until the user is next
- * selected. The cost of the guarantee: users with two Active keys older than
- * `DEACTIVATE_DAYS`, or an Inactive key older than the deletion period, are selected every run.
+ * daily runs with crashes and failed sends). A plan that only tidies broken tags waits until the
+ * user is next selected. The cost of the guarantee: every user with two keys (a rotation in
+ * flight, a pending notice, an old key waiting for its deactivation), and every user with an
+ * Inactive key older than the deletion period, is selected every run.
  *
  * @example triage(defaultPolicySettings, today)({ userName, keys: [] }) // []
  */
@@ -69,14 +69,22 @@ export const triage =
           reasons.add("unused");
       }
     }
-    if (active.length >= 2 && Math.min(...active.map(age)) > settings.deactivateDays) {
-      reasons.add("rotation-grace-over");
-    }
+    // Whatever its age, a rotation in flight or committed leaves two keys until the old one is
+    // deleted: its recovery, pending notice and deactivation are found here.
+    if (user.keys.length >= 2) reasons.add("two-keys");
     const dueAfter = Math.min(
       settings.deletionDays,
       settings.overdueDays + settings.deactivateDays + 1,
     );
-    if (inactive.some((k) => age(k) > dueAfter)) reasons.add("inactive-key-due");
-    if (user.keys.some((k) => age(k) <= 1)) reasons.add("new-key");
+    const unusedLimit = settings.unusedDays;
+    const deactivatedUnused = (k: ReportKey) => {
+      const since = lastActivity(k);
+      return (
+        unusedLimit !== undefined &&
+        (since === undefined || daysBetween(since, today) > unusedLimit)
+      );
+    };
+    if (inactive.some((k) => age(k) > dueAfter || deactivatedUnused(k)))
+      reasons.add("inactive-key-due");
     return [...reasons];
   };

@@ -5,8 +5,10 @@ import {
   addDays,
   type CalendarDate,
   defaultPolicySettings as defaults,
+  formatInstant,
   LastUse,
   type PolicySettings,
+  startOfDay,
   type Tag,
   type UserName,
   type UserSnapshot,
@@ -35,6 +37,9 @@ export const settingsArb: fc.Arbitrary<PolicySettings> = fc
     twoActiveKeys: fc.constantFrom("warn" as const, "enforce" as const),
     inactiveBlocker: fc.constantFrom("warn" as const, "delete" as const),
     unusedDays: fc.option(fc.integer({ min: 1, max: 90 }), { nil: undefined }),
+    minNoticeDays: fc.integer({ min: 0, max: 10 }),
+    inUseDelayDays: fc.integer({ min: 0, max: 10 }),
+    earlyDeactivation: fc.boolean(),
   })
   .map(({ overdueGap, ...s }) => ({ ...defaults, ...s, overdueDays: s.warningDays + overdueGap }));
 
@@ -58,11 +63,18 @@ export const keysArb = (today: CalendarDate, max = 2): fc.Arbitrary<AccessKey[]>
             .record({
               age: fc.integer({ min: 0, max: 200 }),
               status: fc.constantFrom("Active" as const, "Inactive" as const),
+              second: fc.integer({ min: 0, max: 86_399 }),
             })
-            .chain(({ age, status }) => {
+            .chain(({ age, status, second }) => {
               const created = addDays(today, -age);
               return lastUseArb(created, today).map(
-                (lastUse): AccessKey => ({ id: keyId(id), status, created, lastUse }),
+                (lastUse): AccessKey => ({
+                  id: keyId(id),
+                  status,
+                  created,
+                  createdAt: startOfDay(created) + second,
+                  lastUse,
+                }),
               );
             }),
         ),
@@ -108,7 +120,22 @@ export const garbageArb = (keys: ReadonlyArray<AccessKey>): fc.Arbitrary<string>
       "TRUE!",
     ),
     ...(keys.length > 0
-      ? [fc.constantFrom(...keys.map((k) => `${k.id} `), ...keys.map((k) => k.id.toLowerCase()))]
+      ? [
+          fc.constantFrom(...keys.map((k) => `${k.id} `), ...keys.map((k) => k.id.toLowerCase())),
+          // Planted markers naming the user's own keys (issue 12): in the older form, which proves
+          // nothing, or as pending notices and deactivations without their tracking tags.
+          fc.constantFrom(
+            ...keys.flatMap((k) => [
+              `rotating:${k.id}:2000-01-01`,
+              `rotating:${k.id}:${k.created}`,
+              `rotated:${k.id}:stored`,
+              `rotated:${k.id}:existing`,
+              `deactivating:${k.id}:${k.created}`,
+              `deactivating:${k.id}:${k.created}:unused`,
+              `warned:${k.created}:${k.created}:${k.id} rotating:${k.id}:2000-01-01`,
+            ]),
+          ),
+        ]
       : []),
   );
 
@@ -132,9 +159,22 @@ export const userArb = (s: PolicySettings, today: CalendarDate): fc.Arbitrary<Us
       ),
       trackedAge: fc.integer({ min: 0, max: 40 }),
       pick: fc.nat(),
-      state: fc.constantFrom("none", "warned-today", "warned-before", "rotating", "deactivating"),
+      state: fc.constantFrom(
+        "none",
+        "warned-today",
+        "warned-before",
+        "warned-first",
+        "rotating",
+        "rotating-window",
+        "rotating-legacy",
+        "rotated-pending",
+        "in-use",
+        "deactivating",
+        "deactivating-unused",
+      ),
+      offset: fc.integer({ min: -900, max: 3600 }),
     })
-    .map(({ n, keys, others, tracking, trackedAge, pick, state }) => {
+    .map(({ n, keys, others, tracking, trackedAge, pick, state, offset }) => {
       const userName = `user${n}` as UserName;
       const tags: Tag[] = [emailTag(s, userName), ...others];
       const k = keys[pick % Math.max(1, keys.length)];
@@ -162,10 +202,33 @@ export const userArb = (s: PolicySettings, today: CalendarDate): fc.Arbitrary<Us
       if (state === "warned-today") tags.push({ key: s.stateTagKey, value: `warned:${today}` });
       if (state === "warned-before")
         tags.push({ key: s.stateTagKey, value: `warned:${addDays(today, -1)}` });
+      if (state === "warned-first" && k !== undefined)
+        tags.push({
+          key: s.stateTagKey,
+          value: `warned:${addDays(today, -1)}:${addDays(today, -trackedAge - 1)}:${k.id}`,
+        });
       if (state === "rotating" && k !== undefined)
+        tags.push({
+          key: s.stateTagKey,
+          value: `rotating:${k.id}:${formatInstant(startOfDay(d) + 43_200)}`,
+        });
+      // A marker written just before (or after) another key of the user was made.
+      const other = keys.find((x) => x !== k);
+      if (state === "rotating-window" && k !== undefined && other?.createdAt !== undefined)
+        tags.push({
+          key: s.stateTagKey,
+          value: `rotating:${k.id}:${formatInstant(Math.max(0, other.createdAt - offset))}`,
+        });
+      if (state === "rotating-legacy" && k !== undefined)
         tags.push({ key: s.stateTagKey, value: `rotating:${k.id}:${d}` });
+      if (state === "rotated-pending" && other !== undefined)
+        tags.push({ key: s.stateTagKey, value: `rotated:${other.id}:stored` });
+      if (state === "in-use")
+        tags.push({ key: s.stateTagKey, value: `in-use:${addDays(today, -trackedAge)}` });
       if (state === "deactivating" && k !== undefined)
         tags.push({ key: s.stateTagKey, value: `deactivating:${k.id}:${d}` });
+      if (state === "deactivating-unused" && k !== undefined)
+        tags.push({ key: s.stateTagKey, value: `deactivating:${k.id}:${d}:unused` });
       return { userName, tags, keys };
     });
 

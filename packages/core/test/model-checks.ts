@@ -8,6 +8,7 @@ import {
   type PolicySettings,
   parseStateTag,
   type ReportUser,
+  ROTATION_WINDOW_SECONDS,
   type Step,
   tagValue,
   type UserSnapshot,
@@ -54,26 +55,36 @@ export const justified = (
   step: Extract<Step, { _tag: "DeactivateKey" | "DeleteKey" }>,
 ): boolean => {
   const key = user.keys.find((k) => k.id === step.keyId);
-  const state = parseStateTag(tagValue(user, s.stateTagKey));
+  const parsed = parseStateTag(tagValue(user, s.stateTagKey));
+  const state = parsed._tag === "Valid" ? parsed.state : {};
   switch (step.reason) {
     case "retired":
       return (
         tagValue(user, s.lastCheckOldKeyTagKey) === step.keyId ||
-        (state._tag === "Deactivating" && state.keyId === step.keyId)
+        (state.deactivating !== undefined && state.deactivating.keyId === step.keyId)
       );
     case "inactive-blocker":
       return s.inactiveBlocker === "delete" && key?.status === "Inactive";
     case "unused": {
       if (s.unusedDays === undefined || key === undefined) return false;
+      if (state.deactivating?.unused === true && state.deactivating.keyId === key.id) return true;
       const since = lastActivity(key);
       return since !== undefined && daysBetween(since, today) > s.unusedDays;
     }
-    case "undelivered":
+    case "undelivered": {
+      // Only a key recovery can prove keyrotate made and never delivered (issue 12).
+      const rotating = state.rotating;
       return (
-        state._tag === "Rotating" &&
-        state.oldKeyId !== step.keyId &&
+        rotating !== undefined &&
+        rotating.startedAt !== undefined &&
         key !== undefined &&
-        key.created >= state.date
+        key.id !== rotating.oldKeyId &&
+        key.lastUse._tag === "NeverUsed" &&
+        key.createdAt !== undefined &&
+        key.createdAt >= rotating.startedAt &&
+        key.createdAt <= rotating.startedAt + ROTATION_WINDOW_SECONDS &&
+        tagValue(user, s.lastCheckOldKeyTagKey) === undefined
       );
+    }
   }
 };

@@ -35,7 +35,38 @@ describe("decodeSettings", () => {
       kmsKeyId: undefined,
       dryRun: false,
       concurrency: 8,
+      minNoticeDays: 7,
+      inUseDelayDays: 7,
+      earlyDeactivation: false,
     });
+  });
+
+  it("reads the notice-before-action settings, 0 giving the original's timing", () => {
+    const s = decodeSettings({
+      ...required,
+      MIN_NOTICE_DAYS: "0",
+      IN_USE_DELAY_DAYS: "14",
+      EARLY_DEACTIVATION: "true",
+    });
+    expect(E.isRight(s) && s.right).toMatchObject({
+      minNoticeDays: 0,
+      inUseDelayDays: 14,
+      earlyDeactivation: true,
+    });
+  });
+
+  it("names every bad notice-before-action value", () => {
+    const s = decodeSettings({
+      ...required,
+      MIN_NOTICE_DAYS: "a week",
+      IN_USE_DELAY_DAYS: "-3",
+      EARLY_DEACTIVATION: "sometimes",
+    });
+    expect(E.isLeft(s) ? s.left.map(formatSettingProblem) : []).toEqual([
+      'MIN_NOTICE_DAYS="a week": expected a whole number from 0 to 365',
+      'IN_USE_DELAY_DAYS="-3": expected a whole number from 0 to 365',
+      'EARLY_DEACTIVATION="sometimes": expected true or false',
+    ]);
   });
 
   it("reads an original deployment's environment unchanged", () => {

@@ -4,14 +4,21 @@ import {
   type AccessKey,
   type AccessKeyId,
   addDays,
-  applyPlan,
+  applyRun,
   type CalendarDate,
   changesKeysOrNotifies,
   daysBetween,
   decide,
+  type Fault,
+  formatInstant,
+  LastUse,
+  type Notice,
   type Plan,
   type PolicySettings,
+  parseStateTag,
   type ReportUser,
+  startOfDay,
+  tagValue,
   triage,
   type UserSnapshot,
   type World,
@@ -33,6 +40,25 @@ import { hasActive, justified, keyStep, reportOf, walk } from "./model-checks.js
 
 // ---- simulation: daily runs with the pure model ----------------------------------------------
 
+/** How the user uses the keys they were given: what the credential report then shows. */
+type Usage =
+  /** Nobody ever uses a key. */
+  | "none"
+  /** Every delivered Active key is used daily: the old key stays in use after a rotation. */
+  | "sticky"
+  /** Only the newest delivered Active key is used daily: the user switches at once. */
+  | "switcher"
+  /** The last use of every key is unknown (the lookup fails). */
+  | "unknown";
+
+/** What goes wrong on one day's run. */
+type DayFault =
+  | { readonly _tag: "Crash"; readonly afterSteps: number }
+  /** SES refuses every notice of the day. */
+  | { readonly _tag: "SendsFail" }
+  /** CreateAccessKey fails: refused (4xx), or with an unknown outcome (the key may exist). */
+  | { readonly _tag: "CreateFails"; readonly definitive: boolean };
+
 interface SimOptions {
   readonly s: PolicySettings;
   readonly start: CalendarDate;
@@ -42,6 +68,11 @@ interface SimOptions {
   readonly crashes: ReadonlyMap<number, number>;
   /** Days on which the user changes a key by hand. */
   readonly acts: ReadonlyMap<number, "create" | "delete" | "deactivate">;
+  /** Days on which sends fail or CreateAccessKey fails. */
+  readonly faults?: ReadonlyMap<number, DayFault>;
+  /** Days on which someone plants a value in keyrotate's state tag. */
+  readonly plants?: ReadonlyMap<number, (u: UserSnapshot, today: CalendarDate) => string>;
+  readonly usage?: Usage;
 }
 
 interface DayRecord {
@@ -50,8 +81,36 @@ interface DayRecord {
   readonly before: UserSnapshot;
   readonly plan: Plan;
   readonly after: World;
+  /** The run did not complete: it crashed, or a step failed. */
   readonly crashed: boolean;
+  /** Notices sent (successfully) by this day's run. */
+  readonly sent: ReadonlyArray<Notice>;
 }
+
+/** Keys keyrotate made (their ids come from the model's serial). */
+const madeByKeyrotate = (id: AccessKeyId): boolean => id >= keyId(8_000_000);
+
+/** Keys the user can use: their own, or ones keyrotate announced. */
+const delivered = (w: World, k: AccessKey): boolean =>
+  !madeByKeyrotate(k.id) ||
+  w.notices.some(
+    (n) => n.kind === "Rotated" && n.newKey._tag === "Stored" && n.newKey.keyId === k.id,
+  );
+
+const withUsage = (w: World, usage: Usage, today: CalendarDate): World => {
+  if (usage === "none") return w;
+  const yesterday = addDays(today, -1);
+  const usable = w.user.keys.filter((k) => k.status === "Active" && delivered(w, k));
+  const newest = [...usable].sort((a, b) => (a.created < b.created ? 1 : -1))[0];
+  const keys = w.user.keys.map((k): AccessKey => {
+    // The report shows nothing; the adapter's GetAccessKeyLastUsed for a rotation in flight
+    // still tells that a key nobody was given was never used.
+    if (usage === "unknown") return delivered(w, k) ? { ...k, lastUse: LastUse.unknown } : k;
+    const uses = usage === "sticky" ? usable.includes(k) : k === newest;
+    return uses && k.created <= yesterday ? { ...k, lastUse: LastUse.usedOn(yesterday) } : k;
+  });
+  return { ...w, user: { ...w.user, keys } };
+};
 
 /** Runs keyrotate once a day for `days` days on one user, through the pure model. */
 const simulate = (o: SimOptions, onDay: (r: DayRecord) => void): World => {
@@ -62,17 +121,40 @@ const simulate = (o: SimOptions, onDay: (r: DayRecord) => void): World => {
     const act = o.acts.get(day);
     if (act !== undefined)
       world = { ...world, user: userActs(world.user, act, today, keyId(5_000_000 + day)) };
+    const plant = o.plants?.get(day);
+    if (plant !== undefined) {
+      const value = plant(world.user, today);
+      const tags = world.user.tags.filter((t) => t.key !== o.s.stateTagKey);
+      world = {
+        ...world,
+        user: { ...world.user, tags: [...tags, { key: o.s.stateTagKey, value }] },
+      };
+    }
+    world = withUsage(world, o.usage ?? "none", today);
     const before = world.user;
     const plan = decide(o.s, today)(before);
     const limit = o.crashes.get(day);
-    const crashed = limit !== undefined && limit < plan.steps.length;
-    world = applyPlan(
-      world,
+    const dayFault = o.faults?.get(day);
+    const createAt = plan.steps.findIndex((st) => st._tag === "CreateKey");
+    const fault: Fault | undefined =
+      limit !== undefined && limit < plan.steps.length
+        ? { _tag: "Crash", afterSteps: limit }
+        : dayFault?._tag === "SendsFail" && plan.steps.some((st) => st._tag === "SendNotice")
+          ? { _tag: "SendFails", fails: () => true }
+          : dayFault?._tag === "CreateFails" && createAt >= 0
+            ? { _tag: "StepFails", step: createAt, definitive: dayFault.definitive }
+            : undefined;
+    const sentBefore = world.notices.length;
+    world = applyRun(world, plan, { today, newKeyId: keyId(8_000_000 + serial++) }, fault);
+    onDay({
+      day,
+      today,
+      before,
       plan,
-      { today, newKeyId: keyId(8_000_000 + serial++) },
-      crashed ? limit : undefined,
-    );
-    onDay({ day, today, before, plan, after: world, crashed });
+      after: world,
+      crashed: fault !== undefined,
+      sent: world.notices.slice(sentBefore),
+    });
   }
   return world;
 };
@@ -85,9 +167,14 @@ const userActs = (
 ): UserSnapshot => {
   const [first] = u.keys;
   if (act === "create" && u.keys.length < 2) {
+    // Made by hand between runs: before today's run at noon, after yesterday's run's window.
+    const createdAt = startOfDay(today) + ((id.charCodeAt(id.length - 1) * 997) % (11 * 3600));
     return {
       ...u,
-      keys: [...u.keys, { id, status: "Active", created: today, lastUse: { _tag: "NeverUsed" } }],
+      keys: [
+        ...u.keys,
+        { id, status: "Active", created: today, createdAt, lastUse: { _tag: "NeverUsed" } },
+      ],
     };
   }
   if (act === "delete" && first !== undefined) return { ...u, keys: u.keys.slice(1) };
@@ -106,7 +193,54 @@ const cleanUserArb = (s: PolicySettings, today: CalendarDate): fc.Arbitrary<User
       tags: [emailTag(s, `c${n}`), ...others],
     }));
 
-const simArb = (opts: { crashes: boolean; acts: boolean; clean?: boolean }) =>
+/** Values someone with `iam:TagUser` might plant in keyrotate's state tag. */
+const plantArb: fc.Arbitrary<(u: UserSnapshot, today: CalendarDate) => string> = fc
+  .record({
+    form: fc.constantFrom(
+      "rotating-2000",
+      "rotating-day",
+      "rotating-instant",
+      "rotated",
+      "deactivating",
+      "warned",
+      "in-use",
+    ),
+    pick: fc.nat(),
+    second: fc.integer({ min: 0, max: 86_399 }),
+  })
+  .map(({ form, pick, second }) => (u: UserSnapshot, today: CalendarDate) => {
+    const k = u.keys[pick % Math.max(1, u.keys.length)]?.id ?? keyId(3_000_000);
+    switch (form) {
+      case "rotating-2000":
+        return `rotating:${k}:2000-01-01`;
+      case "rotating-day":
+        return `rotating:${k}:${addDays(today, -(pick % 30))}`;
+      case "rotating-instant":
+        return `rotating:${k}:${formatInstant(startOfDay(addDays(today, -(pick % 3))) + second)}`;
+      case "rotated":
+        return `rotated:${k}:stored`;
+      case "deactivating":
+        return `deactivating:${k}:${addDays(today, -(pick % 30))}`;
+      case "warned":
+        return `warned:${addDays(today, -(pick % 5))}:${addDays(today, -(pick % 40))}:${k}`;
+      default:
+        return `in-use:${addDays(today, -(pick % 10))}`;
+    }
+  });
+
+const faultArb: fc.Arbitrary<DayFault> = fc.oneof(
+  fc.constant<DayFault>({ _tag: "SendsFail" }),
+  fc.boolean().map((definitive): DayFault => ({ _tag: "CreateFails", definitive })),
+);
+
+const simArb = (opts: {
+  crashes: boolean;
+  acts: boolean;
+  clean?: boolean;
+  faults?: boolean;
+  plants?: boolean;
+  usage?: boolean;
+}) =>
   fc.tuple(settingsArb, dayArb).chain(([s, start]) =>
     fc.record({
       s: fc.constant(s),
@@ -127,28 +261,43 @@ const simArb = (opts: { crashes: boolean; acts: boolean; clean?: boolean }) =>
             )
             .map((xs) => new Map(xs))
         : fc.constant(new Map<number, "create" | "delete" | "deactivate">()),
+      faults:
+        opts.faults === true
+          ? fc.array(fc.tuple(fc.nat(179), faultArb), { maxLength: 12 }).map((xs) => new Map(xs))
+          : fc.constant(new Map<number, DayFault>()),
+      plants:
+        opts.plants === true
+          ? fc.array(fc.tuple(fc.nat(199), plantArb), { maxLength: 3 }).map((xs) => new Map(xs))
+          : fc.constant(new Map()),
+      usage:
+        opts.usage === true
+          ? fc.constantFrom<Usage>("none", "sticky", "switcher", "unknown")
+          : fc.constant<Usage>("none"),
     }),
   );
 
 describe("200 days of daily runs (pure model)", { timeout: PROPERTY_TIMEOUT_MS }, () => {
-  it("invariants 1-6 hold every day, with crashes and users who change keys by hand", async () => {
+  it("invariants 1-6 hold every day, with crashes, failed sends and creates, planted markers, usage and users who change keys by hand", async () => {
     await assertInChunks(
-      fc.property(simArb({ crashes: true, acts: true }), (o) => {
-        let lockedOutByUnused = false;
-        simulate(o, ({ today, before, plan, after, crashed }) => {
-          walk(before, plan, today, (w, step) => {
-            if (step._tag === "DeleteKey")
-              expect(w.user.keys.find((k) => k.id === step.keyId)?.status).toBe("Inactive");
-            if (step._tag === "CreateKey") expect(w.user.keys.length).toBeLessThan(2);
+      fc.property(
+        simArb({ crashes: true, acts: true, faults: true, plants: true, usage: true }),
+        (o) => {
+          let lockedOutByUnused = false;
+          simulate(o, ({ today, before, plan, after, crashed }) => {
+            walk(before, plan, today, (w, step) => {
+              if (step._tag === "DeleteKey")
+                expect(w.user.keys.find((k) => k.id === step.keyId)?.status).toBe("Inactive");
+              if (step._tag === "CreateKey") expect(w.user.keys.length).toBeLessThan(2);
+            });
+            for (const step of plan.steps.filter(keyStep))
+              expect(justified(o.s, today, before, step)).toBe(true);
+            if (plan.steps.some((st) => keyStep(st) && st.reason === "unused"))
+              lockedOutByUnused = true;
+            if (hasActive(before) && !lockedOutByUnused) expect(hasActive(after.user)).toBe(true);
+            if (!crashed) expect(decide(o.s, today)(after.user).steps).toEqual([]);
           });
-          for (const step of plan.steps.filter(keyStep))
-            expect(justified(o.s, today, before, step)).toBe(true);
-          if (plan.steps.some((st) => keyStep(st) && st.reason === "unused"))
-            lockedOutByUnused = true;
-          if (hasActive(before) && !lockedOutByUnused) expect(hasActive(after.user)).toBe(true);
-          if (!crashed) expect(decide(o.s, today)(after.user).steps).toEqual([]);
-        });
-      }),
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -163,7 +312,7 @@ describe("200 days of daily runs (pure model)", { timeout: PROPERTY_TIMEOUT_MS }
             expect(
               after.notices.some(
                 (n) =>
-                  n.kind === "Rotated" && n.newKey._tag === "Existing" && n.newKey.keyId === key.id,
+                  n.kind === "Rotated" && n.newKey._tag === "Stored" && n.newKey.keyId === key.id,
               ),
             ).toBe(true);
           }
@@ -173,14 +322,16 @@ describe("200 days of daily runs (pure model)", { timeout: PROPERTY_TIMEOUT_MS }
     );
   });
 
-  it("invariant 7: a user who never acts has every Active key deactivated and deleted in time, and always a working key", async () => {
+  it("invariants 7 and 13: a user who never acts has every Active key deactivated and deleted in time (later by IN_USE_DELAY_DAYS when the old key stays in use), and always a working key", async () => {
     // Rotations are possible from one Active key, from two with TWO_ACTIVE_KEYS=enforce, and
     // from Active + Inactive with INACTIVE_BLOCKER=delete; UNUSED_DAYS is off (its exception).
     // The bounds hold when a rotation cycle fits before the new key is itself overdue
     // (DEACTIVATE_DAYS + DELETION_DAYS + 1 <= OVERDUE_DAYS): otherwise the new key must wait for
     // the old one's deletion before it can be rotated (invariant 4), and each cycle runs late.
+    // Invariant 13: with MIN_NOTICE_DAYS and IN_USE_DELAY_DAYS, the bounds move by them (a user
+    // who never acts never uses a key, so only the minimum notice moves them here).
     const cycleFits = ([s]: [PolicySettings, CalendarDate]) =>
-      s.deactivateDays + s.deletionDays + 1 <= s.overdueDays;
+      s.deactivateDays + s.deletionDays + s.inUseDelayDays + 1 <= s.overdueDays;
     const passive = fc
       .tuple(settingsArb, dayArb)
       .filter(cycleFits)
@@ -221,6 +372,8 @@ describe("200 days of daily runs (pure model)", { timeout: PROPERTY_TIMEOUT_MS }
                         (Math.max(0, s.overdueDays + 1 - older) +
                           s.deactivateDays +
                           s.deletionDays +
+                          s.minNoticeDays +
+                          s.inUseDelayDays +
                           2),
                     ),
                   ),
@@ -248,8 +401,12 @@ describe("200 days of daily runs (pure model)", { timeout: PROPERTY_TIMEOUT_MS }
           });
       });
     await assertInChunks(
-      fc.property(passive, (o) => {
-        const { overdueDays: O, deactivateDays: A, deletionDays: D } = o.s;
+      fc.property(passive, fc.constantFrom<Usage>("none", "sticky"), (o0, usage) => {
+        // Invariant 13: a user whose old key stays in use after the rotation moves the bounds
+        // by IN_USE_DELAY_DAYS.
+        const o = { ...o0, usage };
+        const { overdueDays: O, deactivateDays: A, deletionDays: D, minNoticeDays: M } = o.s;
+        const U = usage === "sticky" ? o.s.inUseDelayDays : 0;
         const firstSeen = new Map<string, { created: CalendarDate; ageAtStart: number }>();
         const deactivatedAt = new Map<string, number>();
         const deletedAt = new Map<string, number>();
@@ -273,8 +430,8 @@ describe("200 days of daily runs (pure model)", { timeout: PROPERTY_TIMEOUT_MS }
         for (const [id, { created, ageAtStart }] of firstSeen) {
           const startedActive = o.user.keys.find((k) => k.id === id)?.status !== "Inactive";
           const slack = Math.max(0, ageAtStart - (O + 1));
-          const deactivateBy = O + A + 2 + slack;
-          const deleteBy = O + A + D + 3 + slack;
+          const deactivateBy = O + A + 2 + slack + M + U;
+          const deleteBy = O + A + D + 3 + slack + M + U;
           const ageAtEnd = daysBetween(created, end);
           if (startedActive && ageAtEnd >= deactivateBy)
             expect(deactivatedAt.get(id), `deactivation of ${id}`).toBeLessThanOrEqual(
@@ -289,19 +446,23 @@ describe("200 days of daily runs (pure model)", { timeout: PROPERTY_TIMEOUT_MS }
   });
 
   it("triage never misses a user on whom decide would change a key or send a notice", async () => {
-    // Every tag here was written by keyrotate's own runs (some of them crashed); the user also
-    // creates, deletes and deactivates keys by hand.
+    // Every tag here was written by keyrotate's own runs (some of them crashed, some with failed
+    // sends or a failed CreateAccessKey, crashed rotations of any age); the user also creates,
+    // deletes and deactivates keys by hand, and uses them in every profile.
     await assertInChunks(
-      fc.property(simArb({ crashes: true, acts: true, clean: true }), (o) => {
-        simulate(o, ({ today, before, plan }) => {
-          if (plan.handled && changesKeysOrNotifies(plan)) {
-            expect(
-              triage(o.s, today)(reportOf(before)),
-              JSON.stringify(plan.steps.map((x) => x._tag)),
-            ).not.toEqual([]);
-          }
-        });
-      }),
+      fc.property(
+        simArb({ crashes: true, acts: true, clean: true, faults: true, usage: true }),
+        (o) => {
+          simulate(o, ({ today, before, plan }) => {
+            if (plan.handled && changesKeysOrNotifies(plan)) {
+              expect(
+                triage(o.s, today)(reportOf(before)),
+                JSON.stringify(plan.steps.map((x) => x._tag)),
+              ).not.toEqual([]);
+            }
+          });
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -321,6 +482,172 @@ describe("200 days of daily runs (pure model)", { timeout: PROPERTY_TIMEOUT_MS }
           }),
           { numRuns: 20 },
         ),
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("invariant 2, extended: recovery never destroys a key keyrotate announced or one in use, whatever the tags say (planted and leftover markers, keys made by hand between runs)", async () => {
+    await assertInChunks(
+      fc.property(
+        simArb({ crashes: true, acts: true, faults: true, plants: true, usage: true }),
+        (o) => {
+          const announced = new Set<string>();
+          simulate(o, ({ today, before, plan, sent }) => {
+            const state = tagValue(before, o.s.stateTagKey) ?? "";
+            const legacy = /(^| )rotating:[A-Z0-9]+:\d{4}-\d{2}-\d{2}( |$)/.test(state);
+            for (const step of plan.steps.filter(keyStep)) {
+              expect(justified(o.s, today, before, step)).toBe(true);
+              if (step.reason !== "undelivered") continue;
+              const key = before.keys.find((k) => k.id === step.keyId);
+              expect(announced.has(step.keyId), `announced ${step.keyId}`).toBe(false);
+              expect(key?.lastUse._tag).toBe("NeverUsed");
+              // A marker without the second it was written (the planted 2000-01-01 kind) proves
+              // nothing: it causes a finding and its removal only.
+              expect(legacy).toBe(false);
+            }
+            for (const n of sent)
+              if (n.kind === "Rotated" && n.newKey._tag !== "Created")
+                announced.add(n.newKey.keyId);
+          });
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("invariants 11 and 12: no key is rotated or retired without a notice MIN_NOTICE_DAYS before, none deactivated before its Rotated notice, and every Rotated notice names the new key's file", async () => {
+    await assertInChunks(
+      fc.property(
+        simArb({ crashes: true, acts: true, clean: true, faults: true, usage: true }),
+        (o) => {
+          const warnedOn = new Map<string, number>();
+          const rotatedSent = new Set<string>();
+          simulate(o, ({ day, plan, after, sent }) => {
+            const M = o.s.minNoticeDays;
+            const noticeGiven = (k: AccessKeyId) => {
+              const first = warnedOn.get(k);
+              return M === 0 || (first !== undefined && first <= day - M);
+            };
+            for (const step of plan.steps) {
+              if (step._tag === "CreateKey")
+                expect(noticeGiven(step.replaces), `rotation of ${step.replaces}`).toBe(true);
+              if (
+                step._tag === "SendNotice" &&
+                step.notice.kind === "Rotated" &&
+                step.notice.newKey._tag === "Existing" &&
+                plan.steps.some(
+                  (x) =>
+                    x._tag === "TagUser" && x.tags.some((t) => t.key === o.s.lastCheckOldKeyTagKey),
+                )
+              )
+                expect(
+                  noticeGiven(step.notice.oldKeyId),
+                  `retirement of ${step.notice.oldKeyId}`,
+                ).toBe(true);
+              if (step._tag === "DeactivateKey" && step.reason === "retired")
+                expect(rotatedSent.has(step.keyId), `deactivation of ${step.keyId}`).toBe(true);
+            }
+            for (const n of sent) {
+              if (n.kind === "Warning" && !warnedOn.has(n.keyId)) warnedOn.set(n.keyId, day);
+              if (n.kind === "TwoActiveKeys")
+                for (const k of n.keyIds) if (!warnedOn.has(k)) warnedOn.set(k, day);
+              if (n.kind === "Rotated") {
+                rotatedSent.add(n.oldKeyId);
+                // A key keyrotate made is always announced with its file, which exists.
+                if (n.newKey._tag !== "Existing") {
+                  // The model resolves a created key to the stored one it is.
+                  expect(n.newKey._tag).toBe("Stored");
+                  if (n.newKey._tag === "Stored")
+                    expect(after.storedSecrets).toContain(n.newKey.keyId);
+                  expect(n.downloadUntil).toBeDefined();
+                } else {
+                  expect(madeByKeyrotate(n.newKey.keyId)).toBe(false);
+                }
+              }
+            }
+          });
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("invariant 13: an old key used on or after the day before is deactivated only at its hard deadline", async () => {
+    await assertInChunks(
+      fc.property(
+        simArb({ crashes: true, acts: true, clean: true, faults: true, usage: true }),
+        (o) => {
+          simulate(o, ({ today, before, plan }) => {
+            const parsed = parseStateTag(tagValue(before, o.s.stateTagKey));
+            const resumed = parsed._tag === "Valid" ? parsed.state.deactivating?.keyId : undefined;
+            const d = tagValue(before, o.s.lastCheckDateTagKey) as CalendarDate | undefined;
+            for (const step of plan.steps) {
+              if (step._tag !== "DeactivateKey" || step.reason !== "retired") continue;
+              if (step.keyId === resumed || d === undefined) continue;
+              const key = before.keys.find((k) => k.id === step.keyId);
+              const inUse =
+                key?.lastUse._tag === "Unknown" ||
+                (key?.lastUse._tag === "UsedOn" && daysBetween(key.lastUse.date, today) <= 1);
+              if (inUse)
+                expect(daysBetween(d, today)).toBeGreaterThan(
+                  o.s.deactivateDays + o.s.inUseDelayDays,
+                );
+            }
+          });
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("invariant 14: crashes and failed sends never lose a Rotated, Deactivated or Deleted notice", async () => {
+    await assertInChunks(
+      fc.property(
+        simArb({ crashes: true, acts: false, clean: true, faults: true, usage: true }),
+        (o) => {
+          const deactivated = new Map<string, number>();
+          const deleted = new Map<string, number>();
+          const made = new Map<string, number>();
+          const world = simulate(o, ({ day, before, plan, after }) => {
+            for (const step of plan.steps) {
+              const was = before.keys.find((k) => k.id === (keyStep(step) ? step.keyId : ""));
+              const now = after.user.keys.find((k) => k.id === (keyStep(step) ? step.keyId : ""));
+              if (
+                step._tag === "DeactivateKey" &&
+                step.reason === "retired" &&
+                was?.status === "Active" &&
+                now?.status === "Inactive"
+              )
+                deactivated.set(step.keyId, day);
+              if (
+                step._tag === "DeleteKey" &&
+                step.reason === "retired" &&
+                was !== undefined &&
+                now === undefined
+              )
+                deleted.set(step.keyId, day);
+            }
+            for (const k of after.user.keys)
+              if (madeByKeyrotate(k.id) && !made.has(k.id)) made.set(k.id, day);
+          });
+          // Faults stop on day 180; a crash after that delays a notice by a day at most.
+          const sentAbout = (kind: Notice["kind"], id: string) =>
+            world.notices.some(
+              (n) =>
+                n.kind === kind &&
+                (n.kind === "Rotated"
+                  ? n.newKey._tag === "Stored" && n.newKey.keyId === id
+                  : "keyId" in n && n.keyId === id),
+            );
+          for (const [id, day] of deactivated)
+            if (day < 190) expect(sentAbout("Deactivated", id), `Deactivated ${id}`).toBe(true);
+          for (const [id, day] of deleted)
+            if (day < 190) expect(sentAbout("Deleted", id), `Deleted ${id}`).toBe(true);
+          for (const [id, day] of made)
+            if (day < 190 && world.user.keys.some((k) => k.id === id))
+              expect(sentAbout("Rotated", id), `Rotated ${id}`).toBe(true);
+        },
       ),
       { numRuns: 1000 },
     );

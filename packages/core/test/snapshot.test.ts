@@ -40,12 +40,15 @@ describe("user snapshots", () => {
           id: "AKIAIOSFODNN7EXAMPLE",
           status: "Active",
           created: "2026-01-03",
+          // The creation second is kept: crash recovery proves with it which key it made.
+          createdAt: Date.parse("2026-01-03T01:30:00Z") / 1000,
           lastUse: { _tag: "UsedOn", date: "2026-03-01" },
         },
         {
           id: "AKIAI44QH8DHBEXAMPLE",
           status: "Inactive",
           created: "2025-12-01",
+          createdAt: Date.parse("2025-12-01T00:00:00Z") / 1000,
           lastUse: { _tag: "NeverUsed" },
         },
       ],

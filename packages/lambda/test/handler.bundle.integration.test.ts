@@ -58,6 +58,9 @@ const settingsEnv = (sandbox: Sandbox): Record<string, string> => ({
   OVERDUE_DAYS: "60",
   DEACTIVATE_DAYS: "10",
   DELETION_DAYS: "10",
+  // The original's timing: an overdue key is rotated on first sight (POLICY.md, difference 9).
+  MIN_NOTICE_DAYS: "0",
+  IN_USE_DELAY_DAYS: "0",
 });
 
 /** Operations that change nothing: what a dry run may call. */

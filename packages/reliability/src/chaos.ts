@@ -266,6 +266,8 @@ class Account {
       overdueDays: s.overdueDays,
       deactivateDays: s.deactivateDays,
       deletionDays: s.deletionDays,
+      minNoticeDays: s.minNoticeDays,
+      inUseDelayDays: s.inUseDelayDays,
       ...(s.adminEmail === undefined ? {} : { adminEmail: s.adminEmail }),
     };
   }
@@ -366,12 +368,31 @@ class Account {
         didCrash = true;
         this.crashes += 1;
         const live = new Map(sb.users().map((u) => [u.name, u]));
+        // Every notice is recorded only after it is sent (a warning's record, the end of a
+        // pending Rotated or Deactivated notice) or sent before its change (Deleted): a crash
+        // between the send and its record makes the rerun send it again (at-least-once,
+        // RELIABILITY.md). A notice whose record the crash did not stop is not excused.
+        const today = sb.clock.now().toISOString().slice(0, 10);
         for (const e of sb.emails().slice(emailsAt)) {
           const name = (e.destinations.to[0] ?? "").replace(/@.*/, "");
-          const marker =
-            live.get(name)?.tags.find((t) => t.key === this.settings.stateTagKey)?.value ?? "";
-          if (marker.startsWith("rotating:") || marker.startsWith("deactivating:"))
-            crashAfterNotice.add(name);
+          const user = live.get(name);
+          const marker = user?.tags.find((t) => t.key === this.settings.stateTagKey)?.value ?? "";
+          const items = marker.split(" ");
+          const has = (prefix: string) => items.some((i) => i.startsWith(prefix));
+          const subject = e.subject ?? "";
+          const deletedKey = /key (AKIA\w+) was deleted/.exec(subject)?.[1];
+          const unrecorded = /will be rotated on|two active access keys/.test(subject)
+            ? !items.some((i) => i.startsWith(`warned:${today}`))
+            : /was rotated: new key/.test(subject)
+              ? has("rotated:") || has("rotating:")
+              : /was deactivated/.test(subject)
+                ? has("deactivating:")
+                : deletedKey !== undefined
+                  ? user?.keys.some((k) => k.accessKeyId === deletedKey) === true
+                  : /still in use/.test(subject)
+                    ? !items.includes(`in-use:${today}`)
+                    : false;
+          if (unrecorded) crashAfterNotice.add(name);
         }
         sb.clock.advanceMs(this.options.rerunAfterMs);
         last = await this.run(this.clients);

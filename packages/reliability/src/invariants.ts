@@ -32,6 +32,9 @@ export interface CheckSettings {
   readonly overdueDays: number;
   readonly deactivateDays: number;
   readonly deletionDays: number;
+  /** Invariant 13: the key-age bounds move by these (0 when absent: the original's timing). */
+  readonly minNoticeDays?: number;
+  readonly inUseDelayDays?: number;
   /** Notices to this address (the admin summary) are not user notices. */
   readonly adminEmail?: string;
 }
@@ -149,8 +152,11 @@ export const checkSecrets = (s: CheckSettings, d: DayRecord): Violation[] => {
       if (d.seededKeyIds.has(key.accessKeyId)) continue;
       const why = undelivered(s, after, user, key);
       if (why === undefined) continue;
+      // A rotation in flight (`rotating:`) or committed with its notice not yet sent
+      // (`rotated:`): the next run discards the key or sends the notice.
       const marker = tagsOf(user).get(s.stateTagKey.toLowerCase()) ?? "";
-      if (d.unsettled.has(user.name) && marker.startsWith("rotating:")) continue;
+      const pending = marker.split(" ").some((i) => /^(rotating|rotated):/.test(i));
+      if (d.unsettled.has(user.name) && pending) continue;
       out.push({
         check: "secret-lost",
         day: d.day,
@@ -286,7 +292,10 @@ export const checkKeyAges = (
           )) /
           dayMs,
       );
-      const late = Math.max(0, firstSeen - (s.overdueDays + 1));
+      const late =
+        Math.max(0, firstSeen - (s.overdueDays + 1)) +
+        (s.minNoticeDays ?? 0) +
+        (s.inUseDelayDays ?? 0);
       const deactivateBy = s.overdueDays + s.deactivateDays + 2 + late + options.slackDays;
       const deleteBy =
         s.overdueDays + s.deactivateDays + s.deletionDays + 3 + late + options.slackDays;

@@ -257,7 +257,8 @@ describe("malformed answers, end to end", () => {
     keys: [{ ageDays: 90, lastUsedDaysAgo: 0, id: "AKIAALICE00000000001" }],
   };
   beforeAll(async () => {
-    h = await startHarness([overdue]);
+    // Rotates on first sight (MIN_NOTICE_DAYS=0): the malformed CreateAccessKey answer is the point.
+    h = await startHarness([overdue], { MIN_NOTICE_DAYS: "0" });
     mangleResponses(h.clients, mangle);
     rewriteReportResponses(h.clients, rewrite);
   });

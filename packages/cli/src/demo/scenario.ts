@@ -3,7 +3,8 @@ import {
   addDays,
   type CalendarDate,
   defaultPolicySettings,
-  formatStateTag,
+  formatInstant,
+  startOfDay,
 } from "@keyrotate/core";
 import type { Scenario, ScenarioKey, ScenarioUser } from "@keyrotate/sandbox";
 
@@ -65,7 +66,8 @@ const email = (name: string) => ({ [EMAIL_TAG]: `${name}@example.com` });
 
 /**
  * The environment of the demo's Lambda: the sandbox's sender and bucket, CIS 1.12's 45 days
- * for unused keys, and the original's defaults for the rest. The second phase switches
+ * for unused keys, and the original's timing for the rest (no minimum notice, no in-use delay:
+ * the scenario's days are written for it). The second phase switches
  * `TWO_ACTIVE_KEYS` to `enforce` and `INACTIVE_BLOCKER` to `delete`, as an operator would after
  * a first period of warnings.
  */
@@ -74,6 +76,8 @@ export const demoEnv = (region: string, phase: 1 | 2): Record<string, string> =>
   SES_REGION: region,
   S3_CSV_BUCKET: DEMO_BUCKET,
   UNUSED_DAYS: "45",
+  MIN_NOTICE_DAYS: "0",
+  IN_USE_DELAY_DAYS: "0",
   LAMBDA_FUNCTION_NAME: "keyrotate-demo",
   AWS_REGION: region,
   ...(phase === 2 ? { TWO_ACTIVE_KEYS: "enforce", INACTIVE_BLOCKER: "delete" } : {}),
@@ -266,11 +270,8 @@ export const demoUsers = (start: CalendarDate): ReadonlyArray<DemoUser> => {
         name: "walt",
         tags: {
           ...email("walt"),
-          [STATE_TAG]: formatStateTag({
-            _tag: "Rotating",
-            oldKeyId: demoKeyId("walt", 1),
-            date: ago(1),
-          }),
+          // Written the second the undelivered key was made (seeded keys are made at 09:00).
+          [STATE_TAG]: `rotating:${demoKeyId("walt", 1)}:${formatInstant(startOfDay(ago(1)) + 9 * 3600)}`,
         },
         keys: [key("walt", 1, 70, 1), key("walt", 2, 1, null)],
       },

@@ -29,9 +29,11 @@ export {
   type FetchedReport,
   fetchCredentialReport,
   parseCredentialReport,
+  parseCredentialReportRows,
   type ReadReportOptions,
   type ReportPolling,
   readCredentialReport,
+  type UnreadableReportRow,
 } from "./credentialReport.js";
 export {
   AwsError,

@@ -42,6 +42,16 @@ export {
   mapAwsError,
   redactSecrets,
 } from "./errors.js";
+export {
+  acquireLease,
+  DEFAULT_LEASE_KEY,
+  DEFAULT_LEASE_TTL_MS,
+  DEFAULT_LEASE_WAIT_MS,
+  type HeldLease,
+  type LeaseOptions,
+  type LeaseRecord,
+  leaseOptionsFromEnv,
+} from "./lease.js";
 export type { Log, LogEntry } from "./log.js";
 export {
   checkHeaders,

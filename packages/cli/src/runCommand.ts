@@ -1,4 +1,4 @@
-import { type RunReport, runKeyrotate } from "@keyrotate/aws-adapter";
+import { leaseOptionsFromEnv, type RunReport, runKeyrotate } from "@keyrotate/aws-adapter";
 import { changesKeysOrNotifies } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
 import { awsOptionSpecs, buildClients } from "./awsAccess.js";
@@ -26,7 +26,11 @@ export const renderRunReport = (report: RunReport): string => {
     `keyrotate run for ${report.date}${report.dryRun ? " (dry run: nothing was changed or sent)" : ""}`,
   ];
   if (report.status === "failed") {
-    lines.push(`The scan failed; nothing was changed: ${report.error?.message ?? "unknown error"}`);
+    lines.push(
+      report.error?.tag === "LeaseHeld"
+        ? `Not run: ${report.error.message}`
+        : `The scan failed; nothing was changed: ${report.error?.message ?? "unknown error"}`,
+    );
   }
   for (const user of report.users) {
     const text = describeUser(user);
@@ -76,8 +80,13 @@ Examples:
   keyrotate run --dry-run
   DRY_RUN=true keyrotate run --yes   # the Lambda's DRY_RUN setting works too
 
-Exit codes: 0 done, 1 some users failed (or the scan failed), 2 invalid settings or
-arguments, or no confirmation possible (no terminal and no --yes).
+One run per account at a time: a run takes a lease in the credentials bucket
+(keyrotate/lease.json) and waits up to LEASE_WAIT_SECONDS (default 60) while another
+run holds it; a killed run's lease expires after LEASE_TTL_SECONDS (default 300).
+
+Exit codes: 0 done, 1 some users failed (or the scan failed, or another run held the
+run lease), 2 invalid settings or arguments, or no confirmation possible (no terminal
+and no --yes).
 `,
   run: async (parsed, io: CliIo) => {
     const problems: string[] = [];
@@ -92,7 +101,9 @@ arguments, or no confirmation possible (no terminal and no --yes).
         "no terminal to confirm in (stdin or stdout is not a TTY): pass --yes to apply unattended, or --dry-run to only see what would be done",
       );
     }
-    if (E.isLeft(ctx) || problems.length > 0) {
+    const lease = leaseOptionsFromEnv(io.env);
+    if (E.isLeft(lease)) problems.push(lease.left);
+    if (E.isLeft(ctx) || E.isLeft(lease) || problems.length > 0) {
       return usageFailure(io, "run", E.isLeft(ctx) ? ctx.left : problems);
     }
     const { settings, access, today } = ctx.right;
@@ -123,6 +134,7 @@ arguments, or no confirmation possible (no terminal and no --yes).
         settings,
         today,
         dryRun,
+        lease: lease.right,
         log: progress.log,
         onProgress: (e) => progress.update("applying", e.done, e.total),
         ...(scanMode === undefined ? {} : { scanMode }),
@@ -131,7 +143,11 @@ arguments, or no confirmation possible (no terminal and no --yes).
       progress.clear();
       io.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderRunReport(report));
       if (json && report.status === "failed") {
-        io.stderr.write(`keyrotate run: the scan failed: ${report.error?.message ?? "unknown"}\n`);
+        io.stderr.write(
+          report.error?.tag === "LeaseHeld"
+            ? `keyrotate run: not run: ${report.error.message}\n`
+            : `keyrotate run: the scan failed: ${report.error?.message ?? "unknown"}\n`,
+        );
       }
       if (json && report.counts.failed > 0) {
         io.stderr.write(`keyrotate run: ${report.counts.failed} user(s) failed\n`);

@@ -17,6 +17,8 @@ export interface ThrottleSettings {
 /** An injected failure for the next `count` calls of one operation. */
 export interface OperationFailure {
   count: number;
+  /** Calls of the operation that pass before the `count` failures start (default 0). */
+  skip?: number;
   /** HTTP status (default 500). */
   status?: number;
   /** AWS error code (default from the status and service, e.g. `InternalFailure`). */
@@ -191,6 +193,8 @@ export function parseFaultSettings(input: unknown): FaultSettings {
         }
         if (!(nonNegative(f.count) && Number.isInteger(f.count)))
           problems.push(`${path}.count: must be an integer >= 0`);
+        if (f.skip !== undefined && !(nonNegative(f.skip) && Number.isInteger(f.skip)))
+          problems.push(`${path}.skip: must be an integer >= 0`);
         if (
           f.status !== undefined &&
           !(
@@ -327,7 +331,9 @@ export class Faults {
         : { ...errorOf(service, 500), cause: "crash" };
     }
     const failure = s.failOperations?.[`${service}:${operation}`];
-    if (failure && failure.count > 0) {
+    if (failure && failure.count > 0 && (failure.skip ?? 0) > 0) {
+      failure.skip = (failure.skip ?? 0) - 1;
+    } else if (failure && failure.count > 0) {
       failure.count--;
       return {
         ...errorOf(service, failure.status ?? 500, failure.code, failure.message),

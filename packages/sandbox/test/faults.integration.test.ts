@@ -155,6 +155,21 @@ describe("faults and limits", () => {
     expect(recovered.$metadata.attempts).toBe(3);
   });
 
+  it("lets `skip` calls of an operation pass before its failures start", async () => {
+    const s = await sandbox({ seed: { buckets: ["bkt"] } });
+    const { s3 } = clients(s, { maxAttempts: 1 });
+    s.setFaults({ failOperations: { "s3:PutObject": { skip: 1, count: 1, status: 403 } } });
+    const put = (key: string) =>
+      s3.send(new PutObjectCommand({ Bucket: "bkt", Key: key, Body: "v" }));
+
+    await put("first");
+    const second = await caught(() => put("second"));
+    await put("third");
+
+    expect(second.$metadata.httpStatusCode).toBe(403);
+    expect(s.objects("bkt").map((o) => o.key)).toEqual(["first", "third"]);
+  });
+
   it("adds latency with jitter to every call", async () => {
     const s = await sandbox({ faults: { latencyMs: 60, latencyJitterMs: 20 } });
     const { iam } = clients(s);

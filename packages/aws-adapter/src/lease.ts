@@ -186,6 +186,17 @@ export const acquireLease = async (
       continue; // released meanwhile: try to create it again at once
     }
     holder = current.record ?? "unreadable";
+    if (
+      current.record?.runId === runId &&
+      current.record.owner === owner &&
+      current.record.acquiredAt === acquiredAt &&
+      current.etag !== undefined
+    ) {
+      // Our own create took effect but its answer was lost, and the SDK's retry met it.
+      return E.right(
+        held(s3, bucket, key, current.record, current.etag, undefined, waited, options, log),
+      );
+    }
     const expired =
       current.record === undefined || Date.parse(current.record.expiresAt) <= now().getTime();
     if (expired && current.etag !== undefined) {

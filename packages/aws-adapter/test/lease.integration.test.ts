@@ -2,6 +2,7 @@ import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import type { ScenarioUser } from "@keyrotate/sandbox";
 import * as E from "fp-ts/lib/Either.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import type { AttemptMiddleware } from "../src/clients.js";
 import {
   acquireLease,
   DEFAULT_LEASE_KEY,
@@ -169,6 +170,28 @@ describe("the run lease against the sandbox", () => {
 
     expect(expired.filter(E.isRight)).toHaveLength(1);
     expect(expired.filter((r) => E.isLeft(r) && r.left.tag === "LeaseHeld")).toHaveLength(3);
+  });
+
+  it("knows its own lease when the answer to its create was lost and the SDK retried", async () => {
+    h = await startHarness([]);
+    let puts = 0;
+    // The first PutObject reaches S3, but its answer is lost on the way back.
+    const lostReply: AttemptMiddleware = (operation) =>
+      operation === "s3:PutObject" && ++puts === 1
+        ? () => {
+            throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+          }
+        : undefined;
+    const clients = h.clientsWith([lostReply], 3);
+
+    const lease = held(
+      await acquireLease(clients.s3, BUCKET, "run-a", { waitMs: 0, renew: false }),
+    );
+
+    expect(puts).toBe(2);
+    expect(leaseBody(h)?.runId).toBe("run-a");
+    await lease.release();
+    expect(leaseObject(h)).toBeUndefined();
   });
 
   it("renews the lease while held, and knows it lost it when another run took it", async () => {

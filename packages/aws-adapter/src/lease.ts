@@ -272,6 +272,26 @@ const held = (
   let lost = false;
   let released = false;
   let renewing: Promise<void> = Promise.resolve();
+  /** After a 412: the lease may be ours still, renewed by an attempt whose answer was lost. */
+  const stillOurs = async (): Promise<boolean> => {
+    try {
+      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const current = parseLeaseRecord((await got.Body?.transformToString()) ?? "");
+      if (
+        current?.runId !== record.runId ||
+        current.owner !== record.owner ||
+        current.acquiredAt !== record.acquiredAt ||
+        got.ETag === undefined
+      ) {
+        return false;
+      }
+      record = current;
+      etag = got.ETag;
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const renewOnce = async () => {
     if (lost || released || etag === undefined) return;
     const next: LeaseRecord = {
@@ -292,6 +312,7 @@ const held = (
       record = next;
       etag = out.ETag;
     } catch (e) {
+      if (isPreconditionFailed(e) && (await stillOurs())) return;
       if (isPreconditionFailed(e) || isNoSuchKey(e)) {
         lost = true;
         log({

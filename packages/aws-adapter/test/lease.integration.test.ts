@@ -194,6 +194,28 @@ describe("the run lease against the sandbox", () => {
     expect(leaseObject(h)).toBeUndefined();
   });
 
+  it("keeps its lease when the answer to a renewal was lost and the SDK retried", async () => {
+    h = await startHarness([]);
+    let puts = 0;
+    const lostReply: AttemptMiddleware = (operation) =>
+      operation === "s3:PutObject" && ++puts === 2
+        ? () => {
+            throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+          }
+        : undefined;
+    const clients = h.clientsWith([lostReply], 3);
+    const lease = held(await acquireLease(clients.s3, BUCKET, "run-a", { ttlMs: 300 }));
+
+    await vi.waitFor(() => expect(puts).toBeGreaterThanOrEqual(4), {
+      timeout: 5_000,
+      interval: 20,
+    });
+
+    expect(lease.lost()).toBe(false);
+    await lease.release();
+    expect(leaseObject(h)).toBeUndefined();
+  });
+
   it("renews the lease while held, and knows it lost it when another run took it", async () => {
     h = await startHarness([]);
     const logs: LogEntry[] = [];

@@ -1,6 +1,7 @@
 import { IAMClient, type IAMClientConfig } from "@aws-sdk/client-iam";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SESClient } from "@aws-sdk/client-ses";
+import { AdaptiveRetryStrategy, StandardRetryStrategy } from "@smithy/core/retry";
 import { type Pacing, TokenBucket } from "./pacing.js";
 
 /** The services keyrotate calls, as they prefix operation names in call counts. */
@@ -128,9 +129,66 @@ const pacing =
 // Inside the retry loop (every attempt waits its turn), before the deserializer and the counter.
 const pacingOptions = { step: "deserialize", name: "keyrotatePacing", priority: "high" } as const;
 
+type RetryToken = Awaited<ReturnType<AdaptiveRetryStrategy["acquireInitialRetryToken"]>>;
+type RetryErrorInfo = Parameters<StandardRetryStrategy["refreshRetryTokenForRetry"]>[1];
+
+/** What the SDK's standard and adaptive strategies have in common. */
+interface RetryStrategy {
+  readonly mode: string;
+  acquireInitialRetryToken(scope: string): Promise<RetryToken>;
+  refreshRetryTokenForRetry(token: RetryToken, errorInfo: RetryErrorInfo): Promise<RetryToken>;
+  recordSuccess(token: RetryToken): void;
+}
+
+/**
+ * Whether an error is an AWS quota (`LimitExceeded`: a third access key, a 51st tag) rather than a
+ * rate limit. The SDK files IAM's `LimitExceededException` under throttling, so it would retry
+ * it, and in adaptive mode slow every later call of the client, for a condition no wait can fix.
+ */
+export const isQuotaError = (error: unknown): boolean => {
+  const names = ["name", "Code", "code"].map((k) => (error as Record<string, unknown> | null)?.[k]);
+  return names.some((n) => n === "LimitExceeded" || n === "LimitExceededException");
+};
+
+/**
+ * The SDK's standard or adaptive retry strategy, except that a quota error (see
+ * {@link isQuotaError}) is never retried and never counts as throttling: the call fails at its
+ * first attempt, for that user only, and the client's send rate stays where it was.
+ */
+export class QuotaAwareRetryStrategy implements RetryStrategy {
+  readonly mode: string;
+
+  constructor(private readonly inner: RetryStrategy) {
+    this.mode = inner.mode;
+  }
+
+  acquireInitialRetryToken(scope: string): Promise<RetryToken> {
+    return this.inner.acquireInitialRetryToken(scope);
+  }
+
+  refreshRetryTokenForRetry(token: RetryToken, errorInfo: RetryErrorInfo): Promise<RetryToken> {
+    if (isQuotaError(errorInfo.error)) {
+      return Promise.reject(new Error("a quota error is not retried"));
+    }
+    return this.inner.refreshRetryTokenForRetry(token, errorInfo);
+  }
+
+  recordSuccess(token: RetryToken): void {
+    this.inner.recordSuccess(token);
+  }
+}
+
+const retryStrategy = (mode: "standard" | "adaptive", maxAttempts: number): RetryStrategy =>
+  new QuotaAwareRetryStrategy(
+    mode === "adaptive"
+      ? new AdaptiveRetryStrategy(async () => maxAttempts)
+      : new StandardRetryStrategy(maxAttempts),
+  );
+
 /**
  * Builds the IAM, S3 and SES clients once, for the whole process (a Lambda builds them outside
- * its handler), with the SDK's adaptive retries and a call counter on each.
+ * its handler), with the SDK's adaptive retries and a call counter on each. A quota error
+ * (`LimitExceeded`) is never retried: see {@link QuotaAwareRetryStrategy}.
  *
  * The default credential chain and the `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_IAM`, `_S3` and
  * `_SES` variables work as in any SDK client: nothing is passed that would override them. S3 uses
@@ -140,9 +198,12 @@ const pacingOptions = { step: "deserialize", name: "keyrotatePacing", priority: 
  */
 export const createAwsClients = (options: CreateAwsClientsOptions = {}): AwsClients => {
   const env = options.env ?? process.env;
+  const retryMode = options.retryMode ?? "adaptive";
+  const maxAttempts = options.maxAttempts ?? 5;
+  // One strategy per client, as the SDK builds them: each keeps its own retry quota and send rate.
   const common = {
-    retryMode: options.retryMode ?? "adaptive",
-    maxAttempts: options.maxAttempts ?? 5,
+    retryMode,
+    maxAttempts,
     ...(options.region === undefined ? {} : { region: options.region }),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
@@ -154,10 +215,15 @@ export const createAwsClients = (options: CreateAwsClientsOptions = {}): AwsClie
     nonEmpty(env.AWS_ENDPOINT_URL_S3);
   const sesRegion = options.settings?.sesRegion;
   const calls = new ApiCallCounter();
-  const iam = new IAMClient(common);
-  const s3 = new S3Client({ ...common, ...(customS3Endpoint ? { forcePathStyle: true } : {}) });
+  const iam = new IAMClient({ ...common, retryStrategy: retryStrategy(retryMode, maxAttempts) });
+  const s3 = new S3Client({
+    ...common,
+    retryStrategy: retryStrategy(retryMode, maxAttempts),
+    ...(customS3Endpoint ? { forcePathStyle: true } : {}),
+  });
   const ses = new SESClient({
     ...common,
+    retryStrategy: retryStrategy(retryMode, maxAttempts),
     ...(sesRegion === undefined ? {} : { region: sesRegion }),
   });
   const extra = options.middleware ?? [];

@@ -20,7 +20,9 @@ export {
   type CredentialReportKey,
   type CredentialReportUser,
   parseCredentialReport,
+  parseCredentialReportRows,
   REQUIRED_COLUMNS,
+  type UnreadableReportRow,
 } from "./reportRows.js";
 
 const operation = "iam:GetCredentialReport";
@@ -262,7 +264,8 @@ async function* pieces(bytes: Uint8Array): AsyncGenerator<Uint8Array, void, unde
  * The report is never held whole: its XML is scanned, its base64 decoded and its CSV parsed as
  * the bytes arrive, and only the users kept (`options.keep`) outlive their row, so memory grows
  * with the users kept rather than with the account. Every row is checked as
- * {@link parseCredentialReport} does: a malformed or truncated report is a `MalformedReport`.
+ * {@link parseCredentialReport} does: a row that cannot be read is listed in `unreadable` (its
+ * user kept, with no key slots); a malformed or truncated report is a `MalformedReport`.
  *
  * On an account whose report is ready at once this costs two calls; usually one poll more.
  */
@@ -284,6 +287,7 @@ export const readCredentialReport = (
       : E.right({
           users: value.right.users,
           usersSeen: value.right.usersSeen,
+          unreadable: value.right.unreadable,
           generatedAt: out.GeneratedTime,
         });
   });

@@ -20,6 +20,8 @@ export type AwsErrorTag =
   | "ReportUnavailable"
   /** The credential report was obtained but is malformed or truncated. */
   | "MalformedReport"
+  /** Another keyrotate run holds the run lease and did not finish within the wait. */
+  | "LeaseHeld"
   /** Anything else. */
   | "Unexpected";
 

@@ -29,9 +29,11 @@ export {
   type FetchedReport,
   fetchCredentialReport,
   parseCredentialReport,
+  parseCredentialReportRows,
   type ReadReportOptions,
   type ReportPolling,
   readCredentialReport,
+  type UnreadableReportRow,
 } from "./credentialReport.js";
 export {
   AwsError,
@@ -40,6 +42,16 @@ export {
   mapAwsError,
   redactSecrets,
 } from "./errors.js";
+export {
+  acquireLease,
+  DEFAULT_LEASE_KEY,
+  DEFAULT_LEASE_TTL_MS,
+  DEFAULT_LEASE_WAIT_MS,
+  type HeldLease,
+  type LeaseOptions,
+  type LeaseRecord,
+  leaseOptionsFromEnv,
+} from "./lease.js";
 export type { Log, LogEntry } from "./log.js";
 export {
   checkHeaders,

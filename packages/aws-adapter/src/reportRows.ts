@@ -36,12 +36,28 @@ export const REQUIRED_COLUMNS = [
 
 type Column = (typeof REQUIRED_COLUMNS)[number];
 
+/**
+ * A row of the credential report that could not be read. It never stops the report: the user it
+ * names (when it names one) is kept with no key slots, so that a scan reads that user's keys from
+ * IAM itself, their last use unknown.
+ */
+export interface UnreadableReportRow {
+  /** The row's record number in the CSV, the header being 1. */
+  readonly line: number;
+  /** The user the row names, when that much could be read; absent when even the name is unsure. */
+  readonly userName?: UserName;
+  /** What is wrong, e.g. `24 cells where the header has 22`. Holds no secret: the report has none. */
+  readonly problem: string;
+}
+
 /** The users of a credential report, as read row by row. */
 export interface ReportRows {
   /** The users kept (every user unless a filter was given), in report order. */
   readonly users: ReadonlyArray<CredentialReportUser>;
   /** Users in the report, the root account excluded, kept or not. */
   readonly usersSeen: number;
+  /** The rows that could not be read, in report order. */
+  readonly unreadable: ReadonlyArray<UnreadableReportRow>;
 }
 
 const ROOT_ROW = "<root_account>";
@@ -54,23 +70,37 @@ export const malformedReport = (message: string): AwsError =>
 /**
  * Reads the records of a credential report's CSV one at a time, header first, keeping only the
  * {@link REQUIRED_COLUMNS} of each and building its user at once, so that nothing but the users
- * kept outlives its row. The first problem found stops it: {@link add} returns false and
- * {@link finish} returns that problem.
+ * kept outlives its row.
  *
- * Anything unexpected (a missing column, a value that is not a date, a user listed twice, or
+ * Tolerant per row: a row that cannot be read (a value that is not a date, a user listed twice,
+ * a cell count that differs from the header's) is an {@link UnreadableReportRow}, never the end
+ * of the report. IAM writes user names and ARNs unquoted, so a user named `svc,deploy` (legal in
+ * IAM) spreads over extra cells: when the name and ARN can be told apart unambiguously (the ARN
+ * ends with `/<name>`), the row is read as the user's.
+ *
+ * What shows the report itself is broken still makes it invalid, as a whole: {@link add} returns
+ * false and {@link finish} returns the problem: no header or a missing column, invalid CSV, or
  * what a report cut short looks like: a last row shorter than the header, an unterminated quote,
- * a timestamp cut in the middle) makes the whole report invalid: a run must not act on a report
- * it cannot read completely. A missing `<root_account>` row is not a sign of truncation: AWS
- * writes it first, and other implementations of the IAM API (moto) leave it out.
+ * a last timestamp cut in the middle. A missing `<root_account>` row is not a sign of
+ * truncation: AWS writes it first, and other implementations of the IAM API (moto) leave it out.
  */
 export class CredentialReportRows {
   private columns: Readonly<Record<Column, number>> | undefined;
+  private width = 0;
+  private arnColumn: number | undefined;
   private records = 0;
   private lastColumn = "";
   private usersSeen = 0;
   private problem: AwsError | undefined;
+  /**
+   * A row shorter than the header, or whose last cell is cut short: a problem of that row, unless
+   * it is the last (then the report was cut).
+   */
+  private short: { readonly line: number; readonly problem: string } | undefined;
   private readonly seen = new Set<string>();
+  private readonly kept = new Set<string>();
   private readonly users: CredentialReportUser[] = [];
+  private readonly unreadable: UnreadableReportRow[] = [];
 
   /** `keep` decides which users are kept (default: all); every user is validated either way. */
   constructor(private readonly keep: (user: CredentialReportUser) => boolean = () => true) {}
@@ -79,10 +109,30 @@ export class CredentialReportRows {
   add(record: ReadonlyArray<string>): boolean {
     if (this.problem !== undefined) return false;
     this.records += 1;
-    const problem = this.columns === undefined ? this.header(record) : this.row(record);
-    if (problem === undefined) return true;
-    this.problem = malformedReport(problem);
-    return false;
+    if (this.columns === undefined) {
+      const problem = this.header(record);
+      if (problem !== undefined) this.problem = malformedReport(problem);
+      return problem === undefined;
+    }
+    if (this.short !== undefined) {
+      // Not the last row after all: one unreadable row.
+      this.usersSeen += 1;
+      this.unreadable.push(this.short);
+      this.short = undefined;
+    }
+    const last = record[record.length - 1] ?? "";
+    if (record.length < this.width || !completeCell(this.lastColumn, last)) {
+      this.short = {
+        line: this.records,
+        problem:
+          record.length < this.width
+            ? `${record.length} cells where the header has ${this.width}`
+            : `${this.lastColumn} ${JSON.stringify(last)} is cut short`,
+      };
+      return true;
+    }
+    this.row(record);
+    return true;
   }
 
   /** Records a problem found outside the rows (invalid CSV, a broken stream). */
@@ -94,7 +144,12 @@ export class CredentialReportRows {
   finish(): E.Either<AwsError, ReportRows> {
     if (this.problem !== undefined) return E.left(this.problem);
     if (this.columns === undefined) return E.left(malformedReport("is empty"));
-    return E.right({ users: this.users, usersSeen: this.usersSeen });
+    if (this.short !== undefined) {
+      return E.left(
+        malformedReport(`line ${this.short.line}: ${this.short.problem}: it looks truncated`),
+      );
+    }
+    return E.right({ users: this.users, usersSeen: this.usersSeen, unreadable: this.unreadable });
   }
 
   private header(record: ReadonlyArray<string>): string | undefined {
@@ -105,23 +160,38 @@ export class CredentialReportRows {
     this.columns = Object.fromEntries(
       REQUIRED_COLUMNS.map((c) => [c, index.get(c) ?? -1]),
     ) as Record<Column, number>;
+    this.width = record.length;
+    const user = index.get("user") ?? -1;
+    // Names with commas can be told from their ARN only when the ARN follows the name.
+    this.arnColumn = index.get("arn") === user + 1 ? user + 1 : undefined;
     return undefined;
   }
 
-  private row(record: ReadonlyArray<string>): string | undefined {
+  private row(raw: ReadonlyArray<string>): void {
     const columns = this.columns as Readonly<Record<Column, number>>;
-    const cell = (name: Column): string => record[columns[name]] ?? "";
     const line = this.records;
-    const last = record[record.length - 1] ?? "";
-    if (!completeCell(this.lastColumn, last)) {
-      return `line ${line}: ${this.lastColumn} ${JSON.stringify(last)} is cut short: the report looks truncated`;
+    const record = raw.length === this.width ? raw : this.joinNameCells(raw);
+    if (record === undefined) {
+      this.usersSeen += 1;
+      this.unreadable.push({
+        line,
+        problem: `${raw.length} cells where the header has ${this.width}, and no user name with commas explains them`,
+      });
+      return;
     }
+    const cell = (name: Column): string => record[columns[name]] ?? "";
     const name = cell("user");
-    if (name === ROOT_ROW) return undefined;
-    if (!UserName.is(name)) return `line ${line}: ${JSON.stringify(name)} is not a user name`;
-    if (this.seen.has(name)) return `line ${line}: user ${name} appears twice`;
-    this.seen.add(name);
+    if (name === ROOT_ROW) return;
     this.usersSeen += 1;
+    if (!UserName.is(name)) {
+      this.unreadable.push({ line, problem: `${JSON.stringify(name)} is not a user name` });
+      return;
+    }
+    if (this.seen.has(name)) {
+      this.unreadableUser(line, name, `user ${name} appears twice`);
+      return;
+    }
+    this.seen.add(name);
     const keys: CredentialReportKey[] = [];
     for (const n of [1, 2] as const) {
       const slot = parseSlot(
@@ -129,12 +199,47 @@ export class CredentialReportRows {
         cell(`access_key_${n}_last_rotated`),
         cell(`access_key_${n}_last_used_date`),
       );
-      if (E.isLeft(slot)) return `line ${line}, access key ${n}: ${slot.left}`;
+      if (E.isLeft(slot)) {
+        this.unreadableUser(line, name, `access key ${n}: ${slot.left}`);
+        return;
+      }
       if (slot.right !== undefined) keys.push(slot.right);
     }
     const user: CredentialReportUser = { userName: name, keys };
-    if (this.keep(user)) this.users.push(user);
-    return undefined;
+    if (this.keep(user)) this.keepUser(user);
+  }
+
+  /** Records an unreadable row of a known user, and keeps that user with no key slots. */
+  private unreadableUser(line: number, userName: UserName, problem: string): void {
+    this.unreadable.push({ line, userName, problem });
+    this.keepUser({ userName, keys: [] });
+  }
+
+  private keepUser(user: CredentialReportUser): void {
+    if (this.kept.has(user.userName)) return;
+    this.kept.add(user.userName);
+    this.users.push(user);
+  }
+
+  /**
+   * A row with more cells than the header, read as one whose user name (and so its ARN) holds
+   * commas: the one split of the extra cells between name and ARN where the ARN ends with
+   * `/<name>`. Undefined when no split, or more than one, fits.
+   */
+  private joinNameCells(record: ReadonlyArray<string>): ReadonlyArray<string> | undefined {
+    const arn = this.arnColumn;
+    const extra = record.length - this.width;
+    if (arn === undefined || extra <= 0) return undefined;
+    const user = arn - 1;
+    const fits: string[][] = [];
+    for (let inName = 0; inName <= extra; inName += 1) {
+      const name = record.slice(user, user + inName + 1).join(",");
+      const arnText = record.slice(user + inName + 1, arn + extra + 1).join(",");
+      if (UserName.is(name) && arnText.startsWith("arn:") && arnText.endsWith(`/${name}`)) {
+        fits.push([...record.slice(0, user), name, arnText, ...record.slice(arn + extra + 1)]);
+      }
+    }
+    return fits.length === 1 ? fits[0] : undefined;
   }
 }
 
@@ -182,11 +287,14 @@ const timestampDate = (s: string): CalendarDate | undefined => {
   return E.isRight(parsed) ? parsed.right : undefined;
 };
 
-/** How the report's CSV is read, streamed or not: a BOM allowed, every row as long as the header. */
+/**
+ * How the report's CSV is read, streamed or not: a BOM allowed, rows of any length (the row
+ * reader judges each row against the header).
+ */
 const csvOptions = (rows: CredentialReportRows): CsvOptions => ({
   bom: true,
   skip_empty_lines: true,
-  relax_column_count: false,
+  relax_column_count: true,
   // Each record goes to `rows` as soon as it is parsed, and is dropped (null) right after.
   on_record: (record: string[]) => {
     if (!rows.add(record)) throw STOP;
@@ -237,12 +345,19 @@ export const parseCsvStream = async (
  */
 export const parseCredentialReport = (
   csv: string,
-): E.Either<AwsError, ReadonlyArray<CredentialReportUser>> => {
+): E.Either<AwsError, ReadonlyArray<CredentialReportUser>> =>
+  E.map((r: ReportRows) => r.users)(parseCredentialReportRows(csv));
+
+/**
+ * Like {@link parseCredentialReport}, with the rows that could not be read and the count of
+ * users seen: what a caller needs to report those rows as findings.
+ */
+export const parseCredentialReportRows = (csv: string): E.Either<AwsError, ReportRows> => {
   const rows = new CredentialReportRows();
   try {
     parseSync(csv, csvOptions(rows));
   } catch (e) {
     if (e !== STOP) rows.fail(csvProblem(e));
   }
-  return E.map((r: ReportRows) => r.users)(rows.finish());
+  return rows.finish();
 };

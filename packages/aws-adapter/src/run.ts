@@ -12,7 +12,8 @@ import * as E from "fp-ts/lib/Either.js";
 import { type PlanOutcome, type ProgressEvent, sendEmail } from "./apply.js";
 import type { AwsClients } from "./clients.js";
 import type { ReportPolling } from "./credentialReport.js";
-import { mapAwsError } from "./errors.js";
+import { type AwsError, mapAwsError } from "./errors.js";
+import { acquireLease, type HeldLease, type LeaseOptions } from "./lease.js";
 import { type Log, silentLog } from "./log.js";
 import { renderAdminSummary } from "./notices.js";
 import { applyAfterPreflight } from "./preflight.js";
@@ -51,6 +52,12 @@ export interface RunOptions {
   readonly runId?: string;
   /** Clock for `startedAt`/`finishedAt` in the report only (default: the system clock). */
   readonly now?: () => Date;
+  /**
+   * The run lease (one run per account at a time), taken before the scan of a run that is not a
+   * dry run and released at its end; `false` runs without it (tests that run one process only).
+   * Default: {@link acquireLease}'s defaults (wait 60 s, expiry 5 min, renewed while held).
+   */
+  readonly lease?: LeaseOptions | false;
 }
 
 /**
@@ -58,6 +65,11 @@ export interface RunOptions {
  * mail the admin summary, and return the run report. A scan failure (report unavailable,
  * malformed or truncated) changes nothing and yields a report with `status: "failed"`; so does a
  * failed preflight (`preflight.ts`), which holds back every rotation but lets the rest go out.
+ *
+ * A run that may change anything first takes the account's run lease (`keyrotate/lease.json` in
+ * the credentials bucket, see {@link acquireLease}); when another run holds it past the wait, the
+ * run changes nothing and its report is `failed` with a `LeaseHeld` error naming the holder.
+ * Dry runs take no lease.
  *
  * @example const report = await runKeyrotate({ clients, settings, today })
  */
@@ -72,14 +84,68 @@ export const runKeyrotate = async (options: RunOptions): Promise<RunReport> => {
   const startedAt = now().toISOString();
   log({ level: "info", event: "run-started", message: `run ${runId} for ${today}`, runId, dryRun });
 
-  const scan = await scanAccount({
-    iam: clients.iam,
-    settings,
-    today,
-    mode: scanMode,
-    log,
-    ...(options.polling === undefined ? {} : { polling: options.polling }),
-  });
+  let lease: HeldLease | undefined;
+  let leaseError: AwsError | undefined;
+  if (!dryRun && options.lease !== false) {
+    const taken = await acquireLease(
+      clients.s3,
+      settings.s3CsvBucket,
+      runId,
+      options.lease ?? {},
+      log,
+    );
+    if (E.isLeft(taken)) leaseError = taken.left;
+    else lease = taken.right;
+  }
+  try {
+    return await runHoldingLease(
+      options,
+      { runId, dryRun, scanMode, callsBefore, startedAt },
+      {
+        lease,
+        leaseError,
+      },
+    );
+  } finally {
+    await lease?.release();
+  }
+};
+
+/** What {@link runKeyrotate} worked out before taking the lease. */
+interface RunStart {
+  readonly runId: string;
+  readonly dryRun: boolean;
+  readonly scanMode: ScanMode;
+  readonly callsBefore: Readonly<Record<string, number>>;
+  readonly startedAt: string;
+}
+
+const runHoldingLease = async (
+  options: RunOptions,
+  start: RunStart,
+  held: { readonly lease: HeldLease | undefined; readonly leaseError: AwsError | undefined },
+): Promise<RunReport> => {
+  const { clients, settings, today } = options;
+  const { runId, dryRun, scanMode, callsBefore, startedAt } = start;
+  const now = options.now ?? (() => new Date());
+  const log = options.log ?? silentLog;
+  const { lease, leaseError } = held;
+  const shouldStartUser =
+    lease === undefined
+      ? options.shouldStartUser
+      : () => !lease.lost() && (options.shouldStartUser?.() ?? true);
+
+  const scan: E.Either<AwsError, AccountScan> =
+    leaseError !== undefined
+      ? E.left(leaseError)
+      : await scanAccount({
+          iam: clients.iam,
+          settings,
+          today,
+          mode: scanMode,
+          log,
+          ...(options.polling === undefined ? {} : { polling: options.polling }),
+        });
   const base = {
     schemaVersion: RUN_REPORT_SCHEMA_VERSION as typeof RUN_REPORT_SCHEMA_VERSION,
     runId,
@@ -93,8 +159,11 @@ export const runKeyrotate = async (options: RunOptions): Promise<RunReport> => {
   if (E.isLeft(scan)) {
     log({
       level: "error",
-      event: "scan-failed",
-      message: `the scan failed; nothing was changed: ${scan.left.message}`,
+      event: leaseError === undefined ? "scan-failed" : "lease-held",
+      message:
+        leaseError === undefined
+          ? `the scan failed; nothing was changed: ${scan.left.message}`
+          : scan.left.message,
       error: scan.left.toJSON(),
     });
     draft = {
@@ -117,9 +186,7 @@ export const runKeyrotate = async (options: RunOptions): Promise<RunReport> => {
         log,
         ...(options.bucketRegion === undefined ? {} : { bucketRegion: options.bucketRegion }),
         ...(options.now === undefined ? {} : { now: options.now }),
-        ...(options.shouldStartUser === undefined
-          ? {}
-          : { shouldStartUser: options.shouldStartUser }),
+        ...(shouldStartUser === undefined ? {} : { shouldStartUser }),
         ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
       },
       plans,

@@ -1,3 +1,5 @@
+import { stringify } from "csv-stringify/sync";
+
 /**
  * Where and how a new key's secret is stored: `credential/<user>/<user>_<keyId>.csv`, the path
  * the original function's per-user bucket policy grants each user.
@@ -23,6 +25,13 @@ export const secretConsoleUrl = (
   return `https://s3.console.aws.amazon.com/s3/object/${encodeURIComponent(bucket)}?${query.toString()}`;
 };
 
-/** The file's content: a header and one row, as the original function wrote it. */
+/**
+ * The file's content: a header and one row, as the original function wrote it. Written with
+ * csv-stringify, so that a user name with a comma (legal in IAM: `svc,deploy`) is quoted and the
+ * file still has three columns; any other name comes out byte for byte as before.
+ */
 export const secretFileBody = (userName: string, keyId: string, secret: string): string =>
-  `UserName,AccessKeyId,SecretAccessKey\n${userName},${keyId},${secret}\n`;
+  stringify([
+    ["UserName", "AccessKeyId", "SecretAccessKey"],
+    [userName, keyId, secret],
+  ]);

@@ -12,6 +12,8 @@ const listUsersXml = `<ListUsersResponse xmlns="https://iam.amazonaws.com/doc/20
 let server: Server;
 let url: string;
 let failures = 0;
+let failureCode = "ServiceFailure";
+let failureStatus = 500;
 let received = 0;
 
 beforeAll(async () => {
@@ -21,9 +23,9 @@ beforeAll(async () => {
       received += 1;
       if (failures > 0) {
         failures -= 1;
-        res.writeHead(500, { "content-type": "text/xml" });
+        res.writeHead(failureStatus, { "content-type": "text/xml" });
         res.end(
-          `<ErrorResponse><Error><Type>Receiver</Type><Code>ServiceFailure</Code><Message>down</Message></Error><RequestId>r</RequestId></ErrorResponse>`,
+          `<ErrorResponse><Error><Type>Receiver</Type><Code>${failureCode}</Code><Message>failed</Message></Error><RequestId>r</RequestId></ErrorResponse>`,
         );
         return;
       }
@@ -41,10 +43,17 @@ afterAll(async () => {
 
 const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "not-a-real-secret" };
 
+/** Makes the next `n` requests fail with `code` and `status` (a 500 ServiceFailure by default). */
+const failNext = (n: number, code = "ServiceFailure", status = 500) => {
+  failures = n;
+  failureCode = code;
+  failureStatus = status;
+};
+
 describe("createAwsClients", () => {
   it("counts every attempt of a call by service:Operation, retries included", async () => {
     const clients = createAwsClients({ endpoint: url, region: "us-east-1", credentials });
-    failures = 2;
+    failNext(2);
     received = 0;
 
     await clients.iam.send(new ListUsersCommand({}));
@@ -53,6 +62,39 @@ describe("createAwsClients", () => {
     expect(clients.calls.snapshot()).toEqual({ "iam:ListUsers": 3 });
     expect(clients.calls.total("iam")).toBe(3);
     expect(clients.calls.total("s3")).toBe(0);
+  });
+
+  it.each([["adaptive" as const], ["standard" as const]])(
+    "does not retry IAM's LimitExceeded (a quota, not throttling) in %s mode",
+    async (retryMode) => {
+      const clients = createAwsClients({
+        endpoint: url,
+        region: "us-east-1",
+        credentials,
+        retryMode,
+      });
+      failNext(5, "LimitExceeded", 409);
+      received = 0;
+
+      const error = await clients.iam.send(new ListUsersCommand({})).catch((e: unknown) => e);
+
+      expect(received).toBe(1);
+      expect(mapAwsError("iam:ListUsers", error)).toMatchObject({
+        tag: "LimitExceeded",
+        code: "LimitExceeded",
+      });
+      failNext(0);
+    },
+  );
+
+  it("still retries throttling", async () => {
+    const clients = createAwsClients({ endpoint: url, region: "us-east-1", credentials });
+    failNext(1, "Throttling", 400);
+    received = 0;
+
+    await clients.iam.send(new ListUsersCommand({}));
+
+    expect(received).toBe(2);
   });
 
   it("uses the SDK's adaptive retry mode by default and standard on request", async () => {

@@ -13,6 +13,7 @@ import {
   DEFAULT_REPORT_INITIAL_DELAY_MS,
   fetchCredentialReport,
   parseCredentialReport,
+  parseCredentialReportRows,
   readCredentialReport,
 } from "../src/credentialReport.js";
 import {
@@ -30,6 +31,12 @@ const meta = { $metadata: {}, message: "x" };
 
 const parsed = (csv: string) => {
   const result = parseCredentialReport(csv);
+  if (E.isLeft(result)) throw result.left;
+  return result.right;
+};
+
+const parsedRows = (csv: string) => {
+  const result = parseCredentialReportRows(csv);
   if (E.isLeft(result)) throw result.left;
   return result.right;
 };
@@ -94,6 +101,16 @@ describe("parseCredentialReport", () => {
     ["a report without its key columns", "user,arn\n<root_account>,arn"],
     ["a report truncated in a row", reportCsv(row("alice")).slice(0, -20)],
     ["a report cut inside its last field", reportCsv(row("alice")).slice(0, -2)],
+    ["an unterminated quote", reportCsv(`"alice${row("x").slice(1)}`)],
+  ])("rejects %s as malformed", (_, csv) => {
+    const error = problem(csv);
+    expect(error.tag).toBe("MalformedReport");
+    expect(error.message).toMatch(/credential report/);
+  });
+
+  // Issue 12: one row that cannot be read is a finding for that user, never the end of the
+  // report. (These rows made the whole report malformed before.)
+  it.each([
     [
       "an active slot without a creation time",
       reportCsv(row("alice").replace("false,N/A,N/A,N/A,N/A", "true,N/A,N/A,N/A,N/A")),
@@ -107,13 +124,75 @@ describe("parseCredentialReport", () => {
       "a last-used value that is not a date",
       reportCsv(row("alice", { active: true, created: daysAgo(3), lastUsed: "yesterday" })),
     ],
-    ["a user name IAM cannot have", reportCsv(row("al ice"))],
     ["a user listed twice", reportCsv(row("alice"), row("alice"))],
-    ["an unterminated quote", reportCsv(`"alice${row("x").slice(1)}`)],
-  ])("rejects %s as malformed", (_, csv) => {
-    const error = problem(csv);
-    expect(error.tag).toBe("MalformedReport");
-    expect(error.message).toMatch(/credential report/);
+  ])(
+    "reads the other users of a report with %s, and keeps that user with no key slots",
+    (_, csv) => {
+      const rows = parsedRows(`${csv}\n${row("zoe")}`);
+      expect(rows.users.map((u) => [u.userName, u.keys.length])).toEqual([
+        ["alice", 0],
+        ["zoe", 0],
+      ]);
+      expect(rows.unreadable).toEqual([
+        expect.objectContaining({ userName: "alice", problem: expect.any(String) }),
+      ]);
+      // Every row counts as a user seen, read or not.
+      expect(rows.usersSeen).toBe(csv.split("\n").length - 2 + 1); // rows after header and root, and zoe
+    },
+  );
+
+  it("lists a row whose user name IAM cannot have without a user, and reads the others", () => {
+    const rows = parsedRows(reportCsv(row("al ice"), row("zoe")));
+    expect(rows.users.map((u) => u.userName)).toEqual(["zoe"]);
+    expect(rows.unreadable).toEqual([{ line: 3, problem: '"al ice" is not a user name' }]);
+    expect(rows.usersSeen).toBe(2);
+  });
+
+  it("reads the row of a user named with commas, written unquoted as IAM writes it", () => {
+    const created = daysAgo(70);
+    const csv = reportCsv(
+      row("svc,deploy", { active: true, created, lastUsed: daysAgo(1) }),
+      row("a,b,c"),
+      row("zoe"),
+    );
+    // The fixture writes the name and ARN unquoted: 24 and 26 cells where the header has 22.
+    expect(csv.split("\n")[2]?.split(",")).toHaveLength(24);
+
+    const rows = parsedRows(csv);
+
+    expect(rows.unreadable).toEqual([]);
+    expect(rows.users.map((u) => u.userName)).toEqual(["svc,deploy", "a,b,c", "zoe"]);
+    expect(rows.users[0]?.keys).toEqual([
+      expect.objectContaining({ active: true, createdAt: created }),
+    ]);
+  });
+
+  it("reads a quoted user name with commas as well", () => {
+    const quoted = row("svc,deploy").replace(
+      "svc,deploy,arn:aws:iam::123456789012:user/svc,deploy",
+      '"svc,deploy","arn:aws:iam::123456789012:user/svc,deploy"',
+    );
+    const csv = reportCsv(quoted, row("zoe"));
+    expect(parsedRows(csv).users.map((u) => u.userName)).toEqual(["svc,deploy", "zoe"]);
+  });
+
+  it("lists a row with extra cells that no user name explains, and reads the others", () => {
+    const rows = parsedRows(reportCsv(`${row("alice")},x,y`, row("zoe")));
+    expect(rows.users.map((u) => u.userName)).toEqual(["zoe"]);
+    expect(rows.unreadable).toEqual([
+      {
+        line: 3,
+        problem: "24 cells where the header has 22, and no user name with commas explains them",
+      },
+    ]);
+  });
+
+  it("lists a short row in the middle of the report, but rejects a short last row as a cut", () => {
+    const short = row("alice").split(",").slice(0, 10).join(",");
+    const rows = parsedRows(reportCsv(short, row("zoe")));
+    expect(rows.users.map((u) => u.userName)).toEqual(["zoe"]);
+    expect(rows.unreadable).toEqual([{ line: 3, problem: "10 cells where the header has 22" }]);
+    expect(problem(reportCsv(row("zoe"), short)).message).toMatch(/truncated/);
   });
 });
 
@@ -305,6 +384,7 @@ describe("readCredentialReport", () => {
       E.right({
         users: parsed(csv),
         usersSeen: 2,
+        unreadable: [],
         generatedAt: new Date("2026-06-15T06:00:00Z"),
       }),
     );

@@ -80,7 +80,11 @@ describe("the streamed credential report", () => {
     const { envelope, result } = await readResponse(chunked(xml, sizes));
     expect(E.isRight(expected)).toBe(true);
     expect(result).toEqual(
-      E.map((users: ReadonlyArray<unknown>) => ({ users, usersSeen: users.length }))(expected),
+      E.map((users: ReadonlyArray<unknown>) => ({
+        users,
+        usersSeen: users.length,
+        unreadable: [],
+      }))(expected),
     );
     expect(envelope).toEqual({
       hasContent: true,
@@ -112,12 +116,18 @@ describe("the streamed credential report", () => {
     const { result } = await readResponse(chunked(xml, [7]), (name) => name.startsWith("c"));
     expect(E.isRight(result) && result.right.usersSeen).toBe(4);
     expect(E.isRight(result) && result.right.users.map((u) => u.userName)).toEqual(["carol"]);
+    // Issue 12: a row that cannot be read is listed, and its user kept to be read from IAM.
     const bad = reportCsv(row("alice"), row("alice"));
     const dup = await readResponse(
       chunked(responseXml(Buffer.from(bad).toString("base64")), [64]),
       () => false,
     );
-    expect(E.isLeft(dup.result) && dup.result.left.message).toMatch(/appears twice/);
+    expect(E.isRight(dup.result) && dup.result.right.unreadable).toEqual([
+      { line: 4, userName: "alice", problem: "user alice appears twice" },
+    ]);
+    expect(E.isRight(dup.result) && dup.result.right.users).toEqual([
+      { userName: "alice", keys: [] },
+    ]);
   });
 
   it("rejects every response cut short, wherever it is cut", async () => {

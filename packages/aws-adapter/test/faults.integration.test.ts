@@ -57,7 +57,7 @@ describe("a failing rotation against the sandbox", () => {
     h = await startHarness([alice], ORIGINAL_TIMING);
     h.sandbox.setFaults({
       failOperations: {
-        "s3:PutObject": { after: 1, count: 10, status: 403, code: "AccessDenied" },
+        "s3:PutObject": { skip: 1, count: 10, status: 403, code: "AccessDenied" },
       },
     });
 
@@ -96,7 +96,7 @@ describe("a failing rotation against the sandbox", () => {
     h = await startHarness([alice], ORIGINAL_TIMING);
     h.sandbox.setFaults({
       failOperations: {
-        "s3:PutObject": { after: 1, count: 10, status: 403, code: "AccessDenied" },
+        "s3:PutObject": { skip: 1, count: 10, status: 403, code: "AccessDenied" },
         "iam:DeleteAccessKey": { count: 10, status: 403, code: "AccessDenied" },
       },
     });

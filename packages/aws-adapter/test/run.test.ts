@@ -102,6 +102,8 @@ const run = (m: Mocks, options: { dryRun?: boolean; log?: (e: LogEntry) => void 
     polling: { sleep: recordingSleep().sleep },
     runId: "run-1",
     now: () => new Date(`${TODAY}T08:00:00Z`),
+    // These tests count the run's own calls; the lease is tested in lease.integration.test.ts.
+    lease: false,
     ...options,
   });
 

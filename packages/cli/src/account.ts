@@ -4,10 +4,11 @@ import {
   type CredentialReportUser,
   fetchCredentialReport,
   type Log,
-  parseCredentialReport,
+  parseCredentialReportRows,
   type ReportPolling,
   type SkippedUser,
   scanAccount,
+  type UnreadableReportRow,
 } from "@keyrotate/aws-adapter";
 import type { AccessKey, CalendarDate, LastUse, Settings, UserSnapshot } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
@@ -19,6 +20,8 @@ export interface AccountView {
   readonly skipped: ReadonlyArray<SkippedUser>;
   /** When IAM generated the credential report that gave the last-use dates. */
   readonly reportGeneratedAt: string | undefined;
+  /** Rows of the credential report that could not be read: those users' last use is unknown. */
+  readonly unreadableReportRows: ReadonlyArray<UnreadableReportRow>;
 }
 
 /** What {@link readAccount} needs. */
@@ -44,9 +47,9 @@ export const readAccount = async (
   const { clients, settings, today } = options;
   const fetched = await fetchCredentialReport(clients.iam, options.polling);
   if (E.isLeft(fetched)) return fetched;
-  const parsed = parseCredentialReport(fetched.right.csv);
+  const parsed = parseCredentialReportRows(fetched.right.csv);
   if (E.isLeft(parsed)) return parsed;
-  const byName = new Map(parsed.right.map((u) => [u.userName.toLowerCase(), u]));
+  const byName = new Map(parsed.right.users.map((u) => [u.userName.toLowerCase(), u]));
   const scan = await scanAccount({
     iam: clients.iam,
     settings,
@@ -62,8 +65,13 @@ export const readAccount = async (
     users,
     skipped: scan.right.skipped,
     reportGeneratedAt: fetched.right.generatedAt?.toISOString(),
+    unreadableReportRows: parsed.right.unreadable,
   });
 };
+
+/** A warning line for a credential-report row that could not be read. */
+export const unreadableRowWarning = (row: UnreadableReportRow): string =>
+  `warning: the credential report's line ${row.line}${row.userName === undefined ? "" : ` (user ${row.userName})`} could not be read: ${row.problem}; the last use of that user's keys is unknown\n`;
 
 /** Fills in unknown last uses from the user's credential-report row. */
 export const withReportLastUse = (

@@ -6,7 +6,7 @@ import {
 } from "@keyrotate/aws-adapter";
 import { type CalendarDate, parseCalendarDate, type Settings } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
-import { readAccount } from "./account.js";
+import { readAccount, unreadableRowWarning } from "./account.js";
 import { type ParsedOptions, stringOption } from "./args.js";
 import { awsOptionSpecs, buildClients } from "./awsAccess.js";
 import { awsCommandContext, type Command, ExitCode, usageFailure } from "./command.js";
@@ -49,6 +49,7 @@ export const loadForecasts = async (
   if (E.isLeft(account)) return E.left(account.left.message);
   const stale = staleReportWarning(account.right.reportGeneratedAt, io.now());
   if (stale !== undefined) io.stderr.write(stale);
+  for (const row of account.right.unreadableReportRows) io.stderr.write(unreadableRowWarning(row));
   for (const s of account.right.skipped) {
     io.stderr.write(
       `warning: ${s.userName} was ${s.reason === "deleted" ? "deleted during the scan" : `unreadable: ${s.error.message}`}\n`,

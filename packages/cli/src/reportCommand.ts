@@ -1,7 +1,7 @@
 import { mkdir, stat, writeFile } from "node:fs/promises";
 import { dirname, extname, resolve } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
-import { readAccount } from "./account.js";
+import { readAccount, unreadableRowWarning } from "./account.js";
 import { stringOption } from "./args.js";
 import { awsOptionSpecs, buildClients } from "./awsAccess.js";
 import { awsCommandContext, type Command, ExitCode, usageFailure } from "./command.js";
@@ -145,6 +145,9 @@ Exit codes: 0 written (whatever the compliance), 1 the account could not be read
         return ExitCode.failed;
       }
       io.stderr.write(staleReportWarning(account.right.reportGeneratedAt, io.now()) ?? "");
+      for (const row of account.right.unreadableReportRows) {
+        io.stderr.write(unreadableRowWarning(row));
+      }
       const report = assessAccount({
         settings,
         today,

@@ -1,4 +1,4 @@
-import { type RunReport, runKeyrotate } from "@keyrotate/aws-adapter";
+import { leaseOptionsFromEnv, type RunReport, runKeyrotate } from "@keyrotate/aws-adapter";
 import { changesKeysOrNotifies } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
 import { awsOptionSpecs, buildClients } from "./awsAccess.js";
@@ -32,7 +32,11 @@ export const renderRunReport = (report: RunReport): string => {
       "The preflight failed; no key was created (the reason and what to do are on stderr).",
     );
   } else if (report.status === "failed") {
-    lines.push("The scan failed; nothing was changed.");
+    lines.push(
+      report.error?.tag === "LeaseHeld"
+        ? `Not run: ${report.error.message}`
+        : "The scan failed; nothing was changed.",
+    );
   }
   for (const user of report.users) {
     const text = describeUser(user);
@@ -87,15 +91,19 @@ SES sender is verified and may send, the bucket takes the secret, the KMS key (K
 works. If not, no key is created, warnings and other changes still go out, and one message
 names the check and what to do; the exit code is 1.
 
+One run per account at a time: a run takes a lease in the credentials bucket
+(keyrotate/lease.json) and waits up to LEASE_WAIT_SECONDS (default 60) while another
+run holds it; a killed run's lease expires after LEASE_TTL_SECONDS (default 300).
+
 Ctrl-C (SIGINT) or SIGTERM: before the first change, the run stops at once (nothing was done).
 After it, the run stops between users: the users in flight are finished (a failed rotation is
 undone), no other user is started, and a line on stderr says how many were finished and
 deferred; the next run continues with the deferred ones. A second Ctrl-C exits at once (a user
 in flight may then be half-done; the next run finishes or undoes it by keyrotate's marker tag).
 
-Exit codes: 0 done, 1 some users failed (or the scan or the preflight failed), 2 invalid
-settings or arguments, or no confirmation possible (no terminal and no --yes), 130 stopped by
-SIGINT, 143 stopped by SIGTERM.
+Exit codes: 0 done, 1 some users failed (or the scan or the preflight failed, or another run
+held the run lease), 2 invalid settings or arguments, or no confirmation possible (no terminal
+and no --yes), 130 stopped by SIGINT, 143 stopped by SIGTERM.
 `,
   run: async (parsed, io: CliIo) => {
     const problems: string[] = [];
@@ -110,7 +118,9 @@ SIGINT, 143 stopped by SIGTERM.
         "no terminal to confirm in (stdin or stdout is not a TTY): pass --yes to apply unattended, or --dry-run to only see what would be done",
       );
     }
-    if (E.isLeft(ctx) || problems.length > 0) {
+    const lease = leaseOptionsFromEnv(io.env);
+    if (E.isLeft(lease)) problems.push(lease.left);
+    if (E.isLeft(ctx) || E.isLeft(lease) || problems.length > 0) {
       return usageFailure(io, "run", E.isLeft(ctx) ? ctx.left : problems);
     }
     const { settings, access, config, today } = ctx.right;
@@ -152,6 +162,7 @@ SIGINT, 143 stopped by SIGTERM.
         dryRun,
         // The same clock as today's date: it also stamps a rotation's marker (crash recovery).
         now: io.now,
+        lease: lease.right,
         log: progress.log,
         onProgress: (e) => progress.update("applying", e.done, e.total),
         shouldStartUser: () => interruptions.requested() === undefined,
@@ -164,7 +175,11 @@ SIGINT, 143 stopped by SIGTERM.
       if (report.preflight?.status === "failed") {
         io.stderr.write(`keyrotate run: ${report.preflight.error.message}\n`);
       } else if (report.status === "failed") {
-        io.stderr.write(`keyrotate run: the scan failed: ${report.error?.message ?? "unknown"}\n`);
+        io.stderr.write(
+          report.error?.tag === "LeaseHeld"
+            ? `keyrotate run: not run: ${report.error.message}\n`
+            : `keyrotate run: the scan failed: ${report.error?.message ?? "unknown"}\n`,
+        );
       } else if (report.counts.failed > 0) {
         io.stderr.write(`keyrotate run: ${report.counts.failed} user(s) failed\n`);
       }

@@ -138,3 +138,34 @@ describe("keyrotate report", () => {
     expect(code).toBe(0);
   });
 });
+
+describe("keyrotate report with a user named with a comma", () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await startTestSandbox([
+      {
+        name: "svc,deploy",
+        tags: { email: "svc@example.com" },
+        keys: [{ ageDays: 10, lastUsedDaysAgo: 1 }],
+      },
+      { name: "fresh", tags: { email: "fresh@example.com" }, keys: [{ ageDays: 10 }] },
+    ]);
+  });
+  afterAll(async () => {
+    await sandbox.close();
+  });
+
+  it("reads every user, the comma user's last use included, and warns of nothing", async () => {
+    const { code, stdout, stderr } = await cli(["report", "--format", "json"], { sandbox });
+
+    expect(code).toBe(0);
+    expect(stderr).not.toMatch(/could not be read/);
+    const report = JSON.parse(stdout);
+    const svc = report.users.find((u: { userName: string }) => u.userName === "svc,deploy");
+    expect(report.users.map((u: { userName: string }) => u.userName).sort()).toEqual([
+      "fresh",
+      "svc,deploy",
+    ]);
+    expect(svc.controls["CIS-1.12"].result).toBe("pass");
+  });
+});

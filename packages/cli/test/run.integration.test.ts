@@ -1,3 +1,4 @@
+import { acquireLease, createAwsClients } from "@keyrotate/aws-adapter";
 import type { Sandbox, ScenarioUser } from "@keyrotate/sandbox";
 import { afterEach, describe, expect, it } from "vitest";
 import { BUCKET, cli, deliverySets, startTestSandbox, storedSecrets } from "./harness.js";
@@ -106,8 +107,10 @@ describe("keyrotate run", () => {
   it("exits 1 when a user fails, and undoes the failed rotation", async () => {
     sandbox = await startTestSandbox(users);
     sandbox.setFaults({
+      // A run's first PutObject is its lease's, the second the preflight's; the third stores
+      // alice's secret.
       failOperations: {
-        "s3:PutObject": { after: 1, count: 1, status: 403, code: "AccessDenied" },
+        "s3:PutObject": { skip: 2, count: 1, status: 403, code: "AccessDenied" },
       },
     });
 
@@ -118,5 +121,44 @@ describe("keyrotate run", () => {
     expect(stdout).toContain("the old key is untouched");
     expect(stdout).toContain("bob: warning sent");
     expect(keysOf(sandbox, "alice").map((k) => k.accessKeyId)).toEqual(["AKIAALICE00000000001"]);
+  });
+
+  it("exits 1 and changes nothing while another run holds the run lease", async () => {
+    sandbox = await startTestSandbox(users);
+    const { endpoint, region, credentials } = sandbox.clientConfig();
+    const other = createAwsClients({ endpoint, region, credentials });
+    // The scheduled run holds the lease (its expiry is minutes away on the wall clock).
+    const held = await acquireLease(other.s3, BUCKET, "scheduled-run", {
+      owner: "lambda keyrotate",
+      renew: false,
+    });
+    expect(held._tag).toBe("Right");
+    sandbox.resetCalls();
+
+    const { code, stdout } = await cli(["run", "--yes", ...deliverySets], {
+      sandbox,
+      env: { LEASE_WAIT_SECONDS: "0" },
+    });
+
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/Not run: another keyrotate run holds the run lease .*scheduled-run/);
+    expect(Object.keys(sandbox.calls()).filter((c) => !c.startsWith("s3:"))).toEqual([]);
+    expect(keysOf(sandbox, "alice")).toHaveLength(1);
+    other.s3.destroy();
+  });
+
+  it("refuses a bad LEASE_WAIT_SECONDS with exit 2, naming it", async () => {
+    sandbox = await startTestSandbox(users);
+
+    const { code, stderr } = await cli(["run", "--yes", ...deliverySets], {
+      sandbox,
+      env: { LEASE_WAIT_SECONDS: "soon" },
+    });
+
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      'LEASE_WAIT_SECONDS must be a whole number of seconds ≥ 0, got "soon"',
+    );
+    expect(sandbox.calls()).toEqual({});
   });
 });

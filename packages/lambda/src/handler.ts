@@ -4,6 +4,7 @@ import {
   type AwsClients,
   createAwsClients,
   type Log,
+  leaseOptionsFromEnv,
   type ReportPolling,
   type RunReport,
   runKeyrotate,
@@ -104,6 +105,7 @@ export const createHandler = (deps: HandlerDeps): KeyrotateHandler => {
         clients: (deps.createClients ?? defaultClients(deps.env))(decoded.right),
       });
   const region = deps.env.AWS_REGION;
+  const lease = leaseOptionsFromEnv(deps.env);
 
   return async (event, context) => {
     logger.addContext(context);
@@ -113,6 +115,10 @@ export const createHandler = (deps: HandlerDeps): KeyrotateHandler => {
         problems: ready.left.problems.map(formatSettingProblem),
       });
       throw ready.left;
+    }
+    if (E.isLeft(lease)) {
+      logger.error(`keyrotate cannot run: ${lease.left}`, { event: "settings-invalid" });
+      throw new Error(`keyrotate cannot run: ${lease.left}`);
     }
     const invocation = parseInvocation(event);
     if (E.isLeft(invocation)) {
@@ -135,6 +141,7 @@ export const createHandler = (deps: HandlerDeps): KeyrotateHandler => {
       log: logTo(logger),
       runId: context.awsRequestId,
       now,
+      lease: { ...lease.right, owner: `lambda ${context.functionName}` },
       ...(deps.scanMode === undefined ? {} : { scanMode: deps.scanMode }),
       ...(deps.polling === undefined ? {} : { polling: deps.polling }),
       ...(region === undefined || region === "" ? {} : { bucketRegion: region }),

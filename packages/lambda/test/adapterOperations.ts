@@ -77,3 +77,13 @@ export const adapterOperations = (dir = adapterSourceDir): Operation[] => {
 /** The distinct actions, sorted. */
 export const adapterActions = (dir = adapterSourceDir): string[] =>
   [...new Set(adapterOperations(dir).map((o) => o.action))].sort();
+
+/**
+ * Operations the adapter calls only in the `list-users` scan mode. The deployed handler
+ * (`src/bundle.ts`) never selects that mode, so its role is not granted them.
+ */
+export const listUsersModeOnly: ReadonlyArray<string> = ["iam:ListUsers"];
+
+/** The actions the deployed function calls: the adapter's, less the list-users mode's. */
+export const deployedActions = (dir = adapterSourceDir): string[] =>
+  adapterActions(dir).filter((a) => !listUsersModeOnly.includes(a));

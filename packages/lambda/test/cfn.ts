@@ -453,6 +453,16 @@ export const testDeployment = (parameters: Readonly<Record<string, string>> = {}
         Ref: "keyrotate",
         Arn: `arn:aws:lambda:${region}:${account}:function:keyrotate`,
       },
+      // What the custom resource answers is checked by running its code (template.test.ts).
+      CredentialsExpiryDays: { Ref: "keyrotate-credentials-expiry-days", Days: "(days sum)" },
+      DaysSumFunction: {
+        Ref: "keyrotate-DaysSumFunction-9I0J",
+        Arn: `arn:aws:lambda:${region}:${account}:function:keyrotate-DaysSumFunction-9I0J`,
+      },
+      DaysSumRole: {
+        Ref: "keyrotate-DaysSumRole-1K2L",
+        Arn: `arn:aws:iam::${account}:role/keyrotate-DaysSumRole-1K2L`,
+      },
       CredentialsReaderPolicy: {
         Ref: `arn:aws:iam::${account}:policy/keyrotate-CredentialsReaderPolicy-7G8H`,
       },

@@ -193,4 +193,15 @@ describe("createHandler", () => {
     expect(h.published).toEqual([]);
     expect(sb.calls()).toEqual({});
   });
+
+  it("refuses a bad lease setting on every invocation, before any AWS call", async () => {
+    const sb = await start();
+    const h = harness(sb, { LEASE_TTL_SECONDS: "1" }, () => new Date("2026-11-23T09:00:00Z"));
+    const handler = createHandler(h.deps);
+
+    await expect(handler({}, fakeContext())).rejects.toThrow(
+      'keyrotate cannot run: LEASE_TTL_SECONDS must be a whole number of seconds ≥ 3, got "1"',
+    );
+    expect(sb.calls()).toEqual({});
+  });
 });

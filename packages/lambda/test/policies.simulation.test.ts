@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   anonymousPrincipal,
   isWildcardOnlyAction,
@@ -7,7 +9,8 @@ import {
 } from "@cloud-copilot/iam-simulate";
 import { PREFLIGHT_OBJECT_KEY } from "@keyrotate/aws-adapter";
 import { describe, expect, it } from "vitest";
-import { adapterActions } from "./adapterOperations.js";
+import { packageDir } from "../scripts/build.js";
+import { deployedActions } from "./adapterOperations.js";
 import { type Json, loadTemplate, Resolver, testDeployment } from "./cfn.js";
 
 // The template's policies, resolved for a test account, evaluated by an offline IAM simulator:
@@ -118,7 +121,11 @@ const asReader = (
 const resourceOf = async (action: string): Promise<{ resource: string; context?: object }> => {
   const [service = "", name = ""] = action.split(":");
   if (await isWildcardOnlyAction(service, name)) return { resource: "*" };
+  if (action === "iam:TagUser" || action === "iam:UntagUser") {
+    return { resource: userArn("alice"), context: { "aws:TagKeys": ["key-rotation-state"] } };
+  }
   if (service === "iam") return { resource: userArn("alice") };
+  if (action === "s3:GetObject") return { resource: object("keyrotate/lease.json") };
   if (service === "s3")
     return { resource: object("credential/alice/alice_AKIAEXAMPLE000000001.csv") };
   if (service === "ses")
@@ -130,7 +137,7 @@ describe("the function's role, simulated", () => {
   const d = deploy();
 
   it("is allowed every operation the adapter calls, on the resources a run uses", async () => {
-    const actions = adapterActions();
+    const actions = deployedActions();
     expect(actions.length).toBeGreaterThanOrEqual(14);
 
     const decisions: Record<string, Decision> = {};
@@ -156,6 +163,8 @@ describe("the function's role, simulated", () => {
     ["iam:CreateLoginProfile", userArn("alice")],
     ["iam:AddUserToGroup", `arn:aws:iam::${ACCOUNT}:group/admins`],
     ["iam:CreateAccessKey", `arn:aws:iam::210987654321:user/alice`],
+    ["iam:ListUsers", "*"],
+    ["s3:GetObject", object("keyrotate/other.json")],
     ["iam:UpdateAssumeRolePolicy", `arn:aws:iam::${ACCOUNT}:role/admin`],
     ["s3:GetObject", object("credential/alice/alice_AKIAEXAMPLE000000001.csv")],
     ["s3:PutObject", object("elsewhere/alice.csv")],
@@ -168,6 +177,35 @@ describe("the function's role, simulated", () => {
   ])("is denied %s on %s", async (action, resource) => {
     const context = action.startsWith("ses:") ? { "ses:FromAddress": SENDER } : {};
     expect(await decide(asRole(d, action, resource, context))).not.toBe("Allowed");
+  });
+
+  it("holds the run lease: puts, reads and deletes keyrotate/lease.json", async () => {
+    for (const action of ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]) {
+      expect(await decide(asRole(d, action, object("keyrotate/lease.json"))), action).toBe(
+        "Allowed",
+      );
+    }
+  });
+
+  it.each([
+    ["iam:TagUser", ["last-check-date", "last-check-old-key", "key-rotation-state"], "Allowed"],
+    ["iam:UntagUser", ["last-check-date", "last-check-old-key"], "Allowed"],
+    ["iam:TagUser", ["email"], "ImplicitlyDenied"],
+    ["iam:TagUser", ["key-rotation-state", "key-rotation-exempt"], "ImplicitlyDenied"],
+    ["iam:UntagUser", ["email"], "ImplicitlyDenied"],
+    ["iam:UntagUser", ["Department"], "ImplicitlyDenied"],
+  ])("%s with tag keys %j: %s", async (action, keys, decision) => {
+    expect(await decide(asRole(d, action, userArn("alice"), { "aws:TagKeys": keys }))).toBe(
+      decision,
+    );
+  });
+
+  it("tags with the tag-key parameters a deployer chose", async () => {
+    const custom = deploy({ StateTagKey: "kr-state" });
+    const tag = (keys: string[]) =>
+      decide(asRole(custom, "iam:TagUser", userArn("alice"), { "aws:TagKeys": keys }));
+    expect(await tag(["kr-state"])).toBe("Allowed");
+    expect(await tag(["key-rotation-state"])).toBe("ImplicitlyDenied");
   });
 
   it("cannot send as another address through the sender's domain identity", async () => {
@@ -340,5 +378,44 @@ describe("the preflight's object and reads, simulated", () => {
     for (const action of ["ses:UpdateAccountSendingEnabled", "ses:VerifyEmailIdentity"]) {
       expect(await decide(asRole(d, action, "*")), action).not.toBe("Allowed");
     }
+  });
+});
+
+describe("the documented deny statement for keyrotate's tags (policies/deny-keyrotate-tags.json)", () => {
+  const d = deploy();
+  const deny = JSON.parse(
+    readFileSync(join(packageDir, "policies/deny-keyrotate-tags.json"), "utf8"),
+  ) as Json;
+  const admin = {
+    name: "AdministratorAccess",
+    policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] },
+  };
+  const asAdmin = (action: string, keys: string[]): Request => ({
+    principal: userArn("admin"),
+    action,
+    resource: userArn("alice"),
+    context: { "aws:TagKeys": keys, "aws:PrincipalArn": userArn("admin") },
+    identityPolicies: [admin, { name: "deny-keyrotate-tags", policy: deny }],
+  });
+
+  it("stops anyone else, an administrator too, from writing or removing keyrotate's tags", async () => {
+    expect(await decide(asAdmin("iam:TagUser", ["key-rotation-state"]))).toBe("ExplicitlyDenied");
+    expect(await decide(asAdmin("iam:TagUser", ["Last-Check-Date"]))).toBe("ExplicitlyDenied");
+    expect(await decide(asAdmin("iam:UntagUser", ["last-check-old-key"]))).toBe("ExplicitlyDenied");
+    expect(await decide(asAdmin("iam:TagUser", ["email"]))).toBe("Allowed");
+  });
+
+  it("leaves keyrotate's own role free to write them", async () => {
+    // AWS sets aws:PrincipalArn to the role's ARN for its sessions.
+    const request = asRole(d, "iam:TagUser", userArn("alice"), {
+      "aws:TagKeys": ["key-rotation-state"],
+      "aws:PrincipalArn": d.roleArn,
+    });
+    expect(
+      await decide({
+        ...request,
+        identityPolicies: [...request.identityPolicies, { name: "deny", policy: deny }],
+      }),
+    ).toBe("Allowed");
   });
 });

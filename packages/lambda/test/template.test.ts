@@ -1,7 +1,12 @@
+import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { decodeSettings, settingSpecs } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
-import { adapterActions } from "./adapterOperations.js";
+import { packageDir } from "../scripts/build.js";
+import { adapterActions, deployedActions, listUsersModeOnly } from "./adapterOperations.js";
 import {
   type Json,
   loadSpecification,
@@ -63,6 +68,12 @@ describe("the SAM template", () => {
     // (AWS::Serverless::*), so the function is checked against SAM's own property list.
     const problems: string[] = [];
     for (const [id, resource] of Object.entries(template.Resources)) {
+      if (resource.Type.startsWith("Custom::")) {
+        // A custom resource: any properties, and the ServiceToken CloudFormation calls.
+        if (resource.Properties?.ServiceToken === undefined)
+          problems.push(`${id}: no ServiceToken`);
+        continue;
+      }
       if (spec.ResourceTypes[resource.Type] === undefined) {
         problems.push(`${id}: ${resource.Type} is not in the specification`);
         continue;
@@ -95,6 +106,7 @@ describe("the SAM template", () => {
     const attributeOk = (id: string, attribute: string): boolean => {
       const type = template.Resources[id]?.Type;
       if (type === undefined) return false;
+      if (type.startsWith("Custom::")) return true; // what its function answers
       const real = type === "AWS::Serverless::Function" ? "AWS::Lambda::Function" : type;
       return spec.ResourceTypes[real]?.Attributes?.[attribute] !== undefined;
     };
@@ -170,10 +182,20 @@ describe("the SAM template", () => {
     const settings = Object.keys(settingSpecs);
 
     expect(settings.filter((name) => !(name in env))).toEqual([]);
+    // Settings of POLICY.md the core may not read yet on this branch (issue 13's timing rules).
+    const coming = ["MIN_NOTICE_DAYS", "IN_USE_DELAY_DAYS", "EARLY_DEACTIVATION"].filter(
+      (name) => !settings.includes(name),
+    );
     expect(Object.keys(env).filter((name) => !settings.includes(name))).toEqual([
+      ...coming,
       "POWERTOOLS_SERVICE_NAME",
       "POWERTOOLS_METRICS_NAMESPACE",
     ]);
+    expect(env).toMatchObject({
+      MIN_NOTICE_DAYS: "7",
+      IN_USE_DELAY_DAYS: "7",
+      EARLY_DEACTIVATION: "false",
+    });
     const fromTemplate = decodeSettings(env);
     const coreDefaults = decodeSettings({
       SES_EMAIL: "keyrotate@example.com",
@@ -252,9 +274,14 @@ describe("the SAM template", () => {
     expect(bucket.OwnershipControls).toEqual({
       Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }],
     });
+    // Issue 12: no longer 7 days, but until the old key is gone (see the expiry tests below).
     expect(bucket.LifecycleConfiguration).toEqual({
       Rules: [
-        expect.objectContaining({ Status: "Enabled", Prefix: "credential/", ExpirationInDays: 7 }),
+        expect.objectContaining({
+          Status: "Enabled",
+          Prefix: "credential/",
+          ExpirationInDays: "(days sum)",
+        }),
       ],
     });
     expect(bucket.VersioningConfiguration).toBeUndefined();
@@ -299,7 +326,7 @@ describe("the SAM template", () => {
   });
 
   it("grants the role exactly the AWS operations the adapter's code calls, with no wildcard action", () => {
-    const operations = adapterActions();
+    const operations = deployedActions();
     const policies = rolePolicies(resolved());
     const allActions = Object.values(policies).flatMap((p) =>
       p.Statement.flatMap((s) => list(s.Action)),
@@ -311,11 +338,12 @@ describe("the SAM template", () => {
     expect(operations).toEqual(
       expect.arrayContaining([
         "iam:CreateAccessKey",
-        "iam:ListUsers",
         "s3:PutObject",
+        "s3:GetObject",
         "ses:SendEmail",
       ]),
     );
+    expect(adapterActions()).toEqual(expect.arrayContaining([...listUsersModeOnly]));
     expect([...new Set(keyrotateActions)].sort()).toEqual(operations);
     expect(allActions.filter((a) => a.includes("*"))).toEqual([]);
     // Beyond the adapter's operations: only its logs and its on-failure destination.
@@ -337,13 +365,12 @@ describe("the SAM template", () => {
     const resourcesOf = (action: string) =>
       statements.filter((s) => list(s.Action).includes(action)).flatMap((s) => list(s.Resource));
 
-    for (const action of adapterActions()) {
+    for (const action of deployedActions()) {
       const resources = resourcesOf(action);
       if (
         [
           "iam:GenerateCredentialReport",
           "iam:GetCredentialReport",
-          "iam:ListUsers",
           // The preflight's SES reads: account-wide, they take no resource.
           "ses:GetIdentityVerificationAttributes",
           "ses:GetAccountSendingEnabled",
@@ -353,8 +380,15 @@ describe("the SAM template", () => {
         expect(resources, action).toEqual(["*"]);
       } else if (action.startsWith("iam:")) {
         expect(resources, action).toEqual(["arn:aws:iam::123456789012:user/*"]);
+      } else if (action === "s3:GetObject") {
+        expect(resources, action).toEqual([
+          "arn:aws:s3:::keyrotate-credentials-test/keyrotate/lease.json",
+        ]);
       } else if (action.startsWith("s3:")) {
-        expect(resources, action).toEqual(["arn:aws:s3:::keyrotate-credentials-test/credential/*"]);
+        expect(resources, action).toEqual([
+          "arn:aws:s3:::keyrotate-credentials-test/credential/*",
+          "arn:aws:s3:::keyrotate-credentials-test/keyrotate/lease.json",
+        ]);
       } else {
         expect(resources, action).toEqual([
           "arn:aws:ses:eu-west-1:123456789012:identity/keyrotate@example.com",
@@ -362,6 +396,54 @@ describe("the SAM template", () => {
         ]);
       }
     }
+  });
+
+  it("grants no iam:ListUsers: the deployed handler never selects the list-users scan mode", () => {
+    const bundleEntry = readFileSync(join(packageDir, "src/bundle.ts"), "utf8");
+    const event = readFileSync(join(packageDir, "src/event.ts"), "utf8");
+    const statements = rolePolicies(resolved())["keyrotate-operations"]?.Statement ?? [];
+
+    expect(bundleEntry).toContain("createHandler({ env: process.env })");
+    expect(event).not.toMatch(/scanMode|list-users/);
+    expect(statements.flatMap((s) => list(s.Action))).not.toContain("iam:ListUsers");
+  });
+
+  it("limits TagUser and UntagUser to keyrotate's three tag keys, from the parameters", () => {
+    const r = resolved({ StateTagKey: "kr-state", LastCheckDateTagKey: "kr-date" });
+    const statements = rolePolicies(r)["keyrotate-operations"]?.Statement ?? [];
+    const tagging = statements.filter((s) => list(s.Action).some((a) => a.endsWith("TagUser")));
+
+    expect(tagging).toHaveLength(1);
+    expect(list(tagging[0]?.Action ?? [])).toEqual(["iam:TagUser", "iam:UntagUser"]);
+    expect(tagging[0]?.Condition).toEqual({
+      "ForAllValues:StringEquals": { "aws:TagKeys": ["kr-date", "last-check-old-key", "kr-state"] },
+    });
+  });
+
+  it("keeps a new secret until its old key is deleted: the lifecycle sums the day parameters", async () => {
+    const raw = template.Resources.CredentialsBucket?.Properties as Record<string, Json>;
+    const rule = (raw.LifecycleConfiguration as { Rules: Array<Record<string, Json>> }).Rules[0];
+    expect(rule?.ExpirationInDays).toEqual({ "Fn::GetAtt": ["CredentialsExpiryDays", "Days"] });
+    const fn = template.Resources.DaysSumFunction?.Properties as
+      | { Code: { ZipFile: string } }
+      | undefined;
+    const code = fn?.Code.ZipFile ?? "";
+
+    for (const [parameters, expected] of [
+      [{}, 28],
+      [{ DeactivateDays: "30", InUseDelayDays: "0", DeletionDays: "45" }, 76],
+    ] as const) {
+      const addDays = (
+        resolved(parameters).properties("CredentialsExpiryDays") as {
+          AddDays: Json[];
+        }
+      ).AddDays;
+      const answer = await runCustomResource(code, { RequestType: "Create", addDays });
+      expect(answer).toMatchObject({ Status: "SUCCESS", Data: { Days: String(expected) } });
+    }
+    expect(
+      await runCustomResource(code, { RequestType: "Update", addDays: ["10", "x", "10", 1] }),
+    ).toMatchObject({ Status: "FAILED", Reason: expect.stringContaining("AddDays") });
   });
 
   it("sends failed invocations to a queue and alarms on the function's errors", () => {
@@ -393,3 +475,42 @@ describe("the SAM template", () => {
     });
   });
 });
+
+/**
+ * Runs the custom resource's inline code as Lambda would (`exports.handler`), with CloudFormation's
+ * response URL on a local server, and returns what it answered.
+ */
+const runCustomResource = async (
+  code: string,
+  request: { RequestType: string; addDays: ReadonlyArray<Json> },
+): Promise<Record<string, unknown>> => {
+  let answered: Record<string, unknown> = {};
+  const server = createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on("data", (c: Buffer) => parts.push(c));
+    req.on("end", () => {
+      answered = { method: req.method, ...JSON.parse(Buffer.concat(parts).toString("utf8")) };
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const module = { exports: {} as { handler?: (e: unknown, c: unknown) => Promise<void> } };
+    new Function("exports", "module", code)(module.exports, module);
+    await module.exports.handler?.(
+      {
+        RequestType: request.RequestType,
+        ResponseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/response`,
+        StackId: "stack",
+        RequestId: "request",
+        LogicalResourceId: "CredentialsExpiryDays",
+        ResourceProperties: { ServiceToken: "arn", AddDays: request.addDays },
+      },
+      { logStreamName: "stream" },
+    );
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+  expect(answered.method).toBe("PUT");
+  return answered;
+};

@@ -298,6 +298,10 @@ class Account {
         this.logs.push(entry);
       },
       now: () => this.sandbox.clock.now(),
+      // One runner in one process: its crash switch would also fail the lease's release and
+      // block the next run until the lease expires. Two runs at once are the real-process
+      // tests' (concurrency.integration.test.ts).
+      lease: false,
     });
     this.failedUserRuns += report.counts.failed;
     return report;

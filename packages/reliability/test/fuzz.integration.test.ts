@@ -294,11 +294,6 @@ describe("malformed answers, end to end", () => {
     ["cut inside its last field", (csv: string) => csv.slice(0, csv.length - 1)],
     ["without a key column", (csv: string) => csv.replace("access_key_1_last_rotated", "x")],
     ["with a short row", (csv: string) => `${csv}\nbob,arn`],
-    [
-      "with a bad date",
-      (csv: string) =>
-        csv.replace(/(alice,[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,true,)[^,]*/, "$1not-a-date"),
-    ],
     ["with a quote left open", (csv: string) => `${csv}\n"bob,arn`],
     ["empty", () => ""],
     ["binary", () => "\u0000\u0001\u0002PK\u0003\u0004"],
@@ -405,6 +400,41 @@ describe("malformed answers, end to end", () => {
     expect(run.status).toBe("completed");
     expect(run.error).toBeUndefined();
     expect(run.counts.usersSeen).toBeGreaterThan(0);
+  });
+});
+
+// Issue 12: a row that cannot be read is that user's problem, never the end of the run (this
+// case made the whole run fail before). The user is read from IAM itself, last use unknown.
+describe("a credential report with one unreadable row, end to end", () => {
+  it("completes the run: the other users as usual, that user read from IAM", async () => {
+    const user = (name: string) => ({
+      name,
+      tags: { email: `${name}@example.com` },
+      keys: [{ ageDays: 90, lastUsedDaysAgo: 0 }],
+    });
+    const h = await startHarness([user("alice"), user("bob")]);
+    const rewrite = { current: undefined as ((xml: string) => string) | undefined };
+    rewriteReportResponses(h.clients, rewrite);
+    rewrite.current = (xml) =>
+      xml.replace(/<Content>([^<]*)<\/Content>/, (_all, b64: string) => {
+        const csv = Buffer.from(b64, "base64")
+          .toString("utf8")
+          .replace(/(alice,[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,true,)[^,]*/, "$1not-a-date");
+        return `<Content>${Buffer.from(csv, "utf8").toString("base64")}</Content>`;
+      });
+    try {
+      const run = await h.run();
+
+      expect(run.status).toBe("completed");
+      expect(run.users.map((u) => [u.userName, u.status]).sort()).toEqual([
+        ["alice", "ok"],
+        ["bob", "ok"],
+      ]);
+      expect(run.users.find((u) => u.userName === "alice")?.keys[0]?.lastUse).toBe("unknown");
+      expect(keysOf(h, "bob")).toHaveLength(2);
+    } finally {
+      await h.close();
+    }
   });
 });
 

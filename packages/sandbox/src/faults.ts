@@ -17,8 +17,8 @@ export interface ThrottleSettings {
 /** An injected failure for the next `count` calls of one operation. */
 export interface OperationFailure {
   count: number;
-  /** Calls of the operation that pass before the failures start (default 0). */
-  after?: number;
+  /** Calls of the operation that pass before the `count` failures start (default 0). */
+  skip?: number;
   /** HTTP status (default 500). */
   status?: number;
   /** AWS error code (default from the status and service, e.g. `InternalFailure`). */
@@ -193,8 +193,8 @@ export function parseFaultSettings(input: unknown): FaultSettings {
         }
         if (!(nonNegative(f.count) && Number.isInteger(f.count)))
           problems.push(`${path}.count: must be an integer >= 0`);
-        if (f.after !== undefined && !(nonNegative(f.after) && Number.isInteger(f.after)))
-          problems.push(`${path}.after: must be an integer >= 0`);
+        if (f.skip !== undefined && !(nonNegative(f.skip) && Number.isInteger(f.skip)))
+          problems.push(`${path}.skip: must be an integer >= 0`);
         if (
           f.status !== undefined &&
           !(
@@ -331,8 +331,8 @@ export class Faults {
         : { ...errorOf(service, 500), cause: "crash" };
     }
     const failure = s.failOperations?.[`${service}:${operation}`];
-    if (failure && (failure.after ?? 0) > 0) {
-      failure.after = (failure.after as number) - 1;
+    if (failure && failure.count > 0 && (failure.skip ?? 0) > 0) {
+      failure.skip = (failure.skip ?? 0) - 1;
     } else if (failure && failure.count > 0) {
       failure.count--;
       return {

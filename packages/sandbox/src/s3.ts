@@ -165,6 +165,30 @@ export function s3Operation(
   }
 }
 
+/** S3's 412 for a condition that did not hold, naming the header. */
+function preconditionFailed(condition: string): AwsError {
+  return new AwsError(
+    "PreconditionFailed",
+    "At least one of the pre-conditions you specified did not hold",
+    412,
+    { Condition: condition },
+  );
+}
+
+/**
+ * `If-Match` on a write or delete: the object must exist (404 `NoSuchKey` otherwise) and, unless
+ * the value is `*`, have that ETag (412 `PreconditionFailed` otherwise). Quotes are optional.
+ */
+function checkIfMatch(obj: S3Object | undefined, key: string, ifMatch: string): void {
+  if (obj === undefined) {
+    throw new AwsError("NoSuchKey", "The specified key does not exist.", 404, { Key: key });
+  }
+  const bare = (etag: string) => etag.trim().replace(/^W\//, "").replace(/^"|"$/g, "");
+  if (ifMatch.trim() !== "*" && bare(ifMatch) !== bare(obj.etag)) {
+    throw preconditionFailed("If-Match");
+  }
+}
+
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v.join(",") : v;
@@ -340,9 +364,13 @@ export class S3Store {
           body: op === "GetObject" ? o.body : "",
         };
       }
-      case "DeleteObject":
-        this.bucket(bucket).objects.delete(key);
+      case "DeleteObject": {
+        const b = this.bucket(bucket);
+        const ifMatch = header(req.headers, "if-match");
+        if (ifMatch !== undefined) checkIfMatch(b.objects.get(key), key, ifMatch);
+        b.objects.delete(key);
         return { status: 204, headers: {}, body: "" };
+      }
       default:
         throw new AwsError(
           "NotImplemented",
@@ -443,6 +471,21 @@ export class S3Store {
         metadata[name.slice("x-amz-meta-".length)] = Array.isArray(value) ? value.join(",") : value;
       }
     }
+    // Conditional writes, checked last as S3 does, right before the object is replaced.
+    const ifNoneMatch = header(headers, "if-none-match");
+    const ifMatch = header(headers, "if-match");
+    if (ifNoneMatch !== undefined) {
+      if (ifNoneMatch !== "*") {
+        throw new AwsError(
+          "NotImplemented",
+          "A header you provided implies functionality that is not implemented",
+          501,
+          { Header: "If-None-Match" },
+        );
+      }
+      if (b.objects.get(key) !== undefined) throw preconditionFailed("If-None-Match");
+    }
+    if (ifMatch !== undefined) checkIfMatch(b.objects.get(key), key, ifMatch);
     const contentEncoding = encodings.filter((e) => e !== "aws-chunked").join(", ");
     const obj: S3Object = {
       key,

@@ -148,4 +148,21 @@ describe("the credential report", () => {
     expect(byUser.alice?.access_key_1_last_rotated).toBe("2026-05-07T10:00:00+00:00");
     expect(byUser.carol?.user_creation_time).toBe("2026-11-23T10:00:00+00:00");
   });
+
+  it("writes a user name with commas unquoted, in the user and arn cells, as IAM does", async () => {
+    const s = await sandbox({
+      seed: { now: "2026-11-23T10:00:00Z", users: [{ name: "svc,deploy" }] },
+    });
+    const { iam } = clients(s);
+    await iam.send(new GenerateCredentialReportCommand({}));
+
+    const report = await waitForReport(iam);
+
+    const lines = Buffer.from(report.Content ?? new Uint8Array())
+      .toString("utf8")
+      .split("\n");
+    const row = lines.find((l) => l.startsWith("svc,"));
+    expect(row?.startsWith("svc,deploy,arn:aws:iam::123456789012:user/svc,deploy,")).toBe(true);
+    expect(row?.split(",")).toHaveLength(CREDENTIAL_REPORT_COLUMNS.length + 2);
+  });
 });

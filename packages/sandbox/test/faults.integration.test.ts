@@ -110,23 +110,6 @@ describe("faults and limits", () => {
     expect(s.calls()["iam:ListUsers"]).toBe(8);
   });
 
-  it("lets the first `after` calls of an operation pass before its failures start", async () => {
-    const s = await sandbox({ seed: { buckets: ["bkt"] } });
-    const { s3 } = clients(s, { maxAttempts: 1 });
-    s.setFaults({
-      failOperations: { "s3:PutObject": { after: 1, count: 1, status: 403, code: "AccessDenied" } },
-    });
-    const put = (key: string) =>
-      s3.send(new PutObjectCommand({ Bucket: "bkt", Key: key, Body: "v" }));
-
-    await put("first");
-    const second = await caught(() => put("second"));
-    await put("third");
-
-    expect(second.name).toBe("AccessDenied");
-    expect(s.objects("bkt").map((o) => o.key)).toEqual(["first", "third"]);
-  });
-
   it("fails the next N calls of one operation as configured, then recovers", async () => {
     const s = await sandbox({ seed: { buckets: ["bkt"], users: [{ name: "alice" }] } });
     const { iam, s3 } = clients(s, { maxAttempts: 1 });
@@ -171,6 +154,21 @@ describe("faults and limits", () => {
       new PutObjectCommand({ Bucket: "bkt", Key: "k2", Body: "v" }),
     );
     expect(recovered.$metadata.attempts).toBe(3);
+  });
+
+  it("lets `skip` calls of an operation pass before its failures start", async () => {
+    const s = await sandbox({ seed: { buckets: ["bkt"] } });
+    const { s3 } = clients(s, { maxAttempts: 1 });
+    s.setFaults({ failOperations: { "s3:PutObject": { skip: 1, count: 1, status: 403 } } });
+    const put = (key: string) =>
+      s3.send(new PutObjectCommand({ Bucket: "bkt", Key: key, Body: "v" }));
+
+    await put("first");
+    const second = await caught(() => put("second"));
+    await put("third");
+
+    expect(second.$metadata.httpStatusCode).toBe(403);
+    expect(s.objects("bkt").map((o) => o.key)).toEqual(["first", "third"]);
   });
 
   it("adds latency with jitter to every call", async () => {

@@ -328,3 +328,74 @@ describe("S3 through the real SDK (path-style)", () => {
     expect(s.objects("creds").map((o) => o.key)).toEqual(["c", "d"]);
   });
 });
+
+describe("S3 conditional writes, as S3 documents them", () => {
+  const put = (extra: Partial<ConstructorParameters<typeof PutObjectCommand>[0]>, body = "a") =>
+    new PutObjectCommand({ Bucket: "locks", Key: "lease.json", Body: body, ...extra });
+
+  it("creates with If-None-Match: * only when the key is absent (412 PreconditionFailed after)", async () => {
+    const s = await sandbox();
+    const { s3 } = clients(s);
+    await s3.send(new CreateBucketCommand({ Bucket: "locks" }));
+
+    const first = await s3.send(put({ IfNoneMatch: "*" }, "first"));
+    const second = await caught(() => s3.send(put({ IfNoneMatch: "*" }, "second")));
+
+    expect(first.ETag).toMatch(/^"[0-9a-f]{32}"$/);
+    expect(second).toBeInstanceOf(S3ServiceException);
+    expect(second).toMatchObject({
+      name: "PreconditionFailed",
+      $metadata: { httpStatusCode: 412 },
+    });
+    const got = await s3.send(new GetObjectCommand({ Bucket: "locks", Key: "lease.json" }));
+    expect(await got.Body?.transformToString()).toBe("first");
+  });
+
+  it("replaces with If-Match only while the ETag is the one given", async () => {
+    const s = await sandbox();
+    const { s3 } = clients(s);
+    await s3.send(new CreateBucketCommand({ Bucket: "locks" }));
+    const { ETag } = await s3.send(put({}, "v1"));
+
+    const replaced = await s3.send(put({ IfMatch: ETag }, "v2"));
+    const stale = await caught(() => s3.send(put({ IfMatch: ETag }, "v3")));
+    const absent = await caught(() =>
+      s3.send(new PutObjectCommand({ Bucket: "locks", Key: "other", Body: "x", IfMatch: ETag })),
+    );
+
+    expect(replaced.ETag).not.toBe(ETag);
+    expect(stale).toMatchObject({ name: "PreconditionFailed", $metadata: { httpStatusCode: 412 } });
+    expect(absent).toBeInstanceOf(NoSuchKey);
+    const got = await s3.send(new GetObjectCommand({ Bucket: "locks", Key: "lease.json" }));
+    expect(await got.Body?.transformToString()).toBe("v2");
+  });
+
+  it("deletes with If-Match only while the ETag is the one given", async () => {
+    const s = await sandbox();
+    const { s3 } = clients(s);
+    await s3.send(new CreateBucketCommand({ Bucket: "locks" }));
+    const { ETag: old } = await s3.send(put({}, "v1"));
+    const { ETag: current } = await s3.send(put({}, "v2"));
+
+    const refused = await caught(() =>
+      s3.send(new DeleteObjectCommand({ Bucket: "locks", Key: "lease.json", IfMatch: old })),
+    );
+    expect(refused).toMatchObject({ name: "PreconditionFailed" });
+    expect(s.objects("locks")).toHaveLength(1);
+
+    await s3.send(
+      new DeleteObjectCommand({ Bucket: "locks", Key: "lease.json", IfMatch: current }),
+    );
+    expect(s.objects("locks")).toEqual([]);
+  });
+
+  it("refuses If-None-Match with an ETag on a write: S3 supports only *", async () => {
+    const s = await sandbox();
+    const { s3 } = clients(s);
+    await s3.send(new CreateBucketCommand({ Bucket: "locks" }));
+
+    const error = await caught(() => s3.send(put({ IfNoneMatch: '"abc"' })));
+
+    expect(error).toMatchObject({ $metadata: { httpStatusCode: 501 } });
+  });
+});

@@ -242,9 +242,10 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
       if (day === failureDay) {
         sandbox.setFaults({
           failOperations: {
-            // The preflight's put passes: the fault hits the first secret stored that day.
+            // A run's first PutObject is its lease's and its second the preflight's; the next
+            // one stores a secret.
             "s3:PutObject": {
-              after: 1,
+              skip: 2,
               count: 1,
               status: 403,
               code: "AccessDenied",

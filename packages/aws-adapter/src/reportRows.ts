@@ -121,7 +121,10 @@ export class CredentialReportRows {
       this.short = undefined;
     }
     const last = record[record.length - 1] ?? "";
-    if (record.length < this.width || !completeCell(this.lastColumn, last)) {
+    if (
+      record.length < this.width ||
+      (record.length === this.width && !completeCell(this.lastColumn, last))
+    ) {
       this.short = {
         line: this.records,
         problem:

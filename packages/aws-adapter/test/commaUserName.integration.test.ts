@@ -24,7 +24,7 @@ afterEach(async () => {
 
 describe("a user named with a comma, against the sandbox", () => {
   it("is scanned and rotated like any user, and its secret file has three columns", async () => {
-    h = await startHarness(users);
+    h = await startHarness(users, { MIN_NOTICE_DAYS: "0", IN_USE_DELAY_DAYS: "0" });
 
     const report = await h.run();
 

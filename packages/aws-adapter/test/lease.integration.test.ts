@@ -250,7 +250,7 @@ describe("the run lease against the sandbox", () => {
 
 describe("runKeyrotate with the run lease", () => {
   it("changes nothing and fails with LeaseHeld when another run holds the lease", async () => {
-    h = await startHarness([alice]);
+    h = await startHarness([alice], { MIN_NOTICE_DAYS: "0", IN_USE_DELAY_DAYS: "0" });
     const other = held(await acquireLease(h.clients.s3, BUCKET, "lambda-run", { renew: false }));
     h.sandbox.resetCalls();
 
@@ -266,7 +266,7 @@ describe("runKeyrotate with the run lease", () => {
   });
 
   it("runs two runs started together one after the other: the key is rotated once", async () => {
-    h = await startHarness([alice]);
+    h = await startHarness([alice], { MIN_NOTICE_DAYS: "0", IN_USE_DELAY_DAYS: "0" });
     const harness = h;
     const started = Date.now();
 
@@ -286,7 +286,7 @@ describe("runKeyrotate with the run lease", () => {
   });
 
   it("takes no lease for a dry run", async () => {
-    h = await startHarness([alice]);
+    h = await startHarness([alice], { MIN_NOTICE_DAYS: "0", IN_USE_DELAY_DAYS: "0" });
     const other = held(await acquireLease(h.clients.s3, BUCKET, "lambda-run", { renew: false }));
 
     const report = await h.run({ dryRun: true, lease: { waitMs: 0 } });

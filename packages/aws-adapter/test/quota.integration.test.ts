@@ -24,7 +24,11 @@ describe("IAM's LimitExceeded during a run", () => {
       bob: "AKIABOB0000000000001",
       carol: "AKIACAROL00000000001",
     };
-    h = await startHarness(Object.entries(oldKeys).map(([name, id]) => overdue(name, id)));
+    // Rotation on first sight (the original's timing), so that all three rotate today.
+    h = await startHarness(
+      Object.entries(oldKeys).map(([name, id]) => overdue(name, id)),
+      { MIN_NOTICE_DAYS: "0", IN_USE_DELAY_DAYS: "0" },
+    );
     // The first CreateAccessKey of the run meets the two-key quota (a key the user just made).
     h.sandbox.setFaults({
       failOperations: {

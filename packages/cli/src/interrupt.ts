@@ -22,7 +22,9 @@ export interface Interruptions {
 
 /**
  * Listens for SIGINT and SIGTERM while `keyrotate run` works. Before the run's first change
- * (the scan, the plan, the confirmation) a signal exits at once: nothing was done. After it, the
+ * (the scan, the plan, the confirmation) a signal exits at once: nothing was done; once the run
+ * lease is held, it stops the run before any user is changed and releases the lease. After the
+ * first change, the
  * run stops *between users*: every user in flight is finished (a rotation that fails is undone as
  * usual), no other user is started, and the rest are reported deferred; the exit code is then
  * 130 (SIGINT) or 143 (SIGTERM). A second signal exits at once, and says what that may leave.
@@ -31,6 +33,9 @@ export interface Interruptions {
 export const watchInterruptions = (io: CliIo, clear: () => void = () => {}): Interruptions => {
   let signal: StopSignal | undefined;
   let changing = false;
+  // The run lease (or the preflight's test object) was written: no user was changed yet, but the
+  // lease must be released, so the run stops through its normal end rather than at once.
+  let wroteToBucket = false;
   const say = (text: string): void => {
     clear();
     io.stderr.write(`${text}\n`);
@@ -44,11 +49,17 @@ export const watchInterruptions = (io: CliIo, clear: () => void = () => {}): Int
       return;
     }
     signal = received;
-    if (!changing) {
+    if (!changing && !wroteToBucket) {
       say(
         `keyrotate run: ${received}: stopped before any change; nothing was done. The next run starts afresh.`,
       );
       io.exit?.(signalExitCode[received]);
+      return;
+    }
+    if (!changing) {
+      say(
+        `keyrotate run: ${received}: stopping before any change to a user; the run lease is released first. Press Ctrl-C again to exit at once.`,
+      );
       return;
     }
     say(
@@ -58,7 +69,10 @@ export const watchInterruptions = (io: CliIo, clear: () => void = () => {}): Int
   return {
     requested: () => signal,
     middleware: (operation) => {
-      if (MUTATING_OPERATIONS.includes(operation)) changing = true;
+      // S3 writes before a user's change are the run lease's and the preflight's; a secret is
+      // only ever stored after an IAM change (its key's creation).
+      if (operation.startsWith("s3:")) wroteToBucket ||= MUTATING_OPERATIONS.includes(operation);
+      else if (MUTATING_OPERATIONS.includes(operation)) changing = true;
       return undefined;
     },
     summary: (report) => {

@@ -22,6 +22,14 @@ const options = {
   help: { type: "boolean", short: "h" },
 } as const;
 
+/**
+ * True when a run failed at its lease (held by another run, or the bucket that holds it cannot
+ * be written): the lease is the only S3 call a run makes before its scan.
+ */
+const leaseFailed = (report: RunReport): boolean =>
+  report.status === "failed" &&
+  (report.error?.tag === "LeaseHeld" || report.error?.operation.startsWith("s3:") === true);
+
 /** The outcome of a run for a reader: one line per user something happened to, and totals. */
 export const renderRunReport = (report: RunReport): string => {
   const lines = [
@@ -33,8 +41,8 @@ export const renderRunReport = (report: RunReport): string => {
     );
   } else if (report.status === "failed") {
     lines.push(
-      report.error?.tag === "LeaseHeld"
-        ? `Not run: ${report.error.message}`
+      leaseFailed(report)
+        ? "Not run: the run lease could not be taken (see stderr)."
         : "The scan failed; nothing was changed.",
     );
   }
@@ -176,8 +184,8 @@ and no --yes), 130 stopped by SIGINT, 143 stopped by SIGTERM.
         io.stderr.write(`keyrotate run: ${report.preflight.error.message}\n`);
       } else if (report.status === "failed") {
         io.stderr.write(
-          report.error?.tag === "LeaseHeld"
-            ? `keyrotate run: not run: ${report.error.message}\n`
+          leaseFailed(report)
+            ? `keyrotate run: not run: ${report.error?.message ?? "the run lease was held"}\n`
             : `keyrotate run: the scan failed: ${report.error?.message ?? "unknown"}\n`,
         );
       } else if (report.counts.failed > 0) {

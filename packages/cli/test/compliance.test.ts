@@ -116,7 +116,8 @@ const key = (n: number, ageDays: number, lastUsedDaysAgo: number) => ({
 
 describe("the compliance report's next actions", () => {
   it("gives each key the next action and its date that plan shows, in JSON, CSV and HTML", () => {
-    // Prepare: an overdue key (rotated today) and a young one (warned at 31 days, in 21 days).
+    // Prepare: an overdue key never warned (warned today, rotated after the minimum notice) and a
+    // young one (warned at 31 days, in 21 days).
     const users = [
       { ...withKey(95, LastUse.usedOn(daysAgo(1))), userName: "old" as UserName },
       { ...withKey(10, LastUse.usedOn(daysAgo(1))), userName: "young" as UserName },
@@ -129,20 +130,24 @@ describe("the compliance report's next actions", () => {
 
     // Assess
     expect(report.users.map((u) => u.keys[0]?.next)).toEqual([
-      { action: "rotation", date: "2026-03-01" },
+      { action: "warning", date: "2026-03-01" },
       { action: "warning", date: "2026-03-22" },
     ]);
+    expect(report.users[0]?.keys[0]?.nextChange).toEqual({
+      action: "rotation",
+      date: "2026-03-08",
+    });
     const header = csv[0]?.split(",") ?? [];
     const at = (line: number, column: string) => csv[line]?.split(",")[header.indexOf(column)];
     expect([at(1, "key_next_action"), at(1, "key_next_action_date")]).toEqual([
-      "rotation",
+      "warning",
       "2026-03-01",
     ]);
     expect([at(2, "key_next_action"), at(2, "key_next_action_date")]).toEqual([
       "warning",
       "2026-03-22",
     ]);
-    expect(html).toContain("next: rotation on 2026-03-01");
+    expect(html).toContain("next: warning on 2026-03-01");
     expect(html).toContain("next: warning on 2026-03-22");
   });
 
@@ -163,7 +168,9 @@ describe("the compliance report's next actions", () => {
     const [assessed] = report.users;
 
     // Assess
-    const deactivation = assessed?.keys[0]?.next;
+    // The forecast takes a key used lately to stay in use: an "old key still in use" notice
+    // comes first, then the deactivation (POLICY.md: never break a key in use).
+    const deactivation = assessed?.keys[0]?.nextChange;
     expect(deactivation?.action).toBe("deactivation");
     expect(assessed?.controls["CIS-1.13"].result).toBe("fail");
     expect(assessed?.notes).toEqual([

@@ -15,7 +15,13 @@ const users: ScenarioUser[] = Array.from({ length: USERS }, (_, i) => ({
   keys: [{ ageDays: 95, lastUsedDaysAgo: 1, id: oldKeyOf(i) }],
 }));
 // Rotation on first sight (the original's timing); two users at a time, so the run lasts.
-const runEnv = { MIN_NOTICE_DAYS: "0", CONCURRENCY: "2" };
+// A lease left by a process that exited at once expires after 3 s, so that reruns go ahead.
+const runEnv = {
+  MIN_NOTICE_DAYS: "0",
+  IN_USE_DELAY_DAYS: "0",
+  CONCURRENCY: "2",
+  LEASE_TTL_SECONDS: "3",
+};
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 const executable = fileURLToPath(new URL("./fixedClockMain.ts", import.meta.url));
@@ -192,7 +198,7 @@ describe("keyrotate run stopped by a signal, in a process of its own", () => {
     await converge(sb);
   });
 
-  it("a signal before the first change exits at once: nothing was done", async () => {
+  it("a signal before the first change to a user stops the run, releases the run lease, and nothing was done", async () => {
     const sb = await startSlowSandbox(40);
     const run = startRun(sb);
     await waitForCall(sb, "iam:GetCredentialReport");
@@ -201,9 +207,15 @@ describe("keyrotate run stopped by a signal, in a process of its own", () => {
     const { code, stderr } = await run.finished;
 
     expect(code, stderr).toBe(130);
-    expect(stderr).toContain("keyrotate run: SIGINT: stopped before any change; nothing was done.");
+    expect(stderr).toContain(
+      "keyrotate run: SIGINT: stopping before any change to a user; the run lease is released first.",
+    );
+    expect(stderr).toMatch(
+      /stopped by SIGINT: 0 users finished \(none is half-done\), 20 deferred/,
+    );
     expect(sb.keyEvents()).toEqual([]);
     expect(sb.emails()).toEqual([]);
+    expect(sb.objects(BUCKET).map((o) => o.key)).toEqual([]);
     await converge(sb);
   });
 

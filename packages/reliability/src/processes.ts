@@ -70,6 +70,8 @@ export const startSandboxProcess = async (
   const child = spawn(
     process.execPath,
     [
+      // The workspace's packages resolve to their TypeScript sources, as in every test.
+      "--conditions=@keyrotate/source",
       "--import",
       "tsx",
       SANDBOX_CLI,
@@ -215,11 +217,15 @@ export const startProcessHarness = async (
       kind === "cli"
         ? [CLI_CHILD, "run", "--yes", "--json"]
         : [BUNDLE_CHILD, options.bundlePath ?? "(no bundle built)"];
-    const child = spawn(process.execPath, ["--import", "tsx", ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, ...runnerEnv(sandbox), ...o.env, KEYROTATE_REPORT_FILE: reportFile },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--conditions=@keyrotate/source", "--import", "tsx", ...args],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, ...runnerEnv(sandbox), ...o.env, KEYROTATE_REPORT_FILE: reportFile },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout?.on("data", (c: Buffer) => {

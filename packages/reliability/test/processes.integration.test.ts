@@ -85,12 +85,9 @@ const killSeries = async (kind: RunnerKind, tries: number, seed: number) => {
     figures.convergeRuns += runs.length;
     figures.maxConvergeRuns = Math.max(figures.maxConvergeRuns, runs.length);
     const violations = checkAccount(await readAccountState(h.sandbox), keysOf(users));
-    // A Rotated notice re-sent after a crash names the file once the core does (issue 13).
     figures.fileNotNamed += violations.filter((v) => v.check === "file-not-named").length;
     problems.push(
-      ...violations
-        .filter((v) => v.check !== "file-not-named")
-        .map((v) => `try ${i} (kill after call ${at}): ${v.check} ${v.detail}`),
+      ...violations.map((v) => `try ${i} (kill after call ${at}): ${v.check} ${v.detail}`),
     );
   }
   figures.ms = Date.now() - started;
@@ -139,8 +136,7 @@ describe("two runs started together", () => {
 });
 
 describe("a Rotated notice re-sent after a crash (POLICY.md invariant 12)", () => {
-  // passes once the core names the secret file in a re-sent Rotated notice (issue 13)
-  it.fails("names the secret file of the new key", async () => {
+  it("names the secret file of the new key", async () => {
     const alice = overdue("alice", 1);
     await h.sandbox.reset([alice], NOW);
     // Lease, report (2), tags and keys (2), TagUser, CreateAccessKey, PutObject, TagUser: the
@@ -154,8 +150,7 @@ describe("a Rotated notice re-sent after a crash (POLICY.md invariant 12)", () =
 });
 
 describe("what recovery must not touch (issue 12, item 1)", () => {
-  // passes once the core's marker identity lands
-  it.fails("a planted marker naming the older of two Active keys deletes nothing", async () => {
+  it("a planted marker naming the older of two Active keys deletes nothing", async () => {
     const pat: ScenarioUser = {
       name: "pat",
       tags: { email: "pat@example.com", [STATE_TAG]: "rotating:AKIAPATXXXXXXXXX0001:2000-01-01" },
@@ -171,8 +166,7 @@ describe("what recovery must not touch (issue 12, item 1)", () => {
     expect(checkAccount(await readAccountState(h.sandbox), keysOf([pat]))).toEqual([]);
   }, 120_000);
 
-  // passes once the core's marker identity lands
-  it.fails("a key the user made after a failed rotation survives the next run", async () => {
+  it("a key the user made after a failed rotation survives the next run", async () => {
     const bob = overdue("bob", 2);
     await h.sandbox.reset([bob], NOW);
     await h.sandbox.post("/_sandbox/faults", {

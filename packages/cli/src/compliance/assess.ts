@@ -42,6 +42,11 @@ export interface KeyAssessment {
    * or the next transition); null when none is due within the forecast's horizon.
    */
   readonly next: KeyEvent | null;
+  /**
+   * keyrotate's next change to the key when `next` is only a notice: the rotation a warning
+   * announces, the deactivation an "old key still in use" notice delays; null otherwise.
+   */
+  readonly nextChange: KeyEvent | null;
 }
 
 /** A note on a control's result for one user: why it fails for now, and until when. */
@@ -145,6 +150,7 @@ const assessKey = (
   today: CalendarDate,
   k: UserSnapshot["keys"][number],
   next: KeyEvent | undefined,
+  nextChange: KeyEvent | undefined,
 ): KeyAssessment => ({
   id: k.id,
   status: k.status,
@@ -158,6 +164,7 @@ const assessKey = (
         ? daysBetween(k.created, today)
         : undefined,
   next: next ?? null,
+  nextChange: nextChange ?? null,
 });
 
 /**
@@ -166,13 +173,16 @@ const assessKey = (
  */
 const midRotationNote = (active: ReadonlyArray<KeyAssessment>): ControlNote | undefined => {
   if (active.length !== 2) return undefined;
-  const old = active.find((k) => k.next?.action === "deactivation");
+  const deactivation = (k: KeyAssessment): KeyEvent | undefined =>
+    [k.next, k.nextChange].find((e) => e?.action === "deactivation") ?? undefined;
+  const old = active.find((k) => deactivation(k) !== undefined);
   const replacement = active.find((k) => k !== old);
-  if (old === undefined || old.next === null || replacement === undefined) return undefined;
+  const date = old === undefined ? undefined : deactivation(old)?.date;
+  if (old === undefined || date === undefined || replacement === undefined) return undefined;
   return {
     control: "CIS-1.13",
-    message: `mid-rotation: ${old.id} is being replaced by ${replacement.id}; keyrotate deactivates ${old.id} on ${old.next.date}, and CIS 1.13 passes from then on`,
-    until: old.next.date,
+    message: `mid-rotation: ${old.id} is being replaced by ${replacement.id}; keyrotate deactivates ${old.id} on ${date}, and CIS 1.13 passes from then on`,
+    until: date,
   };
 };
 
@@ -231,7 +241,9 @@ export const assessUser =
   (user: UserSnapshot): UserAssessment => {
     const forecast = forecastUser(settings, today)(user);
     const plan = forecast.plan;
-    const keys = user.keys.map((k) => assessKey(today, k, forecast.next.get(k.id)));
+    const keys = user.keys.map((k) =>
+      assessKey(today, k, forecast.next.get(k.id), forecast.change.get(k.id)),
+    );
     const active = keys.filter((k) => k.status === "Active");
     const midRotation = midRotationNote(active);
     const results: Record<ControlId, ControlOutcome> = {

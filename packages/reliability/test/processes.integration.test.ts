@@ -175,7 +175,10 @@ describe("what recovery must not touch (issue 12, item 1)", () => {
     const failed = await h.runner("cli");
     expect(failed.report?.counts.failed).toBe(1);
     await h.sandbox.post("/_sandbox/faults", {});
-    // The same day, bob makes a key of his own, as the warning told him to.
+    // Later the same day (two hours on: 11:00), bob makes a key of his own. A key made within
+    // 15 minutes of a create whose outcome keyrotate never learned, and never used, cannot be
+    // told from keyrotate's (RELIABILITY.md, known limits).
+    await h.sandbox.post("/_sandbox/clock", { advanceMs: 2 * 3_600_000 });
     const iam = new IAMClient({
       endpoint: h.sandbox.url,
       region: "us-east-1",

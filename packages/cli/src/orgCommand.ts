@@ -12,38 +12,15 @@ import {
   type OrgSettings,
   runOrganization,
 } from "@keyrotate/aws-adapter";
-import { formatSettingProblem, type Settings } from "@keyrotate/core";
+import { formatSettingProblem, parseCalendarDate, type Settings } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
 import { type ParsedOptions, stringOption } from "./args.js";
 import type { AwsAccess } from "./awsAccess.js";
 import { awsCommandContext, ExitCode, usageFailure } from "./command.js";
 import { signalExitCode, watchInterruptions } from "./interrupt.js";
 import type { CliIo, Output } from "./io.js";
+import { describeUser } from "./outcomeText.js";
 import { scanModeOption } from "./planCommand.js";
-
-/** The options that turn `run` into an organisation run. */
-export const orgOptionSpecs = {
-  org: { type: "boolean" },
-  accounts: { type: "string" },
-} as const;
-
-/** The help text of those options. */
-export const orgOptionsHelp = `  --org                  every covered account of the AWS Organization (ORG_* settings; see below)
-  --accounts ID,ID       only these accounts of the organization (implies --org)`;
-
-/** The help paragraph on organisation runs. */
-export const orgHelp = `Organizations: with --org (or --accounts) the credentials are the management account's (or a
-delegated administrator's). keyrotate lists the organization, assumes ORG_ROLE_NAME in each
-covered account and runs there, ORG_CONCURRENCY accounts at a time, printing a line per account
-as it finishes. Settings (environment or --set): ORG_ROLE_NAME (required), ORG_EXTERNAL_ID,
-ORG_INCLUDE_OUS, ORG_INCLUDE_ACCOUNTS, ORG_EXCLUDE_ACCOUNTS, ORG_OPT_OUT_TAG, ORG_CONCURRENCY.
-An organization run applies without a per-account plan review: it needs --yes or --dry-run.
---json prints the organization report. Exit code 1 when an account did not complete or a user
-failed in one.`;
-
-/** Whether the options ask for an organisation run. */
-export const wantsOrg = (parsed: ParsedOptions): boolean =>
-  parsed.flags.has("org") || parsed.strings.has("accounts");
 
 const isOrgSetting = (name: string): boolean =>
   (ORG_SETTING_NAMES as ReadonlyArray<string>).includes(name);
@@ -121,7 +98,13 @@ export const renderOrgReport = (report: OrgReport): string => {
   ];
   if (report.error !== undefined)
     lines.push(`The organization could not be listed; no account was run: ${report.error.message}`);
-  for (const s of report.accounts) lines.push(`  ${describeSection(s)}`);
+  for (const s of report.accounts) {
+    lines.push(`  ${describeSection(s)}`);
+    for (const user of s.report?.users ?? []) {
+      const text = describeUser(user);
+      if (text !== "") lines.push(`    ${user.userName}: ${text}`);
+    }
+  }
   for (const s of report.skippedAccounts)
     lines.push(
       `  ${s.accountId}${s.accountName ? ` ${s.accountName}` : ""}: skipped (${s.reason}): ${s.message}`,
@@ -161,8 +144,16 @@ export const orgExitCode = (report: OrgReport): number =>
  * `keyrotate run --org` / `--accounts`: validates the policy and ORG_* settings together,
  * then runs {@link runOrganization} with a progress line per account on stderr.
  */
-export const runOrgCommand = async (parsed: ParsedOptions, io: CliIo): Promise<number> => {
+export const runOrgCommand = async (
+  parsed: ParsedOptions,
+  io: CliIo,
+  command: "run" | "plan" = "run",
+): Promise<number> => {
   const problems: string[] = [];
+  const asOfText = stringOption(parsed, "as-of");
+  const asOf = asOfText === undefined ? undefined : parseCalendarDate(asOfText);
+  if (asOfText !== undefined && asOf === undefined)
+    problems.push(`--as-of ${JSON.stringify(asOfText)}: expected a date YYYY-MM-DD`);
   const scanMode = scanModeOption(parsed, problems);
   const { org: orgSets, rest } = splitSets(parsed);
   const accounts = stringOption(parsed, "accounts");
@@ -181,8 +172,12 @@ export const runOrgCommand = async (parsed: ParsedOptions, io: CliIo): Promise<n
     strings: new Map([...parsed.strings].map(([k, v]) => [k, k === "set" ? rest : v])),
   };
   const ctx = awsCommandContext(policyParsed, io, "run", problems);
+  // A plan is a dry run: it changes nothing and sends nothing, so it needs no --yes.
   const checkedWithContext = problems.length;
-  const dryRun = parsed.flags.has("dry-run") || (E.isRight(ctx) && ctx.right.settings.dryRun);
+  const dryRun =
+    command === "plan" ||
+    parsed.flags.has("dry-run") ||
+    (E.isRight(ctx) && ctx.right.settings.dryRun);
   if (!dryRun && !parsed.flags.has("yes"))
     problems.push(
       "an organization run applies without a per-account plan review: pass --yes to apply, or --dry-run to see what would be done",
@@ -190,10 +185,11 @@ export const runOrgCommand = async (parsed: ParsedOptions, io: CliIo): Promise<n
   if (E.isLeft(ctx) || E.isLeft(org) || problems.length > 0)
     return usageFailure(
       io,
-      "run",
+      command,
       E.isLeft(ctx) ? [...ctx.left, ...problems.slice(checkedWithContext)] : problems,
     );
-  const { settings, access, today } = ctx.right;
+  const { settings, access } = ctx.right;
+  const today = asOf ?? ctx.right.today;
   const json = parsed.flags.has("json");
   const interruptions = watchInterruptions(io);
   const { orgClients, clientsFor } = reach(access, settings, io.env, [interruptions.middleware]);
@@ -216,7 +212,7 @@ export const runOrgCommand = async (parsed: ParsedOptions, io: CliIo): Promise<n
     const stoppedBy = interruptions.requested();
     if (stoppedBy !== undefined) {
       io.stderr.write(
-        `keyrotate run: stopped by ${stoppedBy}: ${report.totals.accounts.deferred} account(s) not started; the next run covers them.\n`,
+        `keyrotate ${command}: stopped by ${stoppedBy}: ${report.totals.accounts.deferred} account(s) not started; the next run covers them.\n`,
       );
       return signalExitCode[stoppedBy];
     }

@@ -147,6 +147,31 @@ describe("keyrotate run --org", () => {
   });
 });
 
+describe("keyrotate plan --org", () => {
+  it("shows what a run would do in each account, as of a date, changing nothing and needing no --yes", async () => {
+    // Prepare
+    const s = await orgSandbox();
+    // Act
+    const r = await cli(["plan", "--org", "--as-of", "2026-03-02", ...deliverySets], {
+      sandbox: s,
+      env: { ORG_ROLE_NAME: "KeyrotateMember", ORG_EXCLUDE_ACCOUNTS: "123456789012,444444444444" },
+    });
+    // Assess
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      "keyrotate organization run for 2026-03-02 (dry run: nothing was changed or sent): completed",
+    );
+    expect(r.stdout).toMatch(
+      /111111111111 shared: completed[^\n]*\n {4}shared-overdue: would: rotated/,
+    );
+    expect(r.stdout).toMatch(
+      /222222222222 prod: completed[^\n]*\n {4}prod-overdue: would: rotated/,
+    );
+    for (const id of ["111111111111", "222222222222"])
+      expect(s.account(id).keyEvents()).toEqual([]);
+  });
+});
+
 describe("keyrotate demo --org", () => {
   it("runs a sandbox organisation: a nested OU, a suspended account, a missing role", async () => {
     // Prepare

@@ -319,6 +319,38 @@ describe("runOrganization against a multi-account sandbox", () => {
     expect(report.status).toBe("partial");
   });
 
+  it("finds STS and Organizations through AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL_ORGANIZATIONS", async () => {
+    // Prepare
+    const s = await start({ organization: ORG });
+    const { region, credentials } = s.clientConfig();
+    const saved = {
+      sts: process.env.AWS_ENDPOINT_URL_STS,
+      org: process.env.AWS_ENDPOINT_URL_ORGANIZATIONS,
+    };
+    process.env.AWS_ENDPOINT_URL_STS = s.url;
+    process.env.AWS_ENDPOINT_URL_ORGANIZATIONS = s.url;
+    try {
+      // Act
+      const report = await run(s, orgSettings({ ORG_INCLUDE_ACCOUNTS: "222222222222" }), {
+        orgClients: createOrgClients({ region, credentials, maxAttempts: 1 }),
+      });
+      // Assess
+      expect(report.accounts.map((a) => [a.accountId, a.status])).toEqual([
+        ["222222222222", "completed"],
+      ]);
+      expect(report.apiCalls).toEqual({
+        "organizations:ListAccounts": 1,
+        "organizations:ListTagsForResource": 1,
+        "sts:AssumeRole": 1,
+      });
+    } finally {
+      if (saved.sts === undefined) delete process.env.AWS_ENDPOINT_URL_STS;
+      else process.env.AWS_ENDPOINT_URL_STS = saved.sts;
+      if (saved.org === undefined) delete process.env.AWS_ENDPOINT_URL_ORGANIZATIONS;
+      else process.env.AWS_ENDPOINT_URL_ORGANIZATIONS = saved.org;
+    }
+  });
+
   it("fails as a whole, running nothing, when the organisation cannot be listed", async () => {
     // Prepare
     const s = await start({ organization: ORG });

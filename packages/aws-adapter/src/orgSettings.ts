@@ -33,8 +33,9 @@ export const ORG_SETTING_NAMES = [
   "ORG_CONCURRENCY",
 ] as const;
 
-/** The default of `ORG_CONCURRENCY`, and its largest value. */
+/** The default of `ORG_CONCURRENCY`. */
 export const DEFAULT_ORG_CONCURRENCY = 4;
+/** The largest `ORG_CONCURRENCY`: beyond it the management side's STS calls are the bottleneck. */
 export const MAX_ORG_CONCURRENCY = 100;
 
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;

@@ -103,9 +103,11 @@ export interface StsSession {
   readonly sessionName: string;
 }
 
-/** The organisation's id, its root's id and the default member role name. */
+/** The id of the sandbox's organisation, as Organizations shapes it (`o-` and 10 characters). */
 export const ORGANIZATION_ID = "o-sandbox001";
+/** The id of the organisation's root, the parent of the top-level OUs and accounts. */
 export const ROOT_ID = "r-sand";
+/** The member role when a scenario names none: the role AWS creates in accounts it makes. */
 export const DEFAULT_MEMBER_ROLE = "OrganizationAccountAccessRole";
 
 const ACCOUNT_ID = /^\d{12}$/;

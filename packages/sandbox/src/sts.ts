@@ -4,8 +4,9 @@ import type { OrgAccount, StsSession } from "./organizations.js";
 import type { QueryParams } from "./query.js";
 import { isoSeconds, node, text } from "./xml.js";
 
-/** The STS Query API version and namespace. */
+/** The STS Query API version. */
 export const STS_VERSION = "2011-06-15";
+/** The XML namespace of STS responses. */
 export const STS_NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/";
 
 /** The STS actions the sandbox answers. */

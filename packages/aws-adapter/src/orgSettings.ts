@@ -35,7 +35,7 @@ export const ORG_SETTING_NAMES = [
 
 /** The default of `ORG_CONCURRENCY`. */
 export const DEFAULT_ORG_CONCURRENCY = 4;
-/** The largest `ORG_CONCURRENCY`: beyond it the management side's STS calls are the bottleneck. */
+/** The largest `ORG_CONCURRENCY`: a guard against a typo starting hundreds of accounts at once. */
 export const MAX_ORG_CONCURRENCY = 100;
 
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;

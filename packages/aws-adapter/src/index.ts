@@ -64,6 +64,34 @@ export {
   renderEml,
   renderNotice,
 } from "./notices.js";
+export {
+  type AccountCredentials,
+  type AccountSelection,
+  type CreateOrgClientsOptions,
+  createOrgClients,
+  discoverAccounts,
+  type OrgAccount,
+  type OrganizationRunOptions,
+  type OrgClients,
+  type OrgProgressEvent,
+  runOrganization,
+} from "./organization.js";
+export {
+  type AccountCounts,
+  type AccountSection,
+  type AccountStatus,
+  ORG_REPORT_SCHEMA_VERSION,
+  type OrgReport,
+  type SkippedAccount,
+  type SkipReason,
+} from "./orgReport.js";
+export {
+  DEFAULT_ORG_CONCURRENCY,
+  decodeOrgSettings,
+  MAX_ORG_CONCURRENCY,
+  ORG_SETTING_NAMES,
+  type OrgSettings,
+} from "./orgSettings.js";
 export { type Pacing, TokenBucket } from "./pacing.js";
 export {
   type ApplyAfterPreflightOptions,

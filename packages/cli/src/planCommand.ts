@@ -12,6 +12,8 @@ import { awsOptionSpecs, buildClients } from "./awsAccess.js";
 import { awsCommandContext, type Command, ExitCode, usageFailure } from "./command.js";
 import { forecastUser, type UserForecast } from "./forecast.js";
 import type { CliIo } from "./io.js";
+import { runOrgCommand } from "./orgCommand.js";
+import { orgOptionSpecs, orgPlanOptionsHelp, wantsOrg } from "./orgOptions.js";
 import { renderDaySummary, renderFindings, renderPlanTable } from "./planView.js";
 import { createProgress, type Progress } from "./progress.js";
 import { staleReportWarning } from "./reportAge.js";
@@ -68,6 +70,7 @@ const options = {
   json: { type: "boolean" },
   "as-of": { type: "string" },
   "scan-mode": { type: "string" },
+  ...orgOptionSpecs,
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -93,6 +96,7 @@ Options:
   --profile NAME         AWS profile (default: the SDK's default credential chain)
   --region REGION        region for IAM and S3 (default: AWS_REGION, else SES_REGION)
   --endpoint-url URL     one endpoint for IAM, S3 and SES (path-style S3), e.g. a local sandbox
+${orgPlanOptionsHelp}
   -h, --help             this help
 
 Settings are the Lambda's environment variables (SES_EMAIL, SES_REGION, S3_CSV_BUCKET,
@@ -109,6 +113,7 @@ Examples:
 Exit codes: 0 done, 1 the account could not be read, 2 invalid settings or arguments.
 `,
   run: async (parsed, io) => {
+    if (wantsOrg(parsed)) return runOrgCommand(parsed, io, "plan");
     const problems: string[] = [];
     const asOfText = stringOption(parsed, "as-of");
     const asOf = asOfText === undefined ? undefined : parseCalendarDate(asOfText);

@@ -5,6 +5,8 @@ import { awsOptionSpecs, buildClients } from "./awsAccess.js";
 import { awsCommandContext, type Command, ExitCode, usageFailure } from "./command.js";
 import { signalExitCode, watchInterruptions } from "./interrupt.js";
 import type { CliIo } from "./io.js";
+import { runOrgCommand } from "./orgCommand.js";
+import { orgHelp, orgOptionSpecs, orgOptionsHelp, wantsOrg } from "./orgOptions.js";
 import { describeUser } from "./outcomeText.js";
 import { exitCodeOf, loadForecasts, scanModeOption } from "./planCommand.js";
 import { renderDaySteps, renderDaySummary, renderFindings } from "./planView.js";
@@ -15,6 +17,7 @@ import { settingsOptionSpecs } from "./settingsInput.js";
 const options = {
   ...settingsOptionSpecs,
   ...awsOptionSpecs,
+  ...orgOptionSpecs,
   yes: { type: "boolean", short: "y" },
   "dry-run": { type: "boolean" },
   json: { type: "boolean" },
@@ -86,6 +89,7 @@ Options:
   --profile NAME         AWS profile (default: the SDK's default credential chain)
   --region REGION        region for IAM and S3 (default: AWS_REGION, else SES_REGION)
   --endpoint-url URL     one endpoint for IAM, S3 and SES (path-style S3), e.g. a local sandbox
+${orgOptionsHelp}
   -h, --help             this help
 
 Examples:
@@ -112,8 +116,11 @@ in flight may then be half-done; the next run finishes or undoes it by keyrotate
 Exit codes: 0 done, 1 some users failed (or the scan or the preflight failed, or another run
 held the run lease), 2 invalid settings or arguments, or no confirmation possible (no terminal
 and no --yes), 130 stopped by SIGINT, 143 stopped by SIGTERM.
+
+${orgHelp}
 `,
   run: async (parsed, io: CliIo) => {
+    if (wantsOrg(parsed)) return runOrgCommand(parsed, io);
     const problems: string[] = [];
     const scanMode = scanModeOption(parsed, problems);
     const yes = parsed.flags.has("yes");

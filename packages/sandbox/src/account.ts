@@ -2,9 +2,10 @@ import { CallCounter } from "./calls.js";
 import { Clock, DAY_MS } from "./clock.js";
 import { type FaultSettings, Faults } from "./faults.js";
 import { IamStore } from "./iam/store.js";
+import { Organization } from "./organizations.js";
 import { freshSeed, IdGenerator, Random } from "./random.js";
 import { S3Store } from "./s3.js";
-import { parseScenario, type Scenario, userCreateDate } from "./scenario.js";
+import { parseScenario, type Scenario, ScenarioError, userCreateDate } from "./scenario.js";
 import { SesStore } from "./ses.js";
 
 /** An IAM user as the sandbox reports it for inspection: no secrets. */
@@ -33,6 +34,12 @@ export interface AccountSettings {
   faults?: FaultSettings;
   reportGenerationMs?: number;
   region: string;
+  /** The account's id (default {@link SANDBOX_ACCOUNT_ID}, the management account). */
+  accountId?: string;
+  /** A clock shared with other accounts (members share the management account's). */
+  clock?: Clock;
+  /** Where ids and secrets come from (members get a fork of the management account's). */
+  random?: Random;
 }
 
 /**
@@ -47,15 +54,22 @@ export class Account {
   readonly faults: Faults;
   readonly calls = new CallCounter();
   readonly region: string;
+  readonly accountId: string;
   readonly reportGenerationMs: number;
+  /**
+   * The organisation this account manages: member accounts, OUs and STS sessions. Only the
+   * management account (the sandbox's default one) has it; it is empty until a scenario seeds it.
+   */
+  readonly organization: Organization | undefined;
   /** Generates request ids (not seeded: they never affect behaviour). */
   readonly requestIds: IdGenerator;
 
   /** Creates an empty account. */
   constructor(settings: AccountSettings) {
     this.region = settings.region;
-    this.clock = new Clock(settings.now ?? new Date());
-    const root = new Random(settings.randomSeed ?? freshSeed());
+    this.accountId = settings.accountId ?? SANDBOX_ACCOUNT_ID;
+    this.clock = settings.clock ?? new Clock(settings.now ?? new Date());
+    const root = settings.random ?? new Random(settings.randomSeed ?? freshSeed());
     const ids = new IdGenerator(root.fork());
     this.faults = new Faults(root.fork(), settings.faults ?? {});
     this.requestIds = new IdGenerator(new Random(freshSeed()));
@@ -63,14 +77,36 @@ export class Account {
     if (!Number.isFinite(this.reportGenerationMs) || this.reportGenerationMs < 0) {
       throw new RangeError("reportGenerationMs must be a number >= 0");
     }
-    this.iam = new IamStore(SANDBOX_ACCOUNT_ID, ids, this.clock.nowMs());
+    this.iam = new IamStore(this.accountId, ids, this.clock.nowMs());
     this.s3 = new S3Store(this.clock, this.region);
     this.ses = new SesStore(this.clock, ids, this.region);
+    const orgRandom = root.fork();
+    this.organization =
+      settings.accountId === undefined
+        ? new Organization(this, orgRandom, (accountId, random) => {
+            const member = new Account({
+              region: this.region,
+              accountId,
+              clock: this.clock,
+              random,
+              reportGenerationMs: this.reportGenerationMs,
+            });
+            return member;
+          })
+        : undefined;
   }
 
   /** Validates a scenario (throwing ScenarioError with every problem) and adds it to the account. */
   seed(input: Scenario | unknown): void {
     const scenario = parseScenario(input, this.iam);
+    const organization =
+      scenario.organization === undefined
+        ? undefined
+        : this.organization === undefined
+          ? (() => {
+              throw new ScenarioError(["$.organization: only the management account seeds one"]);
+            })()
+          : this.organization.parse(scenario.organization);
     if (scenario.now !== undefined) this.clock.set(scenario.now);
     const now = this.clock.nowMs();
     for (const b of scenario.buckets ?? []) this.s3.createBucket(b);
@@ -105,6 +141,7 @@ export class Account {
         });
       }
     }
+    if (organization !== undefined) this.organization?.seed(organization);
   }
 
   /** Empties the account and clears calls and faults; the clock keeps its time. */
@@ -115,6 +152,7 @@ export class Account {
     this.calls.reset();
     this.faults.set({});
     this.faults.clearCounts();
+    this.organization?.clear();
   }
 
   /**

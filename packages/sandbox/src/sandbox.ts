@@ -1,6 +1,7 @@
 import { Account, type SandboxUser } from "./account.js";
 import type { FaultCounts, FaultSettings } from "./faults.js";
 import type { IssuedSecret, KeyEvent } from "./iam/store.js";
+import { memberCredentials, type Organization } from "./organizations.js";
 import type { StoredObject } from "./s3.js";
 import type { Scenario } from "./scenario.js";
 import { ADMIN_CREDENTIALS, SandboxServer } from "./server.js";
@@ -83,6 +84,48 @@ export interface Sandbox {
    * would refuse (Inactive, deleted, unknown).
    */
   useKey(accessKeyId: string, service?: string): boolean;
+  /**
+   * The organisation's accounts, management first (empty until a scenario seeds an
+   * `organization`). Each has its own IAM, S3 and SES, selected by the credentials that sign.
+   */
+  accounts(): readonly SandboxAccountInfo[];
+  /** One account of the organisation (or the default account, by its id); throws for another id. */
+  account(id: string): SandboxAccount;
+}
+
+/** An account of the sandbox's organisation, as `accounts()` lists it. */
+export interface SandboxAccountInfo {
+  id: string;
+  name: string;
+  status: "ACTIVE" | "SUSPENDED";
+  /** The id of its root or OU. */
+  parentId: string;
+  /** The name of the role keyrotate may assume there, if it has one. */
+  roleName: string | undefined;
+}
+
+/** The control and inspection surface of one account of the organisation. */
+export interface SandboxAccount {
+  readonly id: string;
+  /** The account administrator's credentials. */
+  readonly credentials: { accessKeyId: string; secretAccessKey: string };
+  /** SDK client config signed as the account's administrator. */
+  clientConfig(): ReturnType<Sandbox["clientConfig"]>;
+  calls(): Record<string, number>;
+  resetCalls(): void;
+  setFaults(faults: FaultSettings): void;
+  faults(): FaultSettings;
+  /** Adds a scenario (users, buckets, SES identities) to this account. */
+  seed(scenario: Scenario): void;
+  emails(): readonly SentEmail[];
+  objects(bucket?: string): readonly StoredObject[];
+  users(): readonly SandboxUser[];
+  secretOf(accessKeyId: string): string | undefined;
+  issuedSecrets(): readonly IssuedSecret[];
+  keyEvents(): readonly KeyEvent[];
+  faultCounts(): FaultCounts;
+  /** Suspends or reactivates the account (a suspended account refuses AssumeRole). */
+  setStatus(status: "ACTIVE" | "SUSPENDED"): void;
 }
 
 /**
@@ -149,5 +192,49 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     keyEvents: () => account.iam.keyEvents(),
     faultCounts: () => account.faults.counts(),
     useKey: (accessKeyId, service) => account.useKey(accessKeyId, service),
+    accounts: () =>
+      (account.organization?.accounts() ?? []).map((a) => ({
+        id: a.id,
+        name: a.name,
+        status: a.status,
+        parentId: a.parentId,
+        roleName: a.role?.name,
+      })),
+    account: (id) => {
+      const org = account.organization as Organization;
+      const member = org.account(id);
+      const state = member?.state ?? (id === account.accountId ? account : undefined);
+      if (state === undefined)
+        throw new RangeError(`no account ${JSON.stringify(id)} in the sandbox's organization`);
+      const credentials =
+        state === account ? { ...ADMIN_CREDENTIALS } : { ...memberCredentials(id) };
+      return {
+        id,
+        credentials,
+        clientConfig: () => ({
+          endpoint: url,
+          region,
+          credentials: { ...credentials },
+          forcePathStyle: true,
+        }),
+        calls: () => state.calls.snapshot(),
+        resetCalls: () => state.calls.reset(),
+        setFaults: (faults) => state.faults.set(faults),
+        faults: () => state.faults.get(),
+        seed: (scenario) => state.seed(scenario),
+        emails: () => state.ses.emails(),
+        objects: (bucket) => state.s3.objects(bucket),
+        users: () => state.users(),
+        secretOf: (accessKeyId) => state.iam.findKey(accessKeyId)?.secretAccessKey,
+        issuedSecrets: () => state.iam.issuedSecrets(),
+        keyEvents: () => state.iam.keyEvents(),
+        faultCounts: () => state.faults.counts(),
+        setStatus: (status) => {
+          if (member === undefined)
+            throw new RangeError(`account ${id} is not in the sandbox's organization`);
+          member.status = status;
+        },
+      };
+    },
   };
 }

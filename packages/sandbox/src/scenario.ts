@@ -2,6 +2,7 @@ import { DAY_MS } from "./clock.js";
 import type { AwsError } from "./errors.js";
 import type { IamStore } from "./iam/store.js";
 import { checkPath, checkTagKey, checkTagValue, checkUserName } from "./iam/validation.js";
+import type { OrganizationScenario } from "./organizations.js";
 
 /** One access key in a scenario, described by its age rather than a date. */
 export interface ScenarioKey {
@@ -47,6 +48,11 @@ export interface Scenario {
   /** SES account settings: sending paused, and the 24-hour sending quota (-1 = unlimited). */
   ses?: { sendingEnabled?: boolean; max24HourSend?: number };
   users?: ScenarioUser[];
+  /**
+   * An AWS Organization whose management account is this one: OUs, member accounts (each with
+   * its own IAM, S3 and SES), and the role keyrotate assumes in them. Validated when seeded.
+   */
+  organization?: OrganizationScenario;
 }
 
 /** A KMS key of a scenario. */
@@ -108,6 +114,7 @@ export function parseScenario(input: unknown, iam?: IamStore): Scenario {
     "kmsKeys",
     "ses",
     "users",
+    "organization",
   ]);
   if (input.kmsKeys !== undefined) {
     if (!Array.isArray(input.kmsKeys)) problems.push("$.kmsKeys: must be an array");

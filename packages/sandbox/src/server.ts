@@ -5,10 +5,18 @@ import { AwsError } from "./errors.js";
 import type { FaultDecision, ServiceName } from "./faults.js";
 import { IAM_ACTIONS } from "./iam/actions.js";
 import { handleInspection } from "./inspect.js";
+import type { StsSession } from "./organizations.js";
+import {
+  handleOrganizations,
+  jsonError,
+  jsonResult,
+  ORGANIZATIONS_TARGET,
+} from "./organizations-api.js";
 import { QUERY_NAMESPACES, QueryParams, queryErrorResponse, queryResponse } from "./query.js";
 import { type HttpResult, parseS3Path, s3ErrorResult, s3Operation } from "./s3.js";
 import { SES_ACTIONS } from "./ses.js";
 import { readSigningInfo, type SigningInfo } from "./sigv4.js";
+import { callerOf, handleSts, STS_ACTIONS, STS_NAMESPACE, STS_VERSION } from "./sts.js";
 import { XML_DECLARATION } from "./xml.js";
 
 /**
@@ -64,11 +72,15 @@ export function routeService(
   const host = req.headers.host ?? "";
   if (host.startsWith("iam.")) return "iam";
   if (host.startsWith("email.")) return "ses";
+  if (host.startsWith("sts.")) return "sts";
+  if (host.startsWith("organizations.")) return "organizations";
+  const target = req.headers["x-amz-target"];
+  if (typeof target === "string" && target.startsWith(`${ORGANIZATIONS_TARGET}.`))
+    return "organizations";
   const form = (req.headers["content-type"] ?? "").includes("x-www-form-urlencoded");
   if (req.method === "POST" && form) {
-    return new URLSearchParams(body.toString("utf8")).get("Version") === QUERY_VERSIONS.ses
-      ? "ses"
-      : "iam";
+    const version = new URLSearchParams(body.toString("utf8")).get("Version");
+    return version === QUERY_VERSIONS.ses ? "ses" : version === STS_VERSION ? "sts" : "iam";
   }
   return "s3";
 }
@@ -100,7 +112,12 @@ function queryResult(status: number, xml: string, requestId: string): HttpResult
 }
 
 function queryError(service: string, err: AwsError, requestId: string): HttpResult {
-  const ns = service === "ses" ? QUERY_NAMESPACES.ses : QUERY_NAMESPACES.iam;
+  const ns =
+    service === "ses"
+      ? QUERY_NAMESPACES.ses
+      : service === "sts"
+        ? STS_NAMESPACE
+        : QUERY_NAMESPACES.iam;
   return queryResult(
     err.status,
     queryErrorResponse(ns, { type: err.type, code: err.code, message: err.message }, requestId),
@@ -120,6 +137,7 @@ function errorResult(
     result.headers["x-amz-request-id"] = requestId;
     return result;
   }
+  if (service === "organizations") return jsonError(err, requestId);
   return queryError(service, err, requestId);
 }
 
@@ -183,13 +201,23 @@ export class SandboxServer {
     });
   }
 
+  /**
+   * The account a request is served from: a member's when signed with its administrator
+   * credentials, one of its users' keys or an STS session into it; else the default account.
+   */
+  private resolve(signing: SigningInfo | undefined): { account: Account; session?: StsSession } {
+    const org = this.account.organization;
+    if (signing === undefined || org === undefined || !org.exists) return { account: this.account };
+    return org.stateForKey(signing.accessKeyId) ?? { account: this.account };
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const account = this.account;
+    const management = this.account;
     const url = new URL(req.url ?? "/", "http://sandbox.local");
-    const requestId = account.requestIds.uuid();
+    const requestId = management.requestIds.uuid();
     const method = req.method ?? "GET";
     if (url.pathname === "/_sandbox" || url.pathname.startsWith("/_sandbox/")) {
-      send(res, await handleInspection(account, method, url, () => readBody(req)));
+      send(res, await handleInspection(management, method, url, () => readBody(req)));
       return;
     }
     let body: Buffer;
@@ -202,6 +230,24 @@ export class SandboxServer {
     }
     const signing = readSigningInfo(req.headers, url.searchParams);
     const service = routeService(signing, req, body);
+    const { account, session } = this.resolve(signing);
+    if (session !== undefined && session.expirationMs <= management.clock.nowMs()) {
+      account.calls.record(`${service}:ExpiredToken`);
+      const expired = new AwsError(
+        "ExpiredToken",
+        "The security token included in the request is expired",
+        service === "s3" ? 400 : 403,
+      );
+      send(res, errorResult(service, method, expired, requestId, url.pathname));
+      return;
+    }
+    if (service === "organizations" || service === "sts") {
+      send(
+        res,
+        this.handleOrgService(service, account, session, signing, req, url, body, requestId),
+      );
+      return;
+    }
     let routed: Routed;
     let params: QueryParams | undefined;
     let s3Path: ReturnType<typeof parseS3Path> | undefined;
@@ -251,10 +297,11 @@ export class SandboxServer {
     try {
       if (decision.kind === "error")
         throw new AwsError(decision.code, decision.message, decision.status);
-      this.authenticate(signing, routed.service);
+      this.authenticate(account, signing, routed.service);
       send(
         res,
         this.dispatch(
+          account,
           routed.service,
           routed.operation,
           method,
@@ -274,16 +321,76 @@ export class SandboxServer {
   }
 
   /** Refuses requests signed with a deactivated or deleted key; records the use of a live one. */
-  private authenticate(signing: SigningInfo | undefined, service: ServiceName): void {
+  private authenticate(
+    account: Account,
+    signing: SigningInfo | undefined,
+    service: ServiceName,
+  ): void {
     if (!signing) return;
-    const iam = this.account.iam;
+    const iam = account.iam;
     const key = iam.findKey(signing.accessKeyId);
     if (iam.isRetiredKey(signing.accessKeyId) || key?.status === "Inactive")
       throw authError(service);
-    if (key) key.lastUsed = { date: this.account.clock.nowMs(), region: signing.region, service };
+    if (key) key.lastUsed = { date: account.clock.nowMs(), region: signing.region, service };
+  }
+
+  /** STS (Query) and Organizations (JSON 1.1) calls, which span accounts. */
+  private handleOrgService(
+    service: "sts" | "organizations",
+    account: Account,
+    session: StsSession | undefined,
+    signing: SigningInfo | undefined,
+    req: IncomingMessage,
+    url: URL,
+    body: Buffer,
+    requestId: string,
+  ): HttpResult {
+    const management = this.account;
+    if (service === "organizations") {
+      const target = req.headers["x-amz-target"];
+      const operation =
+        typeof target === "string" && target.startsWith(`${ORGANIZATIONS_TARGET}.`)
+          ? target.slice(ORGANIZATIONS_TARGET.length + 1)
+          : "MissingTarget";
+      account.calls.record(`organizations:${operation}`);
+      try {
+        return jsonResult(
+          200,
+          handleOrganizations(management, account, operation, body),
+          requestId,
+        );
+      } catch (err) {
+        if (!(err instanceof AwsError)) throw err;
+        return jsonError(err, requestId);
+      }
+    }
+    let operation = "InvalidRequest";
+    try {
+      const params = new QueryParams(body.toString("utf8"), url.searchParams);
+      operation = params.get("Action") ?? "MissingAction";
+      account.calls.record(`sts:${operation}`);
+      const version = params.get("Version");
+      if (!STS_ACTIONS.has(operation) || (version !== undefined && version !== STS_VERSION))
+        throw new AwsError(
+          "InvalidAction",
+          `Could not find operation ${operation} for version ${version ?? STS_VERSION}`,
+          400,
+        );
+      const caller = callerOf(account, signing?.accessKeyId, session);
+      const result = handleSts(management, caller, operation, params);
+      return queryResult(
+        200,
+        queryResponse(operation, STS_NAMESPACE, result, requestId),
+        requestId,
+      );
+    } catch (err) {
+      if (!(err instanceof AwsError)) throw err;
+      return queryError("sts", err, requestId);
+    }
   }
 
   private dispatch(
+    account: Account,
     service: ServiceName,
     operation: string,
     method: string,
@@ -295,7 +402,6 @@ export class SandboxServer {
     requestId: string,
     signing: SigningInfo | undefined,
   ): HttpResult {
-    const account = this.account;
     if (service === "s3") {
       const result = account.s3.handle(operation, {
         method,

@@ -88,10 +88,10 @@ describe("malformed and unknown requests get AWS-style errors, never a crash", (
     const otherService = await raw(
       s,
       "/",
-      queryRequest("sts" as "iam", { Action: "GetCallerIdentity" }),
+      queryRequest("ec2" as "iam", { Action: "DescribeInstances" }),
     );
     expect(otherService.status).toBe(400);
-    expect(otherService.text).toContain("does not emulate the sts service");
+    expect(otherService.text).toContain("does not emulate the ec2 service");
   });
 
   it("routes unsigned requests by their shape and still serves the SDK afterwards", async () => {

@@ -16,12 +16,24 @@ const boto3Missing =
 describe("compatibility with boto3", () => {
   // Outside CI a machine without boto3 skips; CI installs it (.ci/run), so there it must run.
   it.skipIf(boto3Missing !== undefined && process.env.CI !== "true")(
-    `lists users, creates a key, reads the credential report, uses S3 and SES${boto3Missing ? ` — skipped: ${boto3Missing}` : ""}`,
+    `lists users, creates a key, reads the credential report, uses S3 and SES, lists the organisation and assumes a member role${boto3Missing ? ` — skipped: ${boto3Missing}` : ""}`,
     async () => {
       if (python === undefined) throw new Error(boto3Missing);
       const s = await sandbox({
         seed: {
           users: [{ name: "alice", keys: [{ ageDays: 10 }] }, { name: "bob" }, { name: "carol" }],
+          organization: {
+            memberRole: { name: "KeyrotateMember", externalId: "boto-external-id" },
+            ous: [
+              {
+                name: "workloads",
+                accounts: [
+                  { id: "111111111111", name: "prod", scenario: { users: [{ name: "dora" }] } },
+                  { id: "222222222222", name: "old", status: "SUSPENDED" },
+                ],
+              },
+            ],
+          },
         },
       });
       const { stdout } = await promisify(execFile)(python, [SCRIPT, s.url], { timeout: 60_000 });
@@ -40,6 +52,15 @@ describe("compatibility with boto3", () => {
       expect(seen.s3Body).toBe("hello from boto3");
       expect(s.objects("boto-bucket")[0]?.serverSideEncryption).toBe("aws:kms");
       expect(s.emails()[0]?.id).toBe(seen.messageId);
+      expect(seen.accounts).toEqual([
+        ["123456789012", "ACTIVE"],
+        ["111111111111", "ACTIVE"],
+        ["222222222222", "SUSPENDED"],
+      ]);
+      expect(seen.ouNames).toEqual(["workloads"]);
+      expect(seen.accountsInOu).toEqual(["111111111111", "222222222222"]);
+      expect(seen.memberUsers).toEqual(["dora"]);
+      expect(seen.assumeDenied).toBe("AccessDenied");
     },
   );
 });

@@ -4,6 +4,7 @@ Usage: python3 boto3-compat.py SANDBOX_URL
 Prints one JSON object with what it saw; exits non-zero on any failure.
 """
 import json
+import os
 import sys
 import time
 
@@ -56,7 +57,43 @@ def main(url: str) -> None:
         Message={"Subject": {"Data": "from boto3"}, "Body": {"Text": {"Data": "hi"}}},
     )["MessageId"]
 
+    # STS and Organizations found through their own endpoint variables, as users configure them.
+    os.environ["AWS_ENDPOINT_URL_STS"] = url
+    os.environ["AWS_ENDPOINT_URL_ORGANIZATIONS"] = url
+    sts = session.client("sts", config=config)
+    org = session.client("organizations", config=config)
+    accounts = []
+    for page in org.get_paginator("list_accounts").paginate(PaginationConfig={"PageSize": 2}):
+        accounts.extend((a["Id"], a["Status"]) for a in page["Accounts"])
+    root_id = org.list_roots()["Roots"][0]["Id"]
+    ous = org.list_organizational_units_for_parent(ParentId=root_id)["OrganizationalUnits"]
+    in_ou = org.list_accounts_for_parent(ParentId=ous[0]["Id"])["Accounts"]
+    creds = sts.assume_role(
+        RoleArn="arn:aws:iam::111111111111:role/KeyrotateMember",
+        RoleSessionName="boto3",
+        ExternalId="boto-external-id",
+    )["Credentials"]
+    member_iam = boto3.session.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name="us-east-1",
+    ).client("iam", endpoint_url=url, config=config)
+    member_users = [u["UserName"] for u in member_iam.list_users()["Users"]]
+    try:
+        sts.assume_role(
+            RoleArn="arn:aws:iam::111111111111:role/KeyrotateMember", RoleSessionName="boto3"
+        )
+        raise SystemExit("assume_role without the external id did not fail")
+    except sts.exceptions.ClientError as e:
+        denied_code = e.response["Error"]["Code"]
+
     print(json.dumps({
+        "accounts": accounts,
+        "ouNames": [o["Name"] for o in ous],
+        "accountsInOu": [a["Id"] for a in in_ou],
+        "memberUsers": member_users,
+        "assumeDenied": denied_code,
         "users": users,
         "accessKeyId": key["AccessKeyId"],
         "secretLength": len(key["SecretAccessKey"]),

@@ -4,6 +4,7 @@ import { stringOption } from "../args.js";
 import { type Command, ExitCode, todayOf, usageFailure } from "../command.js";
 import { createProgress } from "../progress.js";
 import { invariantsHeld } from "./invariants.js";
+import { orgDemoHeld, runOrgDemo } from "./orgDemo.js";
 import { CREDENTIALS_DIR, outputDirProblem, writeDemoOutput } from "./output.js";
 import type { runDemo } from "./runDemo.js";
 import { demoUsers } from "./scenario.js";
@@ -13,6 +14,7 @@ const options = {
   days: { type: "string" },
   out: { type: "string", short: "o" },
   start: { type: "string" },
+  org: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -57,6 +59,7 @@ export const demoCommand: Command = {
   summary: "simulate N days of daily Lambda runs against a local sandbox (no AWS needed)",
   options,
   help: `Usage: keyrotate demo [--days N] [--out DIR] [--start YYYY-MM-DD]
+       keyrotate demo --org [--out DIR] [--start YYYY-MM-DD]
 
 Starts a local sandbox AWS account (IAM, S3, SES) in this process, seeds 25 users that
 cover every state of the rotation policy (young, warning, overdue, two Active keys, Active
@@ -78,11 +81,15 @@ Options:
   --days N               simulated days, 1 to ${MAX_DEMO_DAYS} (default 100)
   -o, --out DIR          output folder (default ./keyrotate-demo); a previous demo's folder is replaced
   --start YYYY-MM-DD     day 1's date (default: today, UTC)
+  --org                  one run over a sandbox AWS Organization instead: a nested OU, a
+                         suspended account and an account whose role is missing, a line per
+                         account, then the org report (org-report.json in the output folder)
   -h, --help             this help
 
 Examples:
   keyrotate demo
   keyrotate demo --days 30 --out /tmp/demo
+  keyrotate demo --org
   pnpm demo                            # from the repository root
 
 Exit codes: 0 the invariants held, 1 an invariant was violated, 2 invalid arguments.
@@ -104,7 +111,13 @@ Exit codes: 0 the invariants held, 1 an invariant was violated, 2 invalid argume
     const dir = resolve(io.cwd, stringOption(parsed, "out") ?? "keyrotate-demo");
     const dirProblem = await outputDirProblem(dir);
     if (dirProblem !== undefined) problems.push(dirProblem);
+    if (parsed.flags.has("org") && stringOption(parsed, "days") !== undefined)
+      problems.push("--days: an organization demo is one run; leave out --days or --org");
     if (problems.length > 0 || start === undefined) return usageFailure(io, "demo", problems);
+    if (parsed.flags.has("org")) {
+      const report = await runOrgDemo(io.stdout, start, dir);
+      return orgDemoHeld(report) ? ExitCode.ok : ExitCode.failed;
+    }
 
     const demo = await loadDemo();
     if (typeof demo === "string") {

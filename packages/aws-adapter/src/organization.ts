@@ -1,0 +1,476 @@
+import { randomUUID } from "node:crypto";
+import {
+  type Account,
+  ListAccountsCommand,
+  ListAccountsForParentCommand,
+  ListOrganizationalUnitsForParentCommand,
+  type ListOrganizationalUnitsForParentCommandOutput,
+  ListTagsForResourceCommand,
+  OrganizationsClient,
+} from "@aws-sdk/client-organizations";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import type { CalendarDate, Settings } from "@keyrotate/core";
+import * as E from "fp-ts/lib/Either.js";
+import type { ProgressEvent } from "./apply.js";
+import { ApiCallCounter, type AwsClients, createAwsClients } from "./clients.js";
+import { mapWithConcurrency } from "./concurrency.js";
+import type { ReportPolling } from "./credentialReport.js";
+import { type AwsError, mapAwsError } from "./errors.js";
+import { type Log, silentLog } from "./log.js";
+import {
+  type AccountSection,
+  accountCounts,
+  ORG_REPORT_SCHEMA_VERSION,
+  type OrgReport,
+  orgStatus,
+  type SkippedAccount,
+  totalCounts,
+} from "./orgReport.js";
+import type { OrgSettings } from "./orgSettings.js";
+import { runKeyrotate } from "./run.js";
+import type { ScanMode } from "./scan.js";
+
+/** The management-side clients of an organisation run, built once, and their call counter. */
+export interface OrgClients {
+  readonly organizations: OrganizationsClient;
+  readonly sts: STSClient;
+  readonly calls: ApiCallCounter;
+}
+
+/** Options of {@link createOrgClients}: as for `createAwsClients`, all optional. */
+export interface CreateOrgClientsOptions {
+  /** Region of STS and Organizations; the SDK's default chain when absent. */
+  readonly region?: string;
+  /** One endpoint for both (the CLI's `--endpoint-url`); beats `AWS_ENDPOINT_URL*`. */
+  readonly endpoint?: string;
+  /** The management (or delegated administrator) credentials; the default chain when absent. */
+  readonly credentials?: NonNullable<ConstructorParameters<typeof STSClient>[0]>["credentials"];
+  /** Attempts per call, first included (default 5, adaptive retries). */
+  readonly maxAttempts?: number;
+}
+
+const counting =
+  (service: "organizations" | "sts", calls: ApiCallCounter) =>
+  <A, R>(next: (args: A) => Promise<R>, context: { readonly commandName?: string }) =>
+  async (args: A): Promise<R> => {
+    const name = context.commandName?.replace(/Command$/, "") ?? "Unknown";
+    calls.record(`${service}:${name}`);
+    return next(args);
+  };
+
+const countingOptions = {
+  step: "deserialize",
+  name: "keyrotateOrgCallCounter",
+  priority: "low",
+} as const;
+
+/**
+ * Builds the Organizations and STS clients of an organisation run once. As with the other
+ * clients nothing overrides the SDK's credential chain or `AWS_ENDPOINT_URL`,
+ * `AWS_ENDPOINT_URL_STS` and `AWS_ENDPOINT_URL_ORGANIZATIONS` unless passed.
+ *
+ * @example const orgClients = createOrgClients({ region: "us-east-1" })
+ */
+export const createOrgClients = (options: CreateOrgClientsOptions = {}): OrgClients => {
+  const common = {
+    retryMode: "adaptive",
+    maxAttempts: options.maxAttempts ?? 5,
+    ...(options.region === undefined ? {} : { region: options.region }),
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+  };
+  const calls = new ApiCallCounter();
+  const organizations = new OrganizationsClient(common);
+  const sts = new STSClient(common);
+  organizations.middlewareStack.add(counting("organizations", calls), countingOptions);
+  sts.middlewareStack.add(counting("sts", calls), countingOptions);
+  return { organizations, sts, calls };
+};
+
+/** An account found in the organisation. */
+export interface OrgAccount {
+  readonly id: string;
+  readonly name: string;
+  readonly status: string;
+}
+
+/** The accounts an organisation run covers, and those it leaves alone with the reason. */
+export interface AccountSelection {
+  readonly discovered: number;
+  readonly selected: ReadonlyArray<OrgAccount>;
+  readonly skipped: ReadonlyArray<SkippedAccount>;
+}
+
+const toAccount = (a: Account): OrgAccount => ({
+  id: a.Id ?? "",
+  name: a.Name ?? a.Id ?? "",
+  status: a.Status ?? "ACTIVE",
+});
+
+const listAccounts = async (clients: OrgClients): Promise<OrgAccount[]> => {
+  const out: OrgAccount[] = [];
+  let token: string | undefined;
+  do {
+    const page = await clients.organizations.send(new ListAccountsCommand({ NextToken: token }));
+    out.push(...(page.Accounts ?? []).map(toAccount));
+    token = page.NextToken;
+  } while (token !== undefined);
+  return out;
+};
+
+/** Every account in the subtrees of `parents` (roots or OUs, nested OUs included), each once. */
+const listSubtrees = async (
+  clients: OrgClients,
+  parents: ReadonlyArray<string>,
+): Promise<OrgAccount[]> => {
+  const seen = new Set<string>();
+  const visited = new Set<string>();
+  const out: OrgAccount[] = [];
+  const queue = [...parents];
+  while (queue.length > 0) {
+    const parentId = queue.shift() as string;
+    if (visited.has(parentId)) continue;
+    visited.add(parentId);
+    let token: string | undefined;
+    do {
+      const page = await clients.organizations.send(
+        new ListAccountsForParentCommand({ ParentId: parentId, NextToken: token }),
+      );
+      for (const a of (page.Accounts ?? []).map(toAccount)) {
+        if (!seen.has(a.id)) out.push(a);
+        seen.add(a.id);
+      }
+      token = page.NextToken;
+    } while (token !== undefined);
+    let ouToken: string | undefined;
+    do {
+      const ous: ListOrganizationalUnitsForParentCommandOutput = await clients.organizations.send(
+        new ListOrganizationalUnitsForParentCommand({ ParentId: parentId, NextToken: ouToken }),
+      );
+      for (const ou of ous.OrganizationalUnits ?? []) if (ou.Id) queue.push(ou.Id);
+      ouToken = ous.NextToken;
+    } while (ouToken !== undefined);
+  }
+  return out;
+};
+
+const accountTags = async (clients: OrgClients, accountId: string) => {
+  const tags: { key: string; value: string }[] = [];
+  let token: string | undefined;
+  do {
+    const page = await clients.organizations.send(
+      new ListTagsForResourceCommand({ ResourceId: accountId, NextToken: token }),
+    );
+    for (const t of page.Tags ?? []) tags.push({ key: t.Key ?? "", value: t.Value ?? "" });
+    token = page.NextToken;
+  } while (token !== undefined);
+  return tags;
+};
+
+/**
+ * Finds the accounts an organisation run covers: the whole organisation, or the subtrees of
+ * `ORG_INCLUDE_OUS` plus `ORG_INCLUDE_ACCOUNTS`, less `ORG_EXCLUDE_ACCOUNTS`, suspended
+ * accounts and accounts tagged to opt out. A failed listing fails the whole discovery (Left):
+ * a partial view of the organisation could silently leave accounts out.
+ */
+export const discoverAccounts = async (
+  clients: OrgClients,
+  org: OrgSettings,
+): Promise<E.Either<AwsError, AccountSelection>> => {
+  let found: OrgAccount[];
+  let operation = "organizations:ListAccounts";
+  try {
+    if (org.includeOus.length > 0) {
+      operation = "organizations:ListAccountsForParent";
+      found = await listSubtrees(clients, org.includeOus);
+      const missing = org.includeAccounts.filter((id) => !found.some((a) => a.id === id));
+      if (missing.length > 0) {
+        operation = "organizations:ListAccounts";
+        const all = await listAccounts(clients);
+        found = [...found, ...all.filter((a) => missing.includes(a.id))];
+      }
+    } else {
+      const all = await listAccounts(clients);
+      found =
+        org.includeAccounts.length > 0
+          ? all.filter((a) => org.includeAccounts.includes(a.id))
+          : all;
+    }
+  } catch (e) {
+    return E.left(mapAwsError(operation, e));
+  }
+  const skipped: SkippedAccount[] = org.includeAccounts
+    .filter((id) => !found.some((a) => a.id === id))
+    .map((accountId) => ({
+      accountId,
+      reason: "not-in-organization",
+      message: `ORG_INCLUDE_ACCOUNTS names ${accountId}, which is not in the organization`,
+    }));
+  const candidates: OrgAccount[] = [];
+  for (const a of found) {
+    const skip = (reason: SkippedAccount["reason"], message: string): void => {
+      skipped.push({ accountId: a.id, accountName: a.name, reason, message });
+    };
+    if (org.excludeAccounts.includes(a.id)) skip("excluded", "listed in ORG_EXCLUDE_ACCOUNTS");
+    else if (a.status === "SUSPENDED")
+      skip("suspended", "the account is SUSPENDED: it cannot be signed in to");
+    else if (a.status !== "ACTIVE") skip("not-active", `the account is ${a.status}`);
+    else candidates.push(a);
+  }
+  const optOut = org.optOutTag;
+  if (optOut === undefined)
+    return E.right({ discovered: found.length, selected: candidates, skipped });
+  const tagged = await mapWithConcurrency(candidates, org.concurrency, async (a) => {
+    try {
+      const tags = await accountTags(clients, a.id);
+      return tags.some(
+        (t) => t.key === optOut.key && (optOut.value === undefined || t.value === optOut.value),
+      )
+        ? "opted-out"
+        : "in";
+    } catch (e) {
+      return mapAwsError("organizations:ListTagsForResource", e);
+    }
+  });
+  const selected: OrgAccount[] = [];
+  candidates.forEach((a, i) => {
+    const t = tagged[i];
+    const shown = optOut.value === undefined ? optOut.key : `${optOut.key}=${optOut.value}`;
+    if (t === "in") selected.push(a);
+    else if (t === "opted-out")
+      skipped.push({
+        accountId: a.id,
+        accountName: a.name,
+        reason: "opted-out",
+        message: `tagged ${shown} (ORG_OPT_OUT_TAG)`,
+      });
+    else
+      skipped.push({
+        accountId: a.id,
+        accountName: a.name,
+        reason: "opt-out-unknown",
+        message: `its tags could not be read, so it may have opted out: ${t?.message}`,
+      });
+  });
+  return E.right({ discovered: found.length, selected, skipped });
+};
+
+/** Temporary credentials of a member account. */
+export interface AccountCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  readonly expiration?: Date;
+}
+
+/** What an organisation run reports as it goes, account by account. */
+export type OrgProgressEvent =
+  | {
+      readonly kind: "discovered";
+      readonly selected: number;
+      readonly skipped: ReadonlyArray<SkippedAccount>;
+    }
+  | { readonly kind: "account-started"; readonly accountId: string; readonly accountName: string }
+  | { readonly kind: "account-finished"; readonly section: AccountSection };
+
+/** Options of {@link runOrganization}. */
+export interface OrganizationRunOptions {
+  /** Built once with {@link createOrgClients}, with the management account's credentials. */
+  readonly orgClients: OrgClients;
+  readonly org: OrgSettings;
+  /** The policy settings, the same for every account or per account. */
+  readonly settings: Settings | ((accountId: string) => Settings);
+  /** The run's UTC date; the adapter never reads a clock to decide. */
+  readonly today: CalendarDate;
+  /**
+   * Builds one account's IAM, S3 and SES clients from its temporary credentials (default:
+   * `createAwsClients` with the account's settings and those credentials; `AWS_ENDPOINT_URL*`
+   * apply). Each account gets clients of its own: its own call counts and IAM pacing.
+   */
+  readonly clientsFor?: (credentials: AccountCredentials, accountId: string) => AwsClients;
+  readonly dryRun?: boolean;
+  readonly scanMode?: ScanMode;
+  readonly polling?: ReportPolling;
+  readonly log?: Log;
+  /** Default: a random UUID; each account's run id is `<runId>-<accountId>`. */
+  readonly runId?: string;
+  /** Clock for the report's timestamps only (default: the system clock). */
+  readonly now?: () => Date;
+  /** Asked before each account is started; false defers that account and the rest. */
+  readonly shouldStartAccount?: () => boolean;
+  /** Asked before each user is started, in every account. */
+  readonly shouldStartUser?: () => boolean;
+  readonly onAccountProgress?: (event: OrgProgressEvent) => void;
+  /** Each account's per-user progress, with the account's id. */
+  readonly onProgress?: (accountId: string, event: ProgressEvent) => void;
+}
+
+/** The partition of a region, for role ARNs. */
+const partitionOf = (region: string | undefined): string =>
+  region?.startsWith("cn-") ? "aws-cn" : region?.startsWith("us-gov-") ? "aws-us-gov" : "aws";
+
+const SESSION_NAME_MAX = 64;
+
+/**
+ * Runs keyrotate in every covered account of an AWS Organization: discovers the accounts,
+ * assumes `ORG_ROLE_NAME` (with `ORG_EXTERNAL_ID`) in each, runs {@link runKeyrotate} in up to
+ * `ORG_CONCURRENCY` accounts at once, and merges their reports into one {@link OrgReport}.
+ * Failures stay in their account: a refused AssumeRole, a throttled or failing account or a
+ * rejecting SES never stops the others.
+ *
+ * @example const report = await runOrganization({ orgClients, org, settings, today })
+ */
+export const runOrganization = async (options: OrganizationRunOptions): Promise<OrgReport> => {
+  const { orgClients, org, today } = options;
+  const now = options.now ?? (() => new Date());
+  const log = options.log ?? silentLog;
+  const runId = options.runId ?? randomUUID();
+  // With per-account settings each account's own dryRun applies; the report says dry only
+  // when every account that ran was.
+  const staticDryRun =
+    options.dryRun ??
+    (typeof options.settings === "function" ? undefined : options.settings.dryRun);
+  const startedAt = now().toISOString();
+  const settingsFor = (accountId: string): Settings =>
+    typeof options.settings === "function" ? options.settings(accountId) : options.settings;
+  const clientsFor =
+    options.clientsFor ??
+    ((credentials: AccountCredentials, accountId: string) =>
+      createAwsClients({ settings: settingsFor(accountId), credentials }));
+  const base = {
+    schemaVersion: ORG_REPORT_SCHEMA_VERSION as typeof ORG_REPORT_SCHEMA_VERSION,
+    kind: "organization" as const,
+    runId,
+    date: today,
+    startedAt,
+    dryRun: staticDryRun ?? false,
+    selection: {
+      roleName: org.roleName,
+      externalId: org.externalId === undefined ? ("not set" as const) : ("set" as const),
+      includeOus: org.includeOus,
+      includeAccounts: org.includeAccounts,
+      excludeAccounts: org.excludeAccounts,
+      optOutTag:
+        org.optOutTag === undefined
+          ? null
+          : org.optOutTag.value === undefined
+            ? org.optOutTag.key
+            : `${org.optOutTag.key}=${org.optOutTag.value}`,
+      concurrency: org.concurrency,
+    },
+  };
+  log({ level: "info", event: "org-run-started", message: `org run ${runId} for ${today}`, runId });
+  const selection = await discoverAccounts(orgClients, org);
+  if (E.isLeft(selection)) {
+    log({
+      level: "error",
+      event: "org-discovery-failed",
+      message: `the organization could not be listed; no account was run: ${selection.left.message}`,
+      error: selection.left.toJSON(),
+    });
+    return {
+      ...base,
+      finishedAt: now().toISOString(),
+      status: "failed",
+      error: selection.left.toJSON(),
+      totals: { accounts: accountCounts(0, [], []), users: totalCounts([]) },
+      accounts: [],
+      skippedAccounts: [],
+      apiCalls: orgClients.calls.snapshot(),
+    };
+  }
+  const { selected, skipped, discovered } = selection.right;
+  options.onAccountProgress?.({ kind: "discovered", selected: selected.length, skipped });
+  const region = await orgClients.sts.config.region();
+  const partition = partitionOf(region);
+  const sessionName = `keyrotate-${runId}`.slice(0, SESSION_NAME_MAX);
+
+  const runAccount = async (account: OrgAccount): Promise<AccountSection> => {
+    const section = { accountId: account.id, accountName: account.name };
+    if (options.shouldStartAccount?.() === false) return { ...section, status: "deferred" };
+    options.onAccountProgress?.({ kind: "account-started", ...section });
+    let credentials: AccountCredentials;
+    try {
+      const out = await orgClients.sts.send(
+        new AssumeRoleCommand({
+          RoleArn: `arn:${partition}:iam::${account.id}:role/${org.roleName}`,
+          RoleSessionName: sessionName,
+          ...(org.externalId === undefined ? {} : { ExternalId: org.externalId }),
+        }),
+      );
+      const c = out.Credentials;
+      if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined)
+        throw new Error("AssumeRole returned no credentials");
+      credentials = {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        sessionToken: c.SessionToken ?? "",
+      };
+    } catch (e) {
+      const error = mapAwsError("sts:AssumeRole", e);
+      log({
+        level: "error",
+        event: "account-unreachable",
+        message: `account ${account.id}: the role ${org.roleName} could not be assumed: ${error.message}`,
+        accountId: account.id,
+        error: error.toJSON(),
+      });
+      return { ...section, status: "unreachable", error: error.toJSON() };
+    }
+    const clients = clientsFor(credentials, account.id);
+    try {
+      const report = await runKeyrotate({
+        clients,
+        settings: settingsFor(account.id),
+        today,
+        runId: `${runId}-${account.id}`,
+        log: (entry) => log({ ...entry, accountId: account.id }),
+        ...(options.dryRun === undefined ? {} : { dryRun: options.dryRun }),
+        ...(options.scanMode === undefined ? {} : { scanMode: options.scanMode }),
+        ...(options.polling === undefined ? {} : { polling: options.polling }),
+        ...(options.now === undefined ? {} : { now: options.now }),
+        ...(options.shouldStartUser === undefined
+          ? {}
+          : { shouldStartUser: options.shouldStartUser }),
+        ...(options.onProgress === undefined
+          ? {}
+          : { onProgress: (event: ProgressEvent) => options.onProgress?.(account.id, event) }),
+      });
+      return { ...section, status: report.status === "failed" ? "failed" : "completed", report };
+    } catch (e) {
+      const error = mapAwsError("keyrotate:Run", e);
+      return { ...section, status: "failed", error: error.toJSON() };
+    } finally {
+      clients.iam.destroy();
+      clients.s3.destroy();
+      clients.ses.destroy();
+    }
+  };
+
+  const sections = await mapWithConcurrency(selected, org.concurrency, async (account) => {
+    const section = await runAccount(account);
+    options.onAccountProgress?.({ kind: "account-finished", section });
+    return section;
+  });
+  const ran = sections.flatMap((s) => (s.report === undefined ? [] : [s.report]));
+  const report: OrgReport = {
+    ...base,
+    dryRun: staticDryRun ?? (ran.length > 0 && ran.every((r) => r.dryRun)),
+    finishedAt: now().toISOString(),
+    status: orgStatus(sections),
+    totals: {
+      accounts: accountCounts(discovered, sections, skipped),
+      users: totalCounts(sections),
+    },
+    accounts: sections,
+    skippedAccounts: skipped,
+    apiCalls: orgClients.calls.snapshot(),
+  };
+  log({
+    level: report.status === "completed" ? "info" : "warn",
+    event: "org-run-finished",
+    message: `org run ${runId}: ${JSON.stringify(report.totals.accounts)}`,
+    counts: report.totals.accounts,
+  });
+  return report;
+};

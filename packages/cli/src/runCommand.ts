@@ -44,9 +44,11 @@ export const renderRunReport = (report: RunReport): string => {
     );
   } else if (report.status === "failed") {
     lines.push(
-      leaseFailed(report)
-        ? "Not run: the run lease could not be taken (see stderr)."
-        : "The scan failed; nothing was changed.",
+      report.error?.tag === "LeaseHeld"
+        ? `Not run: ${report.error.message}`
+        : leaseFailed(report)
+          ? "Not run: the run lease could not be taken (see stderr)."
+          : "The scan failed; nothing was changed.",
     );
   }
   for (const user of report.users) {

@@ -40,9 +40,12 @@ describe("command-line conventions", () => {
       { env: { AWS_MAX_ATTEMPTS: "1" } },
     );
 
+    // The run's first call is its lease's (S3), and the endpoint is down.
     expect(code).toBe(1);
-    expect(stderr).toMatch(/^keyrotate run: the scan failed: .*down/m);
-    expect(stdout).toContain("The scan failed; nothing was changed.");
+    expect(stderr).toMatch(
+      /^keyrotate run: not run: the run lease .* could not be taken; nothing was changed: .*down/m,
+    );
+    expect(stdout).toContain("Not run: the run lease could not be taken (see stderr).");
     expect(stdout).not.toContain("down");
   });
 

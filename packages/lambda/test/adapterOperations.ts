@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { packageDir } from "../scripts/build.js";
 
 /** Where the adapter's sources are: every AWS call keyrotate makes is made there. */
@@ -42,13 +42,20 @@ const sourceFiles = (dir: string): string[] =>
 const importPattern = /import\s*\{([^}]*)\}\s*from\s*["']@aws-sdk\/(client-[a-z0-9-]+)["']/g;
 
 /**
+ * The adapter's modules of an organisation run (`runOrganization`: Organizations and STS on the
+ * management side). They never run in the single-account function this template deploys; the
+ * member accounts' roles grant what `runKeyrotate` calls, as for one account.
+ */
+export const organizationOnly: ReadonlyArray<string> = ["organization.ts"];
+
+/**
  * The IAM actions the adapter's code calls, found by reading it: the value imports of
  * `@aws-sdk/client-*` that it uses as `new XxxCommand(` (operation `Xxx`) or `paginateXxx(`
  * (operation `Xxx`, page after page), mapped to `service:Action`.
  */
 export const adapterOperations = (dir = adapterSourceDir): Operation[] => {
   const found: Operation[] = [];
-  for (const file of sourceFiles(dir)) {
+  for (const file of sourceFiles(dir).filter((f) => !organizationOnly.includes(basename(f)))) {
     const code = readFileSync(file, "utf8");
     for (const [, names = "", client = ""] of code.matchAll(importPattern)) {
       const service = serviceOfClient[client];

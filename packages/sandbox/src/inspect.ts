@@ -41,6 +41,7 @@ const ENDPOINTS = {
   "GET /_sandbox/emails": "emails sent through SES",
   "GET /_sandbox/objects?bucket=B&content=1": "S3 objects (metadata; content with content=1)",
   "GET /_sandbox/iam?secrets=1": "IAM users with tags and keys (secrets only with secrets=1)",
+  "GET /_sandbox/key-events": "every access key creation, status change and deletion, in order",
   "GET /_sandbox/calls": "request counts per service:Operation",
   "DELETE /_sandbox/calls": "reset the request counts",
   "GET /_sandbox/clock": "the sandbox time",
@@ -155,6 +156,13 @@ export async function handleInspection(
       case "/_sandbox/iam":
         allow("GET");
         return json(200, iamView(account, q.get("secrets") === "1" || q.get("secrets") === "true"));
+      case "/_sandbox/key-events":
+        allow("GET");
+        return json(200, {
+          keyEvents: account.iam
+            .keyEvents()
+            .map((e) => ({ ...e, time: new Date(e.time).toISOString() })),
+        });
       case "/_sandbox/calls":
         allow("GET", "DELETE");
         if (method === "DELETE") account.calls.reset();

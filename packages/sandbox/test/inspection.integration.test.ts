@@ -1,7 +1,9 @@
 import {
   CreateAccessKeyCommand,
   CreateUserCommand,
+  DeleteAccessKeyCommand,
   GenerateCredentialReportCommand,
+  UpdateAccessKeyCommand,
 } from "@aws-sdk/client-iam";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { SendEmailCommand } from "@aws-sdk/client-ses";
@@ -111,6 +113,31 @@ describe("the /_sandbox/ inspection and control API", () => {
     });
     expect((await getJson(`${s.url}/_sandbox/calls`, { method: "DELETE" })).body.calls).toEqual({});
     expect(s.calls()).toEqual({});
+  });
+
+  it("shows the key trail: every creation, status change and deletion, with its sandbox time", async () => {
+    const s = await sandbox({ seed: { users: [{ name: "kim" }] } });
+    const { iam } = clients(s);
+    const made = await iam.send(new CreateAccessKeyCommand({ UserName: "kim" }));
+    const id = made.AccessKey?.AccessKeyId as string;
+    await iam.send(
+      new UpdateAccessKeyCommand({ UserName: "kim", AccessKeyId: id, Status: "Inactive" }),
+    );
+    await iam.send(new DeleteAccessKeyCommand({ UserName: "kim", AccessKeyId: id }));
+
+    const events = (await getJson(`${s.url}/_sandbox/key-events`)).body.keyEvents as Record<
+      string,
+      unknown
+    >[];
+
+    expect(
+      events.map((e) => [e.seq, e.operation, e.userName, e.accessKeyId, e.statusAfter]),
+    ).toEqual([
+      [1, "CreateAccessKey", "kim", id, "Active"],
+      [2, "UpdateAccessKey", "kim", id, "Inactive"],
+      [3, "DeleteAccessKey", "kim", id, undefined],
+    ]);
+    expect(events[0]?.time).toBe("2026-11-23T10:00:00.000Z");
   });
 
   it("reads and moves the clock", async () => {

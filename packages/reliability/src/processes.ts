@@ -153,8 +153,10 @@ export interface RunReportSummary {
 
 /** Options of {@link ProcessHarness.runner}. */
 export interface RunnerOptions {
-  /** Kill the process with SIGKILL once the sandbox has received this many calls. */
+  /** Signal the process (SIGKILL unless `signal` says otherwise) once the sandbox has received this many calls. */
   readonly killAfterCalls?: number;
+  /** The signal `killAfterCalls` sends (default SIGKILL; SIGINT is a Ctrl-C). */
+  readonly signal?: "SIGKILL" | "SIGINT" | "SIGTERM";
   /** Extra environment (settings) for this run. */
   readonly env?: Readonly<Record<string, string>>;
   /** Give up (SIGKILL) after this long (default 120 s). */
@@ -248,7 +250,11 @@ export const startProcessHarness = async (
       void (async () => {
         while (child.exitCode === null && !killed) {
           if ((await sandbox.totalCalls()) >= limit) {
-            kill();
+            if (o.signal === undefined || o.signal === "SIGKILL") kill();
+            else if (child.exitCode === null) {
+              killed = true;
+              child.kill(o.signal);
+            }
             return;
           }
           await new Promise((r) => setTimeout(r, 2));
@@ -305,20 +311,39 @@ export interface AccountState {
       readonly secretAccessKey?: string;
     }>;
   }>;
-  readonly emails: ReadonlyArray<{ readonly subject?: string; readonly text?: string }>;
+  readonly emails: ReadonlyArray<{
+    readonly subject?: string;
+    readonly text?: string;
+    /** Sandbox time it was sent (ISO). */
+    readonly time?: string;
+  }>;
   readonly objects: ReadonlyArray<{ readonly key: string; readonly content?: string }>;
+  /** The key trail: every creation, status change and deletion, in order (sandbox times). */
+  readonly keyEvents: ReadonlyArray<{
+    readonly operation: string;
+    readonly userName: string;
+    readonly accessKeyId: string;
+    readonly statusAfter?: string;
+    readonly time: string;
+  }>;
 }
 
 /** Reads users (with secrets), emails and the bucket's objects (with content). */
 export const readAccountState = async (sandbox: SandboxProcess): Promise<AccountState> => {
-  const [iam, emails, objects] = await Promise.all([
+  const [iam, emails, objects, trail] = await Promise.all([
     sandbox.get<{ users: AccountState["users"] }>("/_sandbox/iam?secrets=1"),
     sandbox.get<{ emails: AccountState["emails"] }>("/_sandbox/emails"),
     sandbox.get<{ objects: AccountState["objects"] }>(
       `/_sandbox/objects?bucket=${BUCKET}&content=1`,
     ),
+    sandbox.get<{ keyEvents: AccountState["keyEvents"] }>("/_sandbox/key-events"),
   ]);
-  return { users: iam.users, emails: emails.emails, objects: objects.objects };
+  return {
+    users: iam.users,
+    emails: emails.emails,
+    objects: objects.objects,
+    keyEvents: trail.keyEvents,
+  };
 };
 
 /** One broken promise found in the account. */
@@ -329,7 +354,8 @@ export interface ProcessViolation {
     | "secret-lost"
     | "file-not-named"
     | "marker-left"
-    | "rotated-twice";
+    | "rotated-twice"
+    | "deactivated-before-notice";
   readonly detail: string;
 }
 
@@ -428,4 +454,53 @@ export const seededInts = (seed: number) => {
     s = (Math.imul(s, 1103515245) + 12345) >>> 0;
     return min + (s % (max - min + 1));
   };
+};
+
+/**
+ * POLICY.md invariant 12 on the account's history: an old key (one of `oldKeys`, by user) is
+ * never deactivated before a Rotated notice naming the secret file of the key that replaced it
+ * was sent (`deactivated-before-notice`), for every old key that was deactivated.
+ */
+export const checkNoticeBeforeDeactivation = (
+  state: AccountState,
+  oldKeys: Readonly<Record<string, ReadonlyArray<string>>>,
+): ProcessViolation[] => {
+  const violations: ProcessViolation[] = [];
+  for (const [userName, ids] of Object.entries(oldKeys)) {
+    for (const id of ids) {
+      const off = state.keyEvents.find(
+        (e) =>
+          e.userName === userName &&
+          e.accessKeyId === id &&
+          e.operation === "UpdateAccessKey" &&
+          e.statusAfter === "Inactive",
+      );
+      if (off === undefined) continue;
+      const replacement = state.keyEvents.find(
+        (e) =>
+          e.userName === userName &&
+          e.operation === "CreateAccessKey" &&
+          e.accessKeyId !== id &&
+          state.users.some(
+            (u) => u.name === userName && u.keys.some((k) => k.accessKeyId === e.accessKeyId),
+          ),
+      );
+      const file =
+        replacement === undefined ? undefined : secretFileKey(userName, replacement.accessKeyId);
+      const told = state.emails.find(
+        (e) =>
+          file !== undefined &&
+          (e.text ?? "").includes(file) &&
+          e.time !== undefined &&
+          Date.parse(e.time) <= Date.parse(off.time),
+      );
+      if (told === undefined) {
+        violations.push({
+          check: "deactivated-before-notice",
+          detail: `${userName}: ${id} deactivated at ${off.time} before any Rotated notice naming ${file ?? "a new key's file"}`,
+        });
+      }
+    }
+  }
+  return violations;
 };

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { type AccountState, changedNothing, checkAccount, seededInts } from "../src/processes.js";
+import {
+  type AccountState,
+  changedNothing,
+  checkAccount,
+  checkNoticeBeforeDeactivation,
+  seededInts,
+} from "../src/processes.js";
 
 const OLD = "AKIAALICEXXXXXXX0001";
 const NEW = "AKIANEWKEYXXXXXX0002";
@@ -27,8 +33,56 @@ const clean = (): AccountState => ({
       content: `UserName,AccessKeyId,SecretAccessKey\nalice,${NEW},${SECRET}\n`,
     },
   ],
+  keyEvents: [
+    {
+      operation: "CreateAccessKey",
+      userName: "alice",
+      accessKeyId: NEW,
+      time: "2026-11-23T09:00:01Z",
+    },
+  ],
 });
 const checks = (state: AccountState) => checkAccount(state, { alice: [OLD] }).map((v) => v.check);
+
+describe("checkNoticeBeforeDeactivation", () => {
+  const deactivatedAt = (time: string) => ({
+    operation: "UpdateAccessKey",
+    userName: "alice",
+    accessKeyId: OLD,
+    statusAfter: "Inactive",
+    time,
+  });
+  const told = (time: string) => ({ ...rotatedNotice(NEW), time });
+
+  it("accepts an old key deactivated after the Rotated notice that names the new key's file", () => {
+    const s = clean();
+    const state = {
+      ...s,
+      emails: [told("2026-11-23T09:00:02Z")],
+      keyEvents: [...s.keyEvents, deactivatedAt("2026-12-04T09:00:00Z")],
+    };
+    expect(checkNoticeBeforeDeactivation(state, { alice: [OLD] })).toEqual([]);
+  });
+
+  it("sees an old key deactivated before any such notice, or with a notice that names no file", () => {
+    const s = clean();
+    const early = {
+      ...s,
+      emails: [told("2026-12-05T09:00:00Z")],
+      keyEvents: [...s.keyEvents, deactivatedAt("2026-12-04T09:00:00Z")],
+    };
+    const nameless = {
+      ...s,
+      emails: [{ ...rotatedNotice(NEW, false), time: "2026-11-23T09:00:02Z" }],
+      keyEvents: [...s.keyEvents, deactivatedAt("2026-12-04T09:00:00Z")],
+    };
+    for (const state of [early, nameless]) {
+      expect(checkNoticeBeforeDeactivation(state, { alice: [OLD] }).map((v) => v.check)).toEqual([
+        "deactivated-before-notice",
+      ]);
+    }
+  });
+});
 
 describe("checkAccount", () => {
   it("finds nothing wrong with a clean rotation", () => {

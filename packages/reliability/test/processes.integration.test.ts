@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildLambda, packageDir } from "../../lambda/scripts/build.js";
 import {
   checkAccount,
+  checkNoticeBeforeDeactivation,
   type ProcessHarness,
   type RunnerKind,
   type RunnerOutcome,
@@ -55,9 +56,12 @@ afterAll(async () => {
   rmSync(outDir, { recursive: true, force: true });
 });
 
-/** The calls of one uninterrupted run on `users`: the range kill points are drawn from. */
-const callsOfOneRun = async (kind: RunnerKind): Promise<number> => {
-  await h.sandbox.reset(users, NOW);
+/** The calls of one uninterrupted run on `list`: the range kill points are drawn from. */
+const callsOfOneRun = async (
+  kind: RunnerKind,
+  list: ReadonlyArray<ScenarioUser> = users,
+): Promise<number> => {
+  await h.sandbox.reset([...list], NOW);
   const outcome = await h.runner(kind);
   expect(outcome.report?.status, outcome.stderr).toBe("completed");
   return h.sandbox.totalCalls();
@@ -198,4 +202,75 @@ describe("what recovery must not touch (issue 12, item 1)", () => {
     };
     expect(checkAccount(await readAccountState(h.sandbox), protectedKeys)).toEqual([]);
   }, 120_000);
+});
+
+// Issue 13: nobody loses the way to their new key. 20 rotations due; the CLI is stopped at a
+// random call by SIGKILL (no chance to finish anything) or SIGINT (Ctrl-C: it finishes the users
+// in flight), 20 times each; reruns converge; then the grace period passes and the old keys are
+// deactivated. Every user whose key was rotated must have been sent a Rotated notice naming the
+// secret file of their current new key, before their old key was deactivated; no secret lost; no
+// orphan key (a key keyrotate made and did not deliver); nobody rotated twice.
+const twenty: ScenarioUser[] = Array.from({ length: 20 }, (_, i) => {
+  const name = `u${String(i).padStart(2, "0")}`;
+  return {
+    name,
+    tags: { email: `${name}@example.com` },
+    keys: [{ ageDays: 95, lastUsedDaysAgo: 1, id: `AKIAUSER${String(i).padStart(12, "0")}` }],
+  };
+});
+
+const stopSeries = async (signal: "SIGKILL" | "SIGINT", tries: number, seed: number) => {
+  const draw = seededInts(seed);
+  const total = await callsOfOneRun("cli", twenty);
+  const figures = { tries, stoppedMidRun: 0, exit130: 0, convergeRuns: 0, deactivated: 0, ms: 0 };
+  const started = Date.now();
+  const problems: string[] = [];
+  for (let i = 0; i < tries; i += 1) {
+    await h.sandbox.reset(twenty, NOW);
+    const at = draw(1, total);
+    const stopped = await h.runner("cli", { killAfterCalls: at, signal });
+    if (stopped.killed && stopped.report?.counts.rotated !== 20) figures.stoppedMidRun += 1;
+    if (stopped.code === 130) figures.exit130 += 1;
+    const where = `try ${i} (${signal} after call ${at})`;
+    if (signal === "SIGINT" && stopped.killed && stopped.code !== 130 && stopped.code !== 0) {
+      problems.push(`${where}: exit ${stopped.code}, not 130: ${stopped.stderr.slice(-300)}`);
+    }
+    figures.convergeRuns += (await h.converge()).length;
+    const settled = await readAccountState(h.sandbox);
+    problems.push(
+      ...checkAccount(settled, keysOf(twenty)).map((v) => `${where}: ${v.check} ${v.detail}`),
+    );
+    // The grace period passes (DEACTIVATE_DAYS = 10): the old keys are deactivated.
+    await h.sandbox.post("/_sandbox/clock", { advanceDays: 11 });
+    figures.convergeRuns += (await h.converge()).length;
+    const later = await readAccountState(h.sandbox);
+    figures.deactivated += later.keyEvents.filter((e) => e.statusAfter === "Inactive").length;
+    problems.push(
+      ...[
+        ...checkAccount(later, keysOf(twenty)).filter((v) => v.check !== "foreign-key-deleted"),
+        ...checkNoticeBeforeDeactivation(later, keysOf(twenty)),
+      ].map((v) => `${where}, day 11: ${v.check} ${v.detail}`),
+    );
+  }
+  figures.ms = Date.now() - started;
+  console.info(
+    `${signal} of the CLI, 20 rotations due: ${JSON.stringify({ callsPerRun: total, ...figures })}`,
+  );
+  return { problems, figures };
+};
+
+describe("issue 13: a stopped run never loses the way to a new key", () => {
+  it("SIGKILL at 20 random points: every rotated user was told where the new secret is before the old key stopped", async () => {
+    const { problems, figures } = await stopSeries("SIGKILL", 20, 21);
+    expect(problems).toEqual([]);
+    expect(figures.stoppedMidRun).toBeGreaterThanOrEqual(15);
+    expect(figures.deactivated).toBe(20 * 20);
+  }, 900_000);
+
+  it("SIGINT at 20 random points: the same, and the run exits 130 having finished its users in flight", async () => {
+    const { problems, figures } = await stopSeries("SIGINT", 20, 22);
+    expect(problems).toEqual([]);
+    expect(figures.exit130).toBeGreaterThanOrEqual(15);
+    expect(figures.deactivated).toBe(20 * 20);
+  }, 900_000);
 });

@@ -244,7 +244,10 @@ const stopSeries = async (signal: "SIGKILL" | "SIGINT", tries: number, seed: num
     await h.sandbox.post("/_sandbox/clock", { advanceDays: 11 });
     figures.convergeRuns += (await h.converge()).length;
     const later = await readAccountState(h.sandbox);
-    figures.deactivated += later.keyEvents.filter((e) => e.statusAfter === "Inactive").length;
+    const oldKeys = new Set(Object.values(keysOf(twenty)).flat());
+    figures.deactivated += later.keyEvents.filter(
+      (e) => e.statusAfter === "Inactive" && oldKeys.has(e.accessKeyId),
+    ).length;
     problems.push(
       ...[
         ...checkAccount(later, keysOf(twenty)).filter((v) => v.check !== "foreign-key-deleted"),

@@ -4,6 +4,9 @@
  * and then rerun. After every day the sandbox's state is checked (see `invariants.ts`); after the
  * last, faults stop and one more day must bring full convergence.
  */
+
+import { CreateAccessKeyCommand, TagUserCommand } from "@aws-sdk/client-iam";
+import { MessageRejected } from "@aws-sdk/client-ses";
 import {
   type AttemptMiddleware,
   type AwsClients,
@@ -28,7 +31,14 @@ import {
   checkConverged,
   checkDay,
   checkKeyAges,
+  checkNoticesSent,
   type DayRecord,
+  indexNotices,
+  type NeededNotice,
+  type NoticeIndex,
+  noticesNeeded,
+  rotatedNoticesNeeded,
+  stateItems,
   type Violation,
 } from "./invariants.js";
 import { ORIGINAL, type Profile, population, STRICT, seededRandom } from "./population.js";
@@ -54,6 +64,22 @@ export interface ChaosOptions {
   /** Latency jitter on every call, ms (default 4). */
   readonly latencyJitterMs?: number;
   readonly profiles?: ReadonlyArray<Profile>;
+  /** Share of `SendEmail` calls SES rejects (`MessageRejected`), default 0.03. */
+  readonly sendFailureRate?: number;
+  /** Windows of 1–3 days in which SES rejects every `SendEmail` (default: one per 60 days). */
+  readonly sesOutages?: number;
+  /** Share of days on which `CreateAccessKey` fails 10 times in a row (500), default 0.05. */
+  readonly createFailureRate?: number;
+  /** Per user and day, the chance that a state-tag value is planted before the run (default 0.004). */
+  readonly plantRate?: number;
+  /** Per user who makes keys, and day, the chance of making one by hand (default 0.01). */
+  readonly handKeyRate?: number;
+  /**
+   * Two runs started together on the same account, on `concurrentRate` of the days (default
+   * off: without a run lease they are expected to break promises).
+   */
+  readonly concurrentRuns?: boolean;
+  readonly concurrentRate?: number;
   /** Called after each simulated day of each profile. */
   readonly onDay?: (progress: DayProgress) => void;
 }
@@ -93,6 +119,18 @@ export interface ChaosResult {
     readonly total: number;
   };
   readonly crashes: number;
+  /** `SendEmail` calls SES rejected (failed sends), and the days SES rejected every send. */
+  readonly failedSends: number;
+  readonly sesOutageDays: number;
+  /** Days on which CreateAccessKey failed 10 times in a row. */
+  readonly createFailureDays: number;
+  /** State-tag values planted between runs, keys users made by hand between runs. */
+  readonly plantedMarkers: number;
+  readonly handMadeKeys: number;
+  /** Days with two runs started together (0 unless `concurrentRuns`). */
+  readonly concurrentDays: number;
+  /** Users by usage profile. */
+  readonly usage: Readonly<Record<string, number>>;
   /** Same-day reruns checked for idempotency (no change, no notice). */
   readonly idempotencyReruns: number;
   readonly keysCreated: number;
@@ -175,6 +213,21 @@ export const withoutBackoff = (clients: AwsClients, maxAttempts = 5): AwsClients
 
 const sum = (r: Readonly<Record<string, number>>) => Object.values(r).reduce((a, b) => a + b, 0);
 
+/** A number in [0, 1) from a string (FNV-1a): the same dice for the same notice, in any order. */
+const dice = (text: string): number => {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d) >>> 0;
+  h ^= h >>> 12;
+  return (h >>> 0) / 4_294_967_296;
+};
+
+const UNHANDLED = new Set(["no-email", "bad-email", "exempt", "exempt-until", "bad-exempt"]);
+const handled = (kind: string): boolean => !UNHANDLED.has(kind);
+
+type Options = Required<Omit<ChaosOptions, "onDay" | "profiles">>;
+
 /** One profile's account: a sandbox, its users, settings and clients. */
 class Account {
   readonly violations: Violation[] = [];
@@ -191,6 +244,25 @@ class Account {
   /** New keys named by a Rotated notice so far, kept as the mail comes in. */
   private readonly announced = new Set<string>();
   private readonly logs: LogEntry[] = [];
+  /** Keys users made by hand, and users who acted on their keys (no longer held to invariant 7). */
+  private readonly handMade = new Set<string>();
+  private readonly acted = new Set<string>();
+  private readonly notices: NoticeIndex = new Map();
+  private readonly needed: NeededNotice[] = [];
+  /** SES's answers: sends rejected per recipient user, today's day and whether SES is down. */
+  private readonly rejectedFor = new Map<string, number>();
+  private readonly outage = new Set<number>();
+  private currentDay = 0;
+  /** What the seeded tags say was sent before day 0 (see `DayRecord.beforeStart`). */
+  private readonly beforeStart = {
+    warned: new Map<string, string>(),
+    rotated: new Set<string>(),
+  };
+  failedSends = 0;
+  createFailureDays = 0;
+  planted = 0;
+  handKeys = 0;
+  concurrentDays = 0;
 
   private constructor(
     readonly profile: Profile,
@@ -200,14 +272,21 @@ class Account {
     readonly users: ReturnType<typeof population>,
     readonly seeded: ReadonlySet<string>,
     private readonly random: () => number,
-    private readonly options: Required<Omit<ChaosOptions, "onDay" | "profiles">>,
-  ) {}
+    private readonly options: Options,
+  ) {
+    // SES outage windows: 1–3 days each, drawn up front so the rest of the dice stay put.
+    for (let w = 0; w < options.sesOutages; w++) {
+      const start = 1 + Math.floor(random() * Math.max(1, options.days - 3));
+      const length = 1 + Math.floor(random() * 3);
+      for (let d = start; d < start + length && d < options.days; d++) this.outage.add(d);
+    }
+  }
 
   static async start(
     profile: Profile,
     count: number,
     seed: number,
-    options: Required<Omit<ChaosOptions, "onDay" | "profiles">>,
+    options: Options,
   ): Promise<Account> {
     const random = seededRandom(seed);
     const now = START;
@@ -241,6 +320,17 @@ class Account {
       random,
       options,
     );
+    account.rejectSends(account.clients);
+    for (const u of sandbox.users()) {
+      const tags = new Map(u.tags.map((t) => [t.key, t.value]));
+      const k = tags.get(decoded.right.lastCheckOldKeyTagKey);
+      if (k !== undefined) account.beforeStart.rotated.add(k);
+      for (const item of stateItems(tags.get(decoded.right.stateTagKey))) {
+        const date = /^warned:(\d{4}-\d{2}-\d{2})/.exec(item)?.[1];
+        if (date !== undefined)
+          for (const key of u.keys) account.beforeStart.warned.set(key.accessKeyId, date);
+      }
+    }
     return account;
   }
 
@@ -256,6 +346,44 @@ class Account {
     );
   }
 
+  /**
+   * SES's refusals: a `SendEmail` is rejected (400 `MessageRejected`, never retried) on outage
+   * days, and otherwise for a share of notices decided by day, recipient and subject, so the
+   * same notice meets the same answer in a rerun that day, whatever the order of the calls.
+   */
+  private rejectSends(clients: AwsClients): AwsClients {
+    type Input = {
+      readonly Destination?: { readonly ToAddresses?: ReadonlyArray<string> };
+      readonly Message?: { readonly Subject?: { readonly Data?: string } };
+    };
+    clients.ses.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "SendEmailCommand") {
+          const input = args.input as Input;
+          const to = input.Destination?.ToAddresses?.join(",") ?? "";
+          const subject = input.Message?.Subject?.Data ?? "";
+          const day = this.currentDay;
+          const down = this.outage.has(day);
+          const rate = day >= this.options.days ? 0 : this.options.sendFailureRate;
+          if (down || dice(`${this.options.seed}|${day}|${to}|${subject}`) < rate) {
+            this.failedSends += 1;
+            const user = to.replace(/@.*/, "");
+            this.rejectedFor.set(user, (this.rejectedFor.get(user) ?? 0) + 1);
+            throw new MessageRejected({
+              message: down
+                ? "Sending paused for this account (simulated)"
+                : "Email rejected (simulated)",
+              $metadata: { httpStatusCode: 400 },
+            });
+          }
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "chaosRejectSends" },
+    );
+    return clients;
+  }
+
   get checkSettings(): CheckSettings {
     const s = this.settings;
     return {
@@ -266,6 +394,8 @@ class Account {
       overdueDays: s.overdueDays,
       deactivateDays: s.deactivateDays,
       deletionDays: s.deletionDays,
+      minNoticeDays: this.profile.minNoticeDays,
+      inUseDelayDays: this.profile.inUseDelayDays,
       ...(s.adminEmail === undefined ? {} : { adminEmail: s.adminEmail }),
     };
   }
@@ -301,16 +431,96 @@ class Account {
     return report;
   }
 
+  /** Each working user uses its keys as its usage profile says. */
   private useKeys(): void {
-    const works = new Set(this.users.filter((u) => u.works).map((u) => u.scenario.name));
+    const byName = new Map(this.users.map((u) => [u.scenario.name, u]));
+    const now = this.sandbox.clock.now().getTime();
     for (const u of this.sandbox.users()) {
-      if (!works.has(u.name)) continue;
-      const newest = u.keys
+      const sim = byName.get(u.name);
+      if (sim === undefined || !sim.works) continue;
+      const active = u.keys
         .filter((k) => k.status === "Active")
-        .sort((a, b) => b.createDate.getTime() - a.createDate.getTime())[0];
-      if (newest !== undefined) this.sandbox.useKey(newest.accessKeyId);
+        .sort((a, b) => a.createDate.getTime() - b.createDate.getTime());
+      const [old, nw] = active;
+      if (old === undefined) continue;
+      if (nw === undefined) {
+        this.sandbox.useKey(old.accessKeyId);
+        continue;
+      }
+      const newAge = Math.floor((now - nw.createDate.getTime()) / 86_400_000);
+      if (newAge < sim.usage.oldKeyDays) this.sandbox.useKey(old.accessKeyId);
+      if (newAge >= sim.usage.newKeyAfterDays) this.sandbox.useKey(nw.accessKeyId);
     }
   }
+
+  /**
+   * What users do between runs (08:00, faults off): make a key by hand (some users, now and
+   * then; and half of those whose rotation failed yesterday, as issue 12's bob did), and plant
+   * values in keyrotate's state tag, as anyone allowed `iam:TagUser` could.
+   */
+  private async betweenRuns(): Promise<void> {
+    const sb = this.sandbox;
+    sb.setFaults({});
+    const byName = new Map(this.users.map((u) => [u.scenario.name, u]));
+    const iam = this.hand.iam;
+    for (const u of sb.users()) {
+      const sim = byName.get(u.name);
+      if (sim === undefined) continue;
+      const items = stateItems(
+        u.tags.find((t) => t.key === this.settings.stateTagKey)?.value ?? undefined,
+      );
+      const failedRotation = items.some((i) => i.startsWith("rotating:"));
+      const makes =
+        u.keys.length < 2 &&
+        ((sim.makesKeys && this.random() < this.options.handKeyRate) ||
+          (failedRotation && sim.works && this.random() < 0.5));
+      if (makes) {
+        const out = await iam.send(new CreateAccessKeyCommand({ UserName: u.name }));
+        const id = out.AccessKey?.AccessKeyId;
+        if (id !== undefined) {
+          this.handMade.add(id);
+          this.acted.add(u.name);
+          this.handKeys += 1;
+        }
+      }
+      // Users keyrotate does not handle get no action at all (invariant 5): nothing to plant.
+      if (this.random() >= this.options.plantRate || u.keys.length === 0 || !handled(sim.kind))
+        continue;
+      const hasState = u.tags.some((t) => t.key === this.settings.stateTagKey);
+      if (!hasState && u.tags.length >= 50) continue; // IAM's 50 tags: no room to plant
+      if (items.some((i) => /^(rotating|rotated|deactivating):/.test(i))) continue;
+      const ids = u.keys.map((k) => k.accessKeyId);
+      const older = ids[0] as string;
+      const other = ids[ids.length - 1] as string;
+      const value = [
+        `rotating:${older}:2000-01-01`,
+        `rotating:${other}:20000101T000000Z`,
+        `rotated:${other}:stored`,
+        `deactivating:AKIAPLANTED000000000:${START.toISOString().slice(0, 10)}`,
+        `warned:${START.toISOString().slice(0, 10)} garbage`,
+        "garbage",
+        "rotating:",
+      ][Math.floor(this.random() * 7)] as string;
+      await iam.send(
+        new TagUserCommand({
+          UserName: u.name,
+          Tags: [{ Key: this.settings.stateTagKey, Value: value }],
+        }),
+      );
+      this.planted += 1;
+      this.acted.add(u.name);
+    }
+  }
+
+  get outageDays(): number {
+    return this.outage.size;
+  }
+
+  private get hand(): AwsClients {
+    this.handClients ??= Account.clientsFor(this.sandbox, this.settings, []);
+    return this.handClients;
+  }
+  private handClients: AwsClients | undefined;
 
   private userNoticesSince(index: number): number {
     const admin = this.settings.adminEmail;
@@ -328,6 +538,12 @@ class Account {
   /** One simulated day: runs (maybe aborted and rerun), then every check. */
   async day(day: number, final: boolean): Promise<{ calls: number; crashed: boolean }> {
     const sb = this.sandbox;
+    this.currentDay = day;
+    if (!final) {
+      // Users act at 08:00: an hour later IAM has long made their writes visible.
+      sb.clock.set(new Date(START.getTime() + day * 86_400_000 - 3_600_000));
+      await this.betweenRuns();
+    }
     // Every day's first run at 09:00 UTC: reruns (+60 s, +1 h) must not drift past midnight.
     sb.clock.set(new Date(START.getTime() + day * 86_400_000));
     this.useKeys();
@@ -348,7 +564,18 @@ class Account {
     const eventsAt = sb.keyEvents().length;
     const emailsAt = sb.emails().length;
     const callsAt = sum(sb.calls());
-    sb.setFaults(final ? {} : this.faults());
+    const failCreates = !final && this.random() < this.options.createFailureRate;
+    if (failCreates) this.createFailureDays += 1;
+    sb.setFaults(
+      final
+        ? {}
+        : {
+            ...this.faults(),
+            ...(failCreates
+              ? { failOperations: { "iam:CreateAccessKey": { count: 10, status: 500 } } }
+              : {}),
+          },
+    );
     let last: RunReport;
     let didCrash = false;
     const crashAfterNotice = new Set<string>();
@@ -356,7 +583,9 @@ class Account {
     if (!final && this.random() < this.options.crashRate) {
       const k = 1 + Math.floor(this.random() * Math.max(4, this.lastCalls));
       const crash = crashSwitch(k, this.random() < 0.5);
-      const crashClients = Account.clientsFor(sb, this.settings, [crash.middleware]);
+      const crashClients = this.rejectSends(
+        Account.clientsFor(sb, this.settings, [crash.middleware]),
+      );
       const aborted = await this.run(crashClients);
       crashClients.iam.destroy();
       crashClients.s3.destroy();
@@ -365,17 +594,27 @@ class Account {
       if (crash.fired()) {
         didCrash = true;
         this.crashes += 1;
-        const live = new Map(sb.users().map((u) => [u.name, u]));
+        // Each notice is recorded in the state tag after it is sent (a warning's day, a pending
+        // Rotated or Deleted notice cleared): a crash in between makes the rerun send it again.
         for (const e of sb.emails().slice(emailsAt)) {
-          const name = (e.destinations.to[0] ?? "").replace(/@.*/, "");
-          const marker =
-            live.get(name)?.tags.find((t) => t.key === this.settings.stateTagKey)?.value ?? "";
-          if (marker.startsWith("rotating:") || marker.startsWith("deactivating:"))
-            crashAfterNotice.add(name);
+          crashAfterNotice.add((e.destinations.to[0] ?? "").replace(/@.*/, ""));
         }
         sb.clock.advanceMs(this.options.rerunAfterMs);
         last = await this.run(this.clients);
       }
+    } else if (
+      !final &&
+      this.options.concurrentRuns &&
+      this.random() < this.options.concurrentRate
+    ) {
+      // Two runs started together (the scheduled Lambda and someone's `keyrotate run`).
+      this.concurrentDays += 1;
+      this.second ??= this.rejectSends(Account.clientsFor(sb, this.settings, []));
+      const [a, b] = await Promise.all([this.run(this.clients), this.run(this.second)]);
+      last = a;
+      if (b.status === "failed") for (const u of before) unsettled.add(u.name);
+      for (const u of b.users)
+        if (u.status !== "ok" && u.status !== "planned") unsettled.add(u.userName);
     } else {
       last = await this.run(this.clients);
     }
@@ -408,6 +647,7 @@ class Account {
 
     const emailsToday = sb.emails().slice(emailsAt);
     for (const id of announcedKeys(emailsToday)) this.announced.add(id);
+    indexNotices(emailsToday, this.notices);
     const record: DayRecord = {
       day,
       before,
@@ -423,17 +663,36 @@ class Account {
       seededKeyIds: this.seeded,
       unsettled,
       crashAfterNotice,
+      today,
+      handMadeKeyIds: this.handMade,
+      notices: this.notices,
+      beforeStart: this.beforeStart,
     };
+    this.needed.push(...noticesNeeded(this.checkSettings, record));
     const s = this.checkSettings;
     const found = [
       ...checkDay(s, record),
       ...checkKeyAges(s, record, {
         today,
-        bounded: new Set(this.users.filter((u) => u.bounded).map((u) => u.scenario.name)),
+        bounded: new Set(
+          this.users
+            .filter((u) => u.bounded && !this.acted.has(u.scenario.name))
+            .map((u) => u.scenario.name),
+        ),
         firstSeenAge: this.firstSeenAge,
         slackDays: 1,
+        userSlackDays: (name) => this.rejectedFor.get(name) ?? 0,
       }),
-      ...(final ? checkConverged(s, record, rerun) : []),
+      ...(final
+        ? [
+            ...checkConverged(s, record, rerun),
+            ...checkNoticesSent(
+              [...this.needed, ...rotatedNoticesNeeded(s, record)],
+              this.notices,
+              day,
+            ),
+          ]
+        : []),
     ];
     this.checks += 1;
     this.violations.push(...found);
@@ -457,8 +716,14 @@ class Account {
   }
 
   secretLeaks = 0;
+  private second: AwsClients | undefined;
 
   async close(): Promise<void> {
+    for (const c of [this.handClients, this.second]) {
+      c?.iam.destroy();
+      c?.s3.destroy();
+      c?.ses.destroy();
+    }
     this.clients.iam.destroy();
     this.clients.s3.destroy();
     this.clients.ses.destroy();
@@ -487,7 +752,7 @@ const countResent = (d: DayRecord): number => {
  */
 export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
   const started = Date.now();
-  const full: Required<Omit<ChaosOptions, "onDay" | "profiles">> = {
+  const full: Options = {
     users: options.users,
     days: options.days,
     faultRate: options.faultRate,
@@ -496,6 +761,13 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
     consistencyDelayMs: options.consistencyDelayMs ?? 5_000,
     rerunAfterMs: options.rerunAfterMs ?? 60_000,
     latencyJitterMs: options.latencyJitterMs ?? 4,
+    sendFailureRate: options.sendFailureRate ?? 0.03,
+    sesOutages: options.sesOutages ?? Math.max(1, Math.round(options.days / 60)),
+    createFailureRate: options.createFailureRate ?? 0.05,
+    plantRate: options.plantRate ?? 0.004,
+    handKeyRate: options.handKeyRate ?? 0.01,
+    concurrentRuns: options.concurrentRuns ?? false,
+    concurrentRate: options.concurrentRate ?? 0.2,
   };
   const profiles = options.profiles ?? [ORIGINAL, STRICT];
   const accounts: Account[] = [];
@@ -524,6 +796,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
     );
     const calls: Record<string, number> = {};
     const states: Record<string, number> = {};
+    const usage: Record<string, number> = {};
     let throttled = 0;
     let errors = 0;
     let resets = 0;
@@ -534,7 +807,10 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
     let secrets = 0;
     for (const a of accounts) {
       for (const [op, n] of Object.entries(a.sandbox.calls())) calls[op] = (calls[op] ?? 0) + n;
-      for (const u of a.users) states[u.kind] = (states[u.kind] ?? 0) + 1;
+      for (const u of a.users) {
+        states[u.kind] = (states[u.kind] ?? 0) + 1;
+        usage[u.usage.id] = (usage[u.usage.id] ?? 0) + 1;
+      }
       const f = a.sandbox.faultCounts();
       throttled += f.throttled;
       errors += f.errors;
@@ -571,6 +847,13 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
       totalCalls: sum(calls),
       faults: { throttled, errors, resets, total: throttled + errors + resets },
       crashes: accounts.reduce((n, a) => n + a.crashes, 0),
+      failedSends: accounts.reduce((n, a) => n + a.failedSends, 0),
+      sesOutageDays: accounts.reduce((n, a) => n + a.outageDays, 0),
+      createFailureDays: accounts.reduce((n, a) => n + a.createFailureDays, 0),
+      plantedMarkers: accounts.reduce((n, a) => n + a.planted, 0),
+      handMadeKeys: accounts.reduce((n, a) => n + a.handKeys, 0),
+      concurrentDays: accounts.reduce((n, a) => n + a.concurrentDays, 0),
+      usage,
       idempotencyReruns: accounts.reduce((n, a) => n + a.reruns, 0),
       keysCreated: created,
       keysDeactivated: deactivated,

@@ -21,6 +21,7 @@ import {
   emailTexts,
   type FaultSettings,
   type Sandbox,
+  type SandboxUser,
   scanForSecrets,
   startSandbox,
 } from "@keyrotate/sandbox";
@@ -37,7 +38,9 @@ import {
   type NeededNotice,
   type NoticeIndex,
   noticesNeeded,
+  readNotice,
   rotatedNoticesNeeded,
+  type SeenNotice,
   stateItems,
   type Violation,
 } from "./invariants.js";
@@ -127,6 +130,8 @@ export interface ChaosResult {
   /** State-tag values planted between runs, keys users made by hand between runs. */
   readonly plantedMarkers: number;
   readonly handMadeKeys: number;
+  /** Of those, made the day after a rotation failed (its `rotating:` marker still set). */
+  readonly handMadeAfterFailedRotation: number;
   /** Days with two runs started together (0 unless `concurrentRuns`). */
   readonly concurrentDays: number;
   /** Users by usage profile. */
@@ -262,6 +267,7 @@ class Account {
   createFailureDays = 0;
   planted = 0;
   handKeys = 0;
+  handKeysAfterFailure = 0;
   concurrentDays = 0;
 
   private constructor(
@@ -321,8 +327,17 @@ class Account {
       options,
     );
     account.rejectSends(account.clients);
+    const crashedRotations = new Set(
+      users.filter((u) => u.kind === "crashed-rotation").map((u) => u.scenario.name),
+    );
     for (const u of sandbox.users()) {
       const tags = new Map(u.tags.map((t) => [t.key, t.value]));
+      if (crashedRotations.has(u.name)) {
+        const newest = [...u.keys].sort(
+          (a, b) => b.createDate.getTime() - a.createDate.getTime(),
+        )[0];
+        if (newest !== undefined) account.undeliveredSeeds.add(newest.accessKeyId);
+      }
       const k = tags.get(decoded.right.lastCheckOldKeyTagKey);
       if (k !== undefined) account.beforeStart.rotated.add(k);
       for (const item of stateItems(tags.get(decoded.right.stateTagKey))) {
@@ -431,6 +446,38 @@ class Account {
     return report;
   }
 
+  /** Whether a user can hold the secret of `keyId` (never an undelivered key keyrotate made). */
+  private knows(keyId: string): boolean {
+    return (
+      (this.seeded.has(keyId) && !this.undeliveredSeeds.has(keyId)) ||
+      this.handMade.has(keyId) ||
+      this.announced.has(keyId)
+    );
+  }
+  /** The new keys of the seeded crashed rotations: made by keyrotate, never delivered. */
+  private readonly undeliveredSeeds = new Set<string>();
+
+  /** Whether the state after a crash shows that `n` went out (so a rerun must not resend it). */
+  private recorded(n: SeenNotice, u: SandboxUser): boolean {
+    const today = this.today();
+    const items = stateItems(u.tags.find((t) => t.key === this.settings.stateTagKey)?.value);
+    const key = u.keys.find((k) => k.accessKeyId === n.keyId);
+    switch (n.kind) {
+      case "Warning":
+      case "TwoActiveKeys":
+        return items.some((i) => i.startsWith(`warned:${today}`));
+      case "OldKeyInUse":
+        return items.includes(`in-use:${today}`);
+      case "Rotated":
+        return !items.some((i) => /^(rotating|rotated):/.test(i));
+      case "Deactivated":
+      case "DeactivatedUnused":
+        return !items.some((i) => i.startsWith(`deactivating:${n.keyId}:`));
+      case "Deleted":
+        return key === undefined;
+    }
+  }
+
   /** Each working user uses its keys as its usage profile says. */
   private useKeys(): void {
     const byName = new Map(this.users.map((u) => [u.scenario.name, u]));
@@ -438,8 +485,9 @@ class Account {
     for (const u of this.sandbox.users()) {
       const sim = byName.get(u.name);
       if (sim === undefined || !sim.works) continue;
+      // Only keys the user can know: seeded ones, its own, and those a Rotated notice announced.
       const active = u.keys
-        .filter((k) => k.status === "Active")
+        .filter((k) => k.status === "Active" && this.knows(k.accessKeyId))
         .sort((a, b) => a.createDate.getTime() - b.createDate.getTime());
       const [old, nw] = active;
       if (old === undefined) continue;
@@ -470,10 +518,10 @@ class Account {
         u.tags.find((t) => t.key === this.settings.stateTagKey)?.value ?? undefined,
       );
       const failedRotation = items.some((i) => i.startsWith("rotating:"));
+      const afterFailure = u.keys.length < 2 && failedRotation && sim.works && this.random() < 0.5;
       const makes =
-        u.keys.length < 2 &&
-        ((sim.makesKeys && this.random() < this.options.handKeyRate) ||
-          (failedRotation && sim.works && this.random() < 0.5));
+        afterFailure ||
+        (u.keys.length < 2 && sim.makesKeys && this.random() < this.options.handKeyRate);
       if (makes) {
         const out = await iam.send(new CreateAccessKeyCommand({ UserName: u.name }));
         const id = out.AccessKey?.AccessKeyId;
@@ -481,6 +529,7 @@ class Account {
           this.handMade.add(id);
           this.acted.add(u.name);
           this.handKeys += 1;
+          if (afterFailure) this.handKeysAfterFailure += 1;
         }
       }
       // Users keyrotate does not handle get no action at all (invariant 5): nothing to plant.
@@ -594,10 +643,15 @@ class Account {
       if (crash.fired()) {
         didCrash = true;
         this.crashes += 1;
-        // Each notice is recorded in the state tag after it is sent (a warning's day, a pending
-        // Rotated or Deleted notice cleared): a crash in between makes the rerun send it again.
+        // A notice is recorded after it is sent (a warning's day in the state tag, a pending
+        // item cleared, the deleted key gone): a crash in between makes the rerun send it again.
+        const live = new Map(sb.users().map((u) => [u.name, u]));
         for (const e of sb.emails().slice(emailsAt)) {
-          crashAfterNotice.add((e.destinations.to[0] ?? "").replace(/@.*/, ""));
+          const name = (e.destinations.to[0] ?? "").replace(/@.*/, "");
+          const n = readNotice(e);
+          const u = live.get(name);
+          if (n !== undefined && u !== undefined && !this.recorded(n, u))
+            crashAfterNotice.add(name);
         }
         sb.clock.advanceMs(this.options.rerunAfterMs);
         last = await this.run(this.clients);
@@ -852,6 +906,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
       createFailureDays: accounts.reduce((n, a) => n + a.createFailureDays, 0),
       plantedMarkers: accounts.reduce((n, a) => n + a.planted, 0),
       handMadeKeys: accounts.reduce((n, a) => n + a.handKeys, 0),
+      handMadeAfterFailedRotation: accounts.reduce((n, a) => n + a.handKeysAfterFailure, 0),
       concurrentDays: accounts.reduce((n, a) => n + a.concurrentDays, 0),
       usage,
       idempotencyReruns: accounts.reduce((n, a) => n + a.reruns, 0),

@@ -186,8 +186,9 @@ export interface DayRecord {
    */
   readonly unsettled: ReadonlySet<string>;
   /**
-   * Users for whom a notice went out in a run that then crashed while their in-flight marker was
-   * still set: the next run re-sends it (at-least-once across a crash, see RELIABILITY.md).
+   * Users for whom a notice went out in a run that then crashed before recording it (a warning's
+   * day, a pending item cleared, the deleted key gone): the next run re-sends it (at-least-once
+   * across a crash, see RELIABILITY.md).
    */
   readonly crashAfterNotice: ReadonlySet<string>;
   /** The sandbox's time of the day's first run. */

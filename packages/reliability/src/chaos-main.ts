@@ -111,6 +111,10 @@ const main = async () => {
     ...options,
     ...(sesOutages === undefined ? {} : { sesOutages }),
     onDay: (p) => {
+      for (const x of p.found.slice(0, 5))
+        process.stdout.write(
+          `  ! ${p.profile} day ${x.day} ${x.check} ${x.userName}: ${x.message}\n`,
+        );
       if (p.day % 10 === 0 || p.day === p.days) {
         const s = Math.round((Date.now() - started) / 1000);
         process.stdout.write(

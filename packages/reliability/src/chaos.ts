@@ -95,6 +95,8 @@ export interface DayProgress {
   readonly calls: number;
   readonly crashed: boolean;
   readonly violations: number;
+  /** The violations found that day. */
+  readonly found: ReadonlyArray<Violation>;
 }
 
 /** The figures of a chaos run. */
@@ -836,6 +838,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
       accounts.map(async (account) => {
         for (let day = 0; day <= full.days; day++) {
           const final = day === full.days;
+          const seen = account.violations.length;
           const { calls, crashed } = await account.day(day, final);
           options.onDay?.({
             profile: account.profile.id,
@@ -844,6 +847,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
             calls,
             crashed,
             violations: account.violations.length,
+            found: account.violations.slice(seen),
           });
         }
       }),

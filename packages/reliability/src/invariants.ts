@@ -617,17 +617,14 @@ export const checkRotatedNotices = (s: CheckSettings, d: DayRecord): Violation[]
       message: `old key ${e.accessKeyId} deactivated before any Rotated notice named it`,
     });
   }
-  const created = (id: string) =>
-    !d.seededKeyIds.has(id) && !d.handMadeKeyIds.has(id) && id.startsWith("AKIA");
   for (const e of d.emailsToday) {
     const n = readNotice(e);
     if (n?.kind !== "Rotated") continue;
     const user = n.to.replace(/@.*/, "");
     const newKeyId = n.newKeyId ?? "";
     const existing = d.seededKeyIds.has(newKeyId) || d.handMadeKeyIds.has(newKeyId);
-    if (existing && n.secretFile === undefined) continue;
     const file = `s3://${s.bucket}/credential/${user}/${user}_${newKeyId}.csv`;
-    if (created(newKeyId) && n.secretFile === file) continue;
+    if (n.secretFile === file || (existing && n.secretFile === undefined)) continue;
     out.push({
       check: "rotated-without-file",
       day: d.day,

@@ -134,7 +134,7 @@ const main = async () => {
       `users ${result.users} (${result.profiles.map((p) => `${p.id}: ${p.users}`).join(", ")}), days ${result.days} + 1 without faults`,
       `runs ${result.runs}, calls ${result.totalCalls}, faults injected ${result.faults.total} (throttled ${result.faults.throttled}, 5xx ${result.faults.errors}, resets ${result.faults.resets})`,
       `crashes ${result.crashes} (each followed by a rerun), idempotency reruns ${result.idempotencyReruns}, days with two runs at once ${result.concurrentDays}`,
-      `failed sends ${result.failedSends} (SES outage days ${result.sesOutageDays}), days CreateAccessKey failed ${result.createFailureDays}, planted markers ${result.plantedMarkers}, keys made by hand ${result.handMadeKeys} (${result.handMadeAfterFailedRotation} after a failed rotation)`,
+      `failed sends ${result.failedSends} (SES outage days ${result.sesOutageDays}), days CreateAccessKey failed ${result.createFailureDays}, planted markers ${result.plantedMarkers} (${result.plantedLeftUnread} left unread as planted), keys made by hand ${result.handMadeKeys} (${result.handMadeAfterFailedRotation} after a failed rotation)`,
       `usage ${JSON.stringify(result.usage)}`,
       `keys created ${result.keysCreated}, deactivated ${result.keysDeactivated}, deleted ${result.keysDeleted}; user notices ${result.userNotices} (re-sent after a crash: ${result.resentAfterCrash})`,
       `secrets issued ${result.secretsIssued}, leaks ${result.secretLeaks}; day checks ${result.checks}; converged ${result.converged}`,

@@ -132,6 +132,8 @@ export interface ChaosResult {
   /** State-tag values planted between runs, keys users made by hand between runs. */
   readonly plantedMarkers: number;
   readonly handMadeKeys: number;
+  /** Planted values still as planted at the end: keyrotate had no reason to read those users. */
+  readonly plantedLeftUnread: number;
   /** Of those, made the day after a rotation failed (its `rotating:` marker still set). */
   readonly handMadeAfterFailedRotation: number;
   /** Days with two runs started together (0 unless `concurrentRuns`). */
@@ -448,6 +450,17 @@ class Account {
     return report;
   }
 
+  /** Planted values still as planted at the end (see `checkConverged`), counted in the figures. */
+  plantedUnread(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const u of this.sandbox.users()) {
+      const value = u.tags.find((t) => t.key === this.settings.stateTagKey)?.value;
+      if (value !== undefined && this.plantedValue.get(u.name) === value) out.set(u.name, value);
+    }
+    return out;
+  }
+  private readonly plantedValue = new Map<string, string>();
+
   /** Whether a user can hold the secret of `keyId` (never an undelivered key keyrotate made). */
   private knows(keyId: string): boolean {
     return (
@@ -559,6 +572,7 @@ class Account {
         }),
       );
       this.planted += 1;
+      this.plantedValue.set(u.name, value);
       this.acted.add(u.name);
     }
   }
@@ -741,7 +755,7 @@ class Account {
       }),
       ...(final
         ? [
-            ...checkConverged(s, record, rerun),
+            ...checkConverged(s, record, rerun, this.plantedUnread()),
             ...checkNoticesSent(
               [...this.needed, ...rotatedNoticesNeeded(s, record)],
               this.notices,
@@ -910,6 +924,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
       createFailureDays: accounts.reduce((n, a) => n + a.createFailureDays, 0),
       plantedMarkers: accounts.reduce((n, a) => n + a.planted, 0),
       handMadeKeys: accounts.reduce((n, a) => n + a.handKeys, 0),
+      plantedLeftUnread: accounts.reduce((n, a) => n + a.plantedUnread().size, 0),
       handMadeAfterFailedRotation: accounts.reduce((n, a) => n + a.handKeysAfterFailure, 0),
       concurrentDays: accounts.reduce((n, a) => n + a.concurrentDays, 0),
       usage,

@@ -454,10 +454,17 @@ export const checkConverged = (
   s: CheckSettings,
   d: DayRecord,
   rerun: { readonly mutatingCalls: number; readonly userNotices: number },
+  /**
+   * Values planted in the state tag, by user, still as planted: keyrotate reads a user's tags
+   * only when the credential report selects the user (POLICY.md, difference 11), so a value
+   * planted on a user with nothing due stays until then. Not judged.
+   */
+  plantedUnread: ReadonlyMap<string, string> = new Map(),
 ): Violation[] => {
   const out: Violation[] = [];
   for (const user of d.after.users) {
     const marker = tagsOf(user).get(s.stateTagKey.toLowerCase());
+    if (marker !== undefined && plantedUnread.get(user.name) === marker) continue;
     const left = stateItems(marker).filter(
       (i) => IN_FLIGHT.some((p) => i.startsWith(p)) || !KNOWN_ITEM.test(i),
     );

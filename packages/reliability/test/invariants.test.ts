@@ -494,5 +494,9 @@ describe("the checks of issues 12 and 13", () => {
       ]);
     }
     expect(checkConverged(S, withState(`warned:2026-02-20:2026-02-10:${OLD}`), quiet)).toEqual([]);
+    // A planted value keyrotate never read (nothing was due for the user) is not judged.
+    const planted = new Map([["alice", "garbage"]]);
+    expect(checkConverged(S, withState("garbage"), quiet, planted)).toEqual([]);
+    expect(checkConverged(S, withState("rotating:"), quiet, planted)).toHaveLength(1);
   });
 });

@@ -587,12 +587,13 @@ class Account {
   }
   private handClients: AwsClients | undefined;
 
-  private userNoticesSince(index: number): number {
+  private userNoticesSince(index: number, judged: (to: string) => boolean = () => true): number {
     const admin = this.settings.adminEmail;
     return this.sandbox
       .emails()
       .slice(index)
-      .filter((e) => admin === undefined || !e.destinations.to.includes(admin)).length;
+      .filter((e) => admin === undefined || !e.destinations.to.includes(admin))
+      .filter((e) => judged(e.destinations.to[0] ?? "")).length;
   }
 
   private mutatingCallsSince(before: Readonly<Record<string, number>>): number {
@@ -694,23 +695,37 @@ class Account {
     this.lastCalls = Math.max(4, sum(last.apiCalls));
 
     let rerun = { mutatingCalls: 0, userNotices: 0 };
-    if (final || (day % 7 === 3 && unsettled.size === 0 && last.status === "completed")) {
-      // Invariant 6: a second run the same day changes nothing and sends nothing.
+    if (final || (day % 7 === 3 && last.status === "completed")) {
+      // Invariant 6: a second run the same day changes nothing and sends nothing, for every user
+      // whose first run settled (a user whose run failed may be finished now: not judged).
       sb.clock.advanceMs(3_600_000);
       const calls = sb.calls();
       const mails = sb.emails().length;
-      await this.run(this.clients);
+      const again = await this.run(this.clients);
+      const judged = (name: string) => final || !unsettled.has(name);
       rerun = {
-        mutatingCalls: this.mutatingCallsSince(calls),
-        userNotices: this.userNoticesSince(mails),
+        mutatingCalls: final
+          ? this.mutatingCallsSince(calls)
+          : again.users
+              .filter((u) => judged(u.userName))
+              .reduce(
+                (n, u) =>
+                  n +
+                  u.steps.filter((x) => x.status !== "skipped" && x.status !== "deferred").length,
+                0,
+              ),
+        userNotices: this.userNoticesSince(mails, (to) => judged(to.replace(/@.*/, ""))),
       };
       this.reruns += 1;
       if (!final && (rerun.mutatingCalls > 0 || rerun.userNotices > 0)) {
+        const acting = again.users
+          .filter((u) => judged(u.userName) && u.steps.some((x) => x.status === "ok"))
+          .map((u) => u.userName);
         this.violations.push({
           check: "not-converged",
           day,
-          userName: "*",
-          message: `a second run the same day made ${rerun.mutatingCalls} changing calls and sent ${rerun.userNotices} user notices`,
+          userName: acting.join(",") || "*",
+          message: `a second run the same day made ${rerun.mutatingCalls} changes and sent ${rerun.userNotices} user notices to users whose first run had settled`,
         });
       }
     }

@@ -698,6 +698,15 @@ class Account {
     if (final || (day % 7 === 3 && last.status === "completed")) {
       // Invariant 6: a second run the same day changes nothing and sends nothing, for every user
       // whose first run settled (a user whose run failed may be finished now: not judged).
+      // A user whose run failed after a notice, before recording it, gets it again (at least once).
+      const live = new Map(sb.users().map((u) => [u.name, u]));
+      for (const e of sb.emails().slice(emailsAt)) {
+        const name = (e.destinations.to[0] ?? "").replace(/@.*/, "");
+        const n = readNotice(e);
+        const u = live.get(name);
+        if (unsettled.has(name) && n !== undefined && u !== undefined && !this.recorded(n, u))
+          crashAfterNotice.add(name);
+      }
       sb.clock.advanceMs(3_600_000);
       const calls = sb.calls();
       const mails = sb.emails().length;

@@ -186,7 +186,7 @@ export interface DayRecord {
    */
   readonly unsettled: ReadonlySet<string>;
   /**
-   * Users for whom a notice went out in a run that then crashed before recording it (a warning's
+   * Users for whom a notice went out in a run that then crashed or failed before recording it (a warning's
    * day, a pending item cleared, the deleted key gone): the next run re-sends it (at-least-once
    * across a crash, see RELIABILITY.md).
    */

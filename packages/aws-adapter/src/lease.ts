@@ -31,6 +31,13 @@ export const DEFAULT_LEASE_WAIT_MS = 60_000;
  * blocks the next one. The holder renews it every third of that, so a long run keeps it.
  */
 export const DEFAULT_LEASE_TTL_MS = 300_000;
+/**
+ * How long a run that waited for another run's lease pauses once it has the lease, before it
+ * reads the account: IAM's writes take seconds to show in its reads, and the other run has just
+ * written (AWS documents eventual consistency for IAM). Without the pause, the run could act on
+ * the account as it was before the other run, and repeat its notices.
+ */
+export const DEFAULT_LEASE_SETTLE_MS = 10_000;
 /** Longest pause between two looks at a held lease. */
 const DEFAULT_POLL_MS = 2_000;
 
@@ -46,6 +53,11 @@ export interface LeaseOptions {
   readonly ttlMs?: number;
   /** Longest pause between two looks at a held lease (default 2 s). */
   readonly pollMs?: number;
+  /**
+   * After waiting for another run's lease, how long to pause once it is ours, so that the other
+   * run's writes show in IAM's reads (default {@link DEFAULT_LEASE_SETTLE_MS}).
+   */
+  readonly settleMs?: number;
   /**
    * The clock that expiries are written and compared with (default the system clock). A wall
    * clock shared by every runner, never the run's `today`: runners on two hosts compare times.
@@ -167,7 +179,9 @@ export const acquireLease = async (
     let record = recordUntil();
     try {
       const etag = await put(record, { IfNoneMatch: "*" });
-      return E.right(held(s3, bucket, key, record, etag, undefined, waited, options, log));
+      const lease = held(s3, bucket, key, record, etag, undefined, waited, options, log);
+      if (waited > 0) await sleep(options.settleMs ?? DEFAULT_LEASE_SETTLE_MS);
+      return E.right(lease);
     } catch (e) {
       if (!isPreconditionFailed(e) && !isConditionalConflict(e)) {
         return E.left(leaseError("s3:PutObject", where, e));

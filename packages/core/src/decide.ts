@@ -483,7 +483,15 @@ class Draft {
 
   /** EARLY_DEACTIVATION: the new key used since `D`, the old one quiet for more than 2 days and since. */
   private switched(oldKey: AccessKey, newKey: AccessKey, date: CalendarDate): boolean {
-    if (newKey.lastUse._tag !== "UsedOn" || newKey.lastUse.date < date) return false;
+    // The new key was used after D, on a day before today: a use today may still be on its way
+    // into the credential report, so counting it would let a second run the same day decide
+    // otherwise than the first (invariant 6).
+    if (
+      newKey.lastUse._tag !== "UsedOn" ||
+      newKey.lastUse.date <= date ||
+      newKey.lastUse.date >= this.today
+    )
+      return false;
     if (oldKey.lastUse._tag === "NeverUsed") return true;
     return (
       oldKey.lastUse._tag === "UsedOn" &&

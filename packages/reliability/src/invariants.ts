@@ -21,7 +21,13 @@ export type CheckName =
   | "locked-out"
   | "notice-twice"
   | "key-age"
-  | "not-converged";
+  | "not-converged"
+  | "no-notice-before-rotation"
+  | "deactivated-before-notice"
+  | "rotated-without-file"
+  | "in-use-deactivated"
+  | "notice-missing"
+  | "removed-not-own";
 
 /** The tag and bucket names the checks read. */
 export interface CheckSettings {
@@ -32,9 +38,10 @@ export interface CheckSettings {
   readonly overdueDays: number;
   readonly deactivateDays: number;
   readonly deletionDays: number;
-  /** Invariant 13: the key-age bounds move by these (0 when absent: the original's timing). */
-  readonly minNoticeDays?: number;
-  readonly inUseDelayDays?: number;
+  /** MIN_NOTICE_DAYS (invariant 11). */
+  readonly minNoticeDays: number;
+  /** IN_USE_DELAY_DAYS (invariant 13). */
+  readonly inUseDelayDays: number;
   /** Notices to this address (the admin summary) are not user notices. */
   readonly adminEmail?: string;
 }
@@ -54,17 +61,111 @@ export interface AccountView {
   readonly announced?: ReadonlySet<string>;
 }
 
-const NEW_KEY_IN_SUBJECT = /new key (AKIA[A-Z0-9]{16,124})\b/;
+/** The kinds of user notice keyrotate sends (the adapter's `renderNotice`). */
+export type NoticeKind =
+  | "Warning"
+  | "TwoActiveKeys"
+  | "Rotated"
+  | "OldKeyInUse"
+  | "Deactivated"
+  | "DeactivatedUnused"
+  | "Deleted";
+
+/** A user notice as read back from the mail SES accepted. */
+export interface SeenNotice {
+  readonly kind: NoticeKind;
+  /** The recipient's address. */
+  readonly to: string;
+  /** The key the notice is about: the old key of a Rotated notice. */
+  readonly keyId: string;
+  /** The new key a Rotated notice announces. */
+  readonly newKeyId?: string;
+  /** Both keys of an "Action required" notice. */
+  readonly keyIds: ReadonlyArray<string>;
+  /** The `s3://bucket/credential/…csv` file the notice names, if any. */
+  readonly secretFile?: string;
+  /** Sandbox time it was accepted, epoch ms, and its UTC day. */
+  readonly time: number;
+  readonly date: string;
+}
+
+// The subject of each kind: the one place the checks read a subject. Everything else they need
+// (key ids, the secret file) is read as data: AWS key ids and the `s3://` URL.
+const SUBJECTS: ReadonlyArray<readonly [NoticeKind, RegExp]> = [
+  ["Warning", /^Your AWS access key (\S+) will be rotated on /],
+  ["TwoActiveKeys", /^Action required: IAM user \S+ has two active access keys$/],
+  ["Rotated", /^Your AWS access key (\S+) was rotated: new key (\S+)$/],
+  ["OldKeyInUse", /^Your old AWS access key (\S+) is still in use/],
+  ["Deactivated", /^Your old AWS access key (\S+) was deactivated$/],
+  ["DeactivatedUnused", /^Your unused AWS access key (\S+) was deactivated$/],
+  ["Deleted", /^Your old AWS access key (\S+) was deleted$/],
+];
+const KEY_ID = /\b(?:AKIA|ASIA)[A-Z0-9]{12,124}\b/g;
+const SECRET_FILE = /s3:\/\/[^\s/]+\/credential\/\S+?\.csv/;
+
+/** Reads a user notice back from a sent email; undefined for anything else (the admin summary). */
+export const readNotice = (e: SentEmail): SeenNotice | undefined => {
+  const subject = e.subject ?? "";
+  for (const [kind, pattern] of SUBJECTS) {
+    const m = pattern.exec(subject);
+    if (m === null) continue;
+    const text = e.text ?? "";
+    const keyIds = kind === "TwoActiveKeys" ? [...new Set(text.match(KEY_ID) ?? [])] : [];
+    const file = SECRET_FILE.exec(text)?.[0];
+    return {
+      kind,
+      to: e.destinations.to.join(","),
+      keyId: m[1] ?? keyIds[0] ?? "",
+      ...(m[2] === undefined ? {} : { newKeyId: m[2] }),
+      keyIds,
+      ...(file === undefined ? {} : { secretFile: file }),
+      time: e.time.getTime(),
+      date: e.time.toISOString().slice(0, 10),
+    };
+  }
+  return undefined;
+};
+
+/** Every user notice so far, by each key it names; kept as the mail comes in. */
+export type NoticeIndex = Map<string, SeenNotice[]>;
+
+/** Adds `emails`' user notices to `index` (a new index when none is given) and returns it. */
+export const indexNotices = (
+  emails: ReadonlyArray<SentEmail>,
+  index: NoticeIndex = new Map(),
+): NoticeIndex => {
+  for (const e of emails) {
+    const n = readNotice(e);
+    if (n === undefined) continue;
+    for (const id of new Set([
+      n.keyId,
+      ...(n.newKeyId === undefined ? [] : [n.newKeyId]),
+      ...n.keyIds,
+    ])) {
+      const list = index.get(id) ?? [];
+      list.push(n);
+      index.set(id, list);
+    }
+  }
+  return index;
+};
 
 /** The ids of the new keys named by Rotated notices among `emails`. */
 export const announcedKeys = (emails: ReadonlyArray<SentEmail>): Set<string> => {
   const ids = new Set<string>();
   for (const e of emails) {
-    const id = NEW_KEY_IN_SUBJECT.exec(e.subject ?? "")?.[1];
-    if (id !== undefined) ids.add(id);
+    const n = readNotice(e);
+    if (n?.kind === "Rotated" && n.newKeyId !== undefined) ids.add(n.newKeyId);
   }
   return ids;
 };
+
+/** The items of keyrotate's state tag (`warned:…`, `rotating:…`, …), or of whatever it holds. */
+export const stateItems = (value: string | undefined): string[] =>
+  (value ?? "").split(" ").filter((i) => i !== "");
+
+const IN_FLIGHT = ["rotating:", "rotated:", "deactivating:"];
+const KNOWN_ITEM = /^(warned|rotating|rotated|in-use|deactivating):/;
 
 /** One simulated day, as the checks need it. */
 export interface DayRecord {
@@ -85,10 +186,29 @@ export interface DayRecord {
    */
   readonly unsettled: ReadonlySet<string>;
   /**
-   * Users for whom a notice went out in a run that then crashed while their in-flight marker was
-   * still set: the next run re-sends it (at-least-once across a crash, see RELIABILITY.md).
+   * Users for whom a notice went out in a run that then crashed or failed before recording it (a warning's
+   * day, a pending item cleared, the deleted key gone): the next run re-sends it (at-least-once
+   * across a crash, see RELIABILITY.md).
    */
   readonly crashAfterNotice: ReadonlySet<string>;
+  /** The sandbox's time of the day's first run. */
+  readonly today: Date;
+  /** Keys users made by hand (not keyrotate): recovery must never remove them. */
+  readonly handMadeKeyIds: ReadonlySet<string>;
+  /**
+   * Every user notice up to the end of the day, when the caller keeps the index; else read from
+   * `after.emails` and `emailsToday`.
+   */
+  readonly notices?: NoticeIndex;
+  /**
+   * Notices sent before the simulation began, as the seeded tags tell them: the day of the
+   * warning (`warned:` in the state tag) of each key, and the old keys already rotated (`K` of the
+   * seeded tracking tags), whose Rotated notice went out before day 0.
+   */
+  readonly beforeStart?: {
+    readonly warned: ReadonlyMap<string, string>;
+    readonly rotated: ReadonlySet<string>;
+  };
 }
 
 const SECRET_HEADER = "UserName,AccessKeyId,SecretAccessKey";
@@ -149,14 +269,19 @@ export const checkSecrets = (s: CheckSettings, d: DayRecord): Violation[] => {
   };
   for (const user of d.after.users) {
     for (const key of user.keys) {
-      if (d.seededKeyIds.has(key.accessKeyId)) continue;
+      if (d.seededKeyIds.has(key.accessKeyId) || d.handMadeKeyIds.has(key.accessKeyId)) continue;
       const why = undelivered(s, after, user, key);
       if (why === undefined) continue;
-      // A rotation in flight (`rotating:`) or committed with its notice not yet sent
-      // (`rotated:`): the next run discards the key or sends the notice.
-      const marker = tagsOf(user).get(s.stateTagKey.toLowerCase()) ?? "";
-      const pending = marker.split(" ").some((i) => /^(rotating|rotated):/.test(i));
-      if (d.unsettled.has(user.name) && pending) continue;
+      const items = stateItems(tagsOf(user).get(s.stateTagKey.toLowerCase()));
+      // A rotation in flight (`rotating:`) or committed with its notice not yet sent (`rotated:`):
+      // the next run discards the key or sends the notice.
+      if (d.unsettled.has(user.name) && items.some((i) => /^(rotating|rotated):/.test(i))) continue;
+      // A Rotated notice that SES refused waits in the state tag for the next run (invariant 14).
+      if (
+        why === "no Rotated notice names it" &&
+        items.includes(`rotated:${key.accessKeyId}:stored`)
+      )
+        continue;
       out.push({
         check: "secret-lost",
         day: d.day,
@@ -204,19 +329,17 @@ export const checkUnseenKeys = (d: DayRecord): Violation[] => {
  * No user locked out: a user who had an Active key at the start of the day still has one, unless
  * keyrotate deactivated an unused key that day (POLICY.md's UNUSED_DAYS exception).
  */
-export const checkLockout = (d: DayRecord): Violation[] => {
+export const checkLockout = (s: CheckSettings, d: DayRecord): Violation[] => {
   const out: Violation[] = [];
   const after = new Map(d.after.users.map((u) => [u.name, u]));
   for (const user of d.before) {
     if (!user.keys.some((k) => k.status === "Active")) continue;
     const now = after.get(user.name);
     if (now?.keys.some((k) => k.status === "Active")) continue;
-    const unusedNotice = d.emailsToday.some(
-      (e) =>
-        /^Your unused AWS access key/.test(e.subject ?? "") &&
-        user.keys.some((k) => (e.subject ?? "").includes(k.accessKeyId)),
-    );
-    if (unusedNotice) continue;
+    // The UNUSED_DAYS rule tracks the key it deactivates: K names a key Active this morning.
+    const k =
+      now === undefined ? undefined : tagsOf(now).get(s.lastCheckOldKeyTagKey.toLowerCase());
+    if (user.keys.some((x) => x.accessKeyId === k && x.status === "Active")) continue;
     out.push({
       check: "locked-out",
       day: d.day,
@@ -258,7 +381,8 @@ export const checkNoticesOnce = (s: CheckSettings, d: DayRecord): Violation[] =>
 /**
  * Key ages within invariant 7's bounds for users who never act on their keys: Active keys
  * deactivated by age `OVERDUE + DEACTIVATE + 2` and every key deleted by
- * `OVERDUE + DEACTIVATE + DELETION + 3`, plus the lateness the key already had when first seen
+ * `OVERDUE + DEACTIVATE + DELETION + 3`, both moved by `MIN_NOTICE + IN_USE_DELAY` (invariant
+ * 13), plus the lateness the key already had when first seen
  * (as the core's property allows) and `slackDays` (one day for a crashed day).
  */
 export const checkKeyAges = (
@@ -270,6 +394,8 @@ export const checkKeyAges = (
     /** The age of each key when the simulation first saw it Active; other keys are not bounded. */
     readonly firstSeenAge: ReadonlyMap<string, number>;
     readonly slackDays: number;
+    /** Days more for a user: one per notice SES refused them (each delays its step a day). */
+    readonly userSlackDays?: (userName: string) => number;
   },
 ): Violation[] => {
   const out: Violation[] = [];
@@ -292,13 +418,16 @@ export const checkKeyAges = (
           )) /
           dayMs,
       );
-      const late =
-        Math.max(0, firstSeen - (s.overdueDays + 1)) +
-        (s.minNoticeDays ?? 0) +
-        (s.inUseDelayDays ?? 0);
-      const deactivateBy = s.overdueDays + s.deactivateDays + 2 + late + options.slackDays;
-      const deleteBy =
-        s.overdueDays + s.deactivateDays + s.deletionDays + 3 + late + options.slackDays;
+      const late = Math.max(0, firstSeen - (s.overdueDays + 1));
+      // Invariant 13: invariant 7's bounds moved by the minimum notice and the in-use delay.
+      const moved =
+        s.minNoticeDays +
+        s.inUseDelayDays +
+        late +
+        options.slackDays +
+        (options.userSlackDays?.(user.name) ?? 0);
+      const deactivateBy = s.overdueDays + s.deactivateDays + 2 + moved;
+      const deleteBy = s.overdueDays + s.deactivateDays + s.deletionDays + 3 + moved;
       if (key.status === "Active" && age > deactivateBy) {
         out.push({
           check: "key-age",
@@ -327,16 +456,26 @@ export const checkConverged = (
   s: CheckSettings,
   d: DayRecord,
   rerun: { readonly mutatingCalls: number; readonly userNotices: number },
+  /**
+   * Values planted in the state tag, by user, still as planted: keyrotate reads a user's tags
+   * only when the credential report selects the user (POLICY.md, difference 11), so a value
+   * planted on a user with nothing due stays until then. Not judged.
+   */
+  plantedUnread: ReadonlyMap<string, string> = new Map(),
 ): Violation[] => {
   const out: Violation[] = [];
   for (const user of d.after.users) {
-    const marker = tagsOf(user).get(s.stateTagKey.toLowerCase()) ?? "";
-    if (marker.startsWith("rotating:") || marker.startsWith("deactivating:")) {
+    const marker = tagsOf(user).get(s.stateTagKey.toLowerCase());
+    if (marker !== undefined && plantedUnread.get(user.name) === marker) continue;
+    const left = stateItems(marker).filter(
+      (i) => IN_FLIGHT.some((p) => i.startsWith(p)) || !KNOWN_ITEM.test(i),
+    );
+    if (left.length > 0) {
       out.push({
         check: "not-converged",
         day: d.day,
         userName: user.name,
-        message: `marker ${marker} is still set`,
+        message: `marker ${left.join(" ")} is still set (state tag "${marker}")`,
       });
     }
   }
@@ -353,11 +492,278 @@ export const checkConverged = (
   return out;
 };
 
+const DAY_MS = 86_400_000;
+const dateOf = (t: Date | number): string => new Date(t).toISOString().slice(0, 10);
+const daysFrom = (from: string, to: string): number => (Date.parse(to) - Date.parse(from)) / DAY_MS;
+
+/** The notice index of a day: the caller's, or one read from the mail it holds. */
+const noticesOf = (d: DayRecord): NoticeIndex => {
+  if (d.notices !== undefined) return d.notices;
+  const seen = new Set<string>();
+  const all = [...d.after.emails, ...d.emailsToday].filter((e) => {
+    const fresh = !seen.has(e.id);
+    seen.add(e.id);
+    return fresh;
+  });
+  return indexNotices(all);
+};
+
+const noticesAbout = (
+  index: NoticeIndex,
+  keyId: string,
+  kinds: ReadonlyArray<NoticeKind>,
+): SeenNotice[] =>
+  (index.get(keyId) ?? []).filter(
+    (n) =>
+      kinds.includes(n.kind) &&
+      (n.kind === "TwoActiveKeys" ? n.keyIds.includes(keyId) : n.keyId === keyId),
+  );
+
+/** The new keys Rotated notices named up to the end of the day. */
+const announcedIn = (index: NoticeIndex, keyId: string): boolean =>
+  (index.get(keyId) ?? []).some((n) => n.kind === "Rotated" && n.newKeyId === keyId);
+
+/** What a key change of the day was, judged from the user's tags that morning and that night. */
+type Removal =
+  /** `K` of the tracking tags this morning: a transition of POLICY.md's tables. */
+  | "tracked"
+  /** An Active key this morning that the tracking tags name tonight: the UNUSED_DAYS rule. */
+  | "unused"
+  /** Anything else: recovery of keyrotate's own work, a rollback, or INACTIVE_BLOCKER=delete. */
+  | "untracked";
+
+const removalOf = (s: CheckSettings, d: DayRecord, e: KeyEvent): Removal => {
+  const morning = d.before.find((u) => u.name === e.userName);
+  const night = d.after.users.find((u) => u.name === e.userName);
+  const k = s.lastCheckOldKeyTagKey.toLowerCase();
+  if (morning !== undefined && tagsOf(morning).get(k) === e.accessKeyId) {
+    const items = stateItems(tagsOf(morning).get(s.stateTagKey.toLowerCase()));
+    return items.some(
+      (i) => i.startsWith(`deactivating:${e.accessKeyId}:`) && i.endsWith(":unused"),
+    )
+      ? "unused"
+      : "tracked";
+  }
+  const wasActive = morning?.keys.some(
+    (x) => x.accessKeyId === e.accessKeyId && x.status === "Active",
+  );
+  if (wasActive === true && night !== undefined && tagsOf(night).get(k) === e.accessKeyId)
+    return "unused";
+  return "untracked";
+};
+
+const isRemoval = (e: KeyEvent): boolean =>
+  e.operation === "DeleteAccessKey" ||
+  (e.operation === "UpdateAccessKey" && e.statusAfter === "Inactive");
+
+/**
+ * Invariant 11: a key is rotated (a CreateAccessKey by keyrotate beside it) or retired by
+ * `TWO_ACTIVE_KEYS=enforce` (a Rotated notice naming an existing key) only when a Warning or an
+ * "Action required" notice naming it was sent at least `MIN_NOTICE_DAYS` days before.
+ */
+export const checkNoticeBeforeRotation = (s: CheckSettings, d: DayRecord): Violation[] => {
+  const index = noticesOf(d);
+  const today = dateOf(d.today);
+  const out: Violation[] = [];
+  const warnedEnough = (keyId: string, by: string): boolean => {
+    const seeded = d.beforeStart?.warned.get(keyId);
+    if (seeded !== undefined && daysFrom(seeded, by) >= s.minNoticeDays) return true;
+    return noticesAbout(index, keyId, ["Warning", "TwoActiveKeys"]).some(
+      (n) => daysFrom(n.date, by) >= s.minNoticeDays,
+    );
+  };
+  const createdToday = new Set(
+    d.keyEventsToday.filter((e) => e.operation === "CreateAccessKey").map((e) => e.accessKeyId),
+  );
+  const judged = new Set<string>();
+  for (const e of d.keyEventsToday) {
+    if (e.operation !== "CreateAccessKey" || d.handMadeKeyIds.has(e.accessKeyId)) continue;
+    const morning = d.before.find((u) => u.name === e.userName);
+    const old = morning?.keys
+      .filter((k) => k.status === "Active" && !createdToday.has(k.accessKeyId))
+      .sort((a, b) => a.createDate.getTime() - b.createDate.getTime())[0];
+    if (old === undefined || judged.has(old.accessKeyId)) continue;
+    judged.add(old.accessKeyId);
+    if (warnedEnough(old.accessKeyId, today)) continue;
+    out.push({
+      check: "no-notice-before-rotation",
+      day: d.day,
+      userName: e.userName,
+      message: `key ${old.accessKeyId} rotated (new key ${e.accessKeyId}) without a notice naming it ${s.minNoticeDays} or more days before`,
+    });
+  }
+  for (const e of d.emailsToday) {
+    const n = readNotice(e);
+    if (n?.kind !== "Rotated" || n.secretFile !== undefined || judged.has(n.keyId)) continue;
+    judged.add(n.keyId);
+    if (warnedEnough(n.keyId, n.date)) continue;
+    out.push({
+      check: "no-notice-before-rotation",
+      day: d.day,
+      userName: n.to.replace(/@.*/, ""),
+      message: `key ${n.keyId} retired (Rotated notice, other key ${n.newKeyId}) without a notice naming it ${s.minNoticeDays} or more days before`,
+    });
+  }
+  return out;
+};
+
+/**
+ * Invariant 12: the old key `K` is never deactivated before a Rotated notice naming it was sent,
+ * and every Rotated notice that announces a key keyrotate created names that key's secret file.
+ */
+export const checkRotatedNotices = (s: CheckSettings, d: DayRecord): Violation[] => {
+  const index = noticesOf(d);
+  const out: Violation[] = [];
+  for (const e of d.keyEventsToday) {
+    if (e.operation !== "UpdateAccessKey" || e.statusAfter !== "Inactive") continue;
+    if (removalOf(s, d, e) !== "tracked" || d.beforeStart?.rotated.has(e.accessKeyId)) continue;
+    const told = noticesAbout(index, e.accessKeyId, ["Rotated"]).some((n) => n.time <= e.time);
+    if (told) continue;
+    out.push({
+      check: "deactivated-before-notice",
+      day: d.day,
+      userName: e.userName,
+      message: `old key ${e.accessKeyId} deactivated before any Rotated notice named it`,
+    });
+  }
+  for (const e of d.emailsToday) {
+    const n = readNotice(e);
+    if (n?.kind !== "Rotated") continue;
+    const user = n.to.replace(/@.*/, "");
+    const newKeyId = n.newKeyId ?? "";
+    const existing = d.seededKeyIds.has(newKeyId) || d.handMadeKeyIds.has(newKeyId);
+    const file = `s3://${s.bucket}/credential/${user}/${user}_${newKeyId}.csv`;
+    if (n.secretFile === file || (existing && n.secretFile === undefined)) continue;
+    out.push({
+      check: "rotated-without-file",
+      day: d.day,
+      userName: user,
+      message: `Rotated notice announcing ${newKeyId} names ${n.secretFile ?? "no secret file"}, not ${file}`,
+    });
+  }
+  return out;
+};
+
+/**
+ * Invariant 13: an old key used on or after the day before (as it was this morning, before the
+ * run) is deactivated only at its hard deadline, `DEACTIVATE_DAYS + IN_USE_DELAY_DAYS` days after
+ * its first Rotated notice.
+ */
+export const checkInUseDeactivation = (s: CheckSettings, d: DayRecord): Violation[] => {
+  const index = noticesOf(d);
+  const today = dateOf(d.today);
+  const yesterday = dateOf(d.today.getTime() - DAY_MS);
+  const out: Violation[] = [];
+  for (const e of d.keyEventsToday) {
+    if (e.operation !== "UpdateAccessKey" || e.statusAfter !== "Inactive") continue;
+    if (removalOf(s, d, e) !== "tracked") continue;
+    const key = d.before
+      .find((u) => u.name === e.userName)
+      ?.keys.find((k) => k.accessKeyId === e.accessKeyId);
+    const used = key?.lastUsed === undefined ? undefined : dateOf(key.lastUsed.date);
+    if (used === undefined || used < yesterday) continue;
+    const first = noticesAbout(index, e.accessKeyId, ["Rotated"])
+      .map((n) => n.date)
+      .sort()[0];
+    if (first === undefined) continue; // rotated before day 0, or invariant 12's violation
+    const deadline = s.deactivateDays + s.inUseDelayDays;
+    if (daysFrom(first, today) > deadline) continue;
+    out.push({
+      check: "in-use-deactivated",
+      day: d.day,
+      userName: e.userName,
+      message: `old key ${e.accessKeyId}, last used ${used}, deactivated ${daysFrom(first, today)} days after its Rotated notice of ${first} (hard deadline: more than ${deadline})`,
+    });
+  }
+  return out;
+};
+
+/** A notice a transition needs (invariant 14), checked once the account has converged. */
+export interface NeededNotice {
+  readonly day: number;
+  readonly userName: string;
+  readonly keyId: string;
+  readonly kinds: ReadonlyArray<NoticeKind>;
+  readonly why: string;
+}
+
+/**
+ * The notices the day's transitions need: a Deactivated notice for every deactivation of `K` or
+ * by the UNUSED_DAYS rule, a Deleted notice for every deletion of `K`.
+ */
+export const noticesNeeded = (s: CheckSettings, d: DayRecord): NeededNotice[] =>
+  d.keyEventsToday.filter(isRemoval).flatMap((e): NeededNotice[] => {
+    const removal = removalOf(s, d, e);
+    if (removal === "untracked") return [];
+    const deleted = e.operation === "DeleteAccessKey";
+    return [
+      {
+        day: d.day,
+        userName: e.userName,
+        keyId: e.accessKeyId,
+        kinds: deleted ? ["Deleted"] : ["Deactivated", "DeactivatedUnused"],
+        why: deleted ? "deleted" : "deactivated",
+      },
+    ];
+  });
+
+/**
+ * The Rotated notices the account's final state needs: every `K` still Active in phase Rotated
+ * was announced by a Rotated notice naming it.
+ */
+export const rotatedNoticesNeeded = (s: CheckSettings, d: DayRecord): NeededNotice[] =>
+  d.after.users.flatMap((u): NeededNotice[] => {
+    const k = tagsOf(u).get(s.lastCheckOldKeyTagKey.toLowerCase());
+    const old = u.keys.find((x) => x.accessKeyId === k);
+    if (old?.status !== "Active" || u.keys.length !== 2) return [];
+    if (d.beforeStart?.rotated.has(old.accessKeyId)) return [];
+    return [
+      { day: d.day, userName: u.name, keyId: old.accessKeyId, kinds: ["Rotated"], why: "rotated" },
+    ];
+  });
+
+/** Invariant 14: every needed notice was sent at least once (run after convergence). */
+export const checkNoticesSent = (
+  needed: ReadonlyArray<NeededNotice>,
+  index: NoticeIndex,
+  day: number,
+): Violation[] =>
+  needed
+    .filter((n) => noticesAbout(index, n.keyId, n.kinds).length === 0)
+    .map((n) => ({
+      check: "notice-missing" as const,
+      day,
+      userName: n.userName,
+      message: `key ${n.keyId} ${n.why} on day ${n.day}, but no ${n.kinds.join(" or ")} notice names it`,
+    }));
+
+/**
+ * Issue 12: keyrotate removes (deactivates or deletes) a key a user made by hand, or one it
+ * announced, only as `K` of a transition: never by recovery or rollback.
+ */
+export const checkOwnWorkOnly = (s: CheckSettings, d: DayRecord): Violation[] => {
+  const index = noticesOf(d);
+  return d.keyEventsToday
+    .filter(isRemoval)
+    .filter((e) => d.handMadeKeyIds.has(e.accessKeyId) || announcedIn(index, e.accessKeyId))
+    .filter((e) => removalOf(s, d, e) === "untracked")
+    .map((e) => ({
+      check: "removed-not-own" as const,
+      day: d.day,
+      userName: e.userName,
+      message: `${e.operation} ${e.accessKeyId} (${d.handMadeKeyIds.has(e.accessKeyId) ? "made by hand" : "announced"}) while no tracking tag named it`,
+    }));
+};
+
 /** Every per-day check but the key ages (which need the simulation's bookkeeping). */
 export const checkDay = (s: CheckSettings, d: DayRecord): Violation[] => [
   ...checkSecrets(s, d),
   ...checkDeletions(d),
   ...checkUnseenKeys(d),
-  ...checkLockout(d),
+  ...checkLockout(s, d),
   ...checkNoticesOnce(s, d),
+  ...checkNoticeBeforeRotation(s, d),
+  ...checkRotatedNotices(s, d),
+  ...checkInUseDeactivation(s, d),
+  ...checkOwnWorkOnly(s, d),
 ];

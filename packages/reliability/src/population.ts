@@ -30,12 +30,16 @@ export interface Profile {
   readonly unusedDays: number | undefined;
   readonly twoActiveEnforce: boolean;
   readonly inactiveBlockerDelete: boolean;
+  readonly minNoticeDays: number;
+  readonly inUseDelayDays: number;
+  readonly earlyDeactivation: boolean;
 }
 
 /** The original function's defaults, with an admin summary. */
 export const ORIGINAL: Profile = {
   id: "O",
-  description: "defaults (30/60/10/10, reminders every 7 days, warn/warn), ADMIN_EMAIL",
+  description:
+    "defaults (30/60/10/10, reminders every 7 days, warn/warn, minimum notice 7, in-use delay 7, no early deactivation), ADMIN_EMAIL",
   env: { ADMIN_EMAIL: "admin@example.com" },
   warningDays: 30,
   overdueDays: 60,
@@ -44,13 +48,16 @@ export const ORIGINAL: Profile = {
   unusedDays: undefined,
   twoActiveEnforce: false,
   inactiveBlockerDelete: false,
+  minNoticeDays: 7,
+  inUseDelayDays: 7,
+  earlyDeactivation: false,
 };
 
 /** Every optional rule on, shorter periods (more cycles in the same days), daily reminders. */
 export const STRICT: Profile = {
   id: "S",
   description:
-    "20/40/7/5, daily reminders, TWO_ACTIVE_KEYS=enforce, INACTIVE_BLOCKER=delete, UNUSED_DAYS=45",
+    "20/40/7/5, daily reminders, TWO_ACTIVE_KEYS=enforce, INACTIVE_BLOCKER=delete, UNUSED_DAYS=45, MIN_NOTICE_DAYS=3, IN_USE_DELAY_DAYS=4, EARLY_DEACTIVATION=true",
   env: {
     WARNING_DAYS: "20",
     OVERDUE_DAYS: "40",
@@ -60,6 +67,9 @@ export const STRICT: Profile = {
     TWO_ACTIVE_KEYS: "enforce",
     INACTIVE_BLOCKER: "delete",
     UNUSED_DAYS: "45",
+    MIN_NOTICE_DAYS: "3",
+    IN_USE_DELAY_DAYS: "4",
+    EARLY_DEACTIVATION: "true",
   },
   warningDays: 20,
   overdueDays: 40,
@@ -68,6 +78,9 @@ export const STRICT: Profile = {
   unusedDays: 45,
   twoActiveEnforce: true,
   inactiveBlockerDelete: true,
+  minNoticeDays: 3,
+  inUseDelayDays: 4,
+  earlyDeactivation: true,
 };
 
 /** The POLICY.md states a simulated user starts in. */
@@ -119,12 +132,27 @@ const WEIGHTS: ReadonlyArray<readonly [UserKind, number]> = [
   ["idle", 5],
 ];
 
+/**
+ * How a user uses its keys, once a newer Active key exists beside an older one: the old key for
+ * `oldKeyDays` days after the new key was made, the new key from `newKeyAfterDays` days on
+ * (Infinity: for ever, never). With one Active key, it uses that one.
+ */
+export interface Usage {
+  readonly id: "prompt" | "switch-soon" | "lingering" | "old-forever" | "never";
+  readonly oldKeyDays: number;
+  readonly newKeyAfterDays: number;
+}
+
 /** One simulated user: its scenario, its starting state, and how it behaves. */
 export interface SimUser {
   readonly scenario: ScenarioUser;
   readonly kind: UserKind;
-  /** Uses its newest Active key every day (false: never uses any key). */
+  /** Uses its keys every day (false: never uses any key). */
   readonly works: boolean;
+  /** Which keys it uses (`never` when it does not work). */
+  readonly usage: Usage;
+  /** Makes a key by hand now and then between runs (as a Warning invites it to). */
+  readonly makesKeys: boolean;
   /** Held to invariant 7's age bounds (handled, rotatable, never acting on its keys). */
   readonly bounded: boolean;
 }
@@ -136,6 +164,23 @@ const BAD_EMAILS = [
   "x@y.com y@z.com",
   "@example.com",
 ];
+
+const NEVER: Usage = { id: "never", oldKeyDays: 0, newKeyAfterDays: Infinity };
+
+/** A working user's usage, from one draw: half switch at once, the rest late or never. */
+const usageOf = (r: number): Usage => {
+  if (r < 0.5) return { id: "prompt", oldKeyDays: 0, newKeyAfterDays: 0 };
+  if (r < 0.65) {
+    const d = 1 + Math.floor(((r - 0.5) / 0.15) * 3);
+    return { id: "switch-soon", oldKeyDays: d, newKeyAfterDays: d };
+  }
+  if (r < 0.85) {
+    const d = 3 + Math.floor(((r - 0.65) / 0.2) * 18);
+    return { id: "lingering", oldKeyDays: d, newKeyAfterDays: d % 3 };
+  }
+  // Some of those who never let go of the old key never use the new one either.
+  return { id: "old-forever", oldKeyDays: Infinity, newKeyAfterDays: r < 0.93 ? 0 : Infinity };
+};
 
 /**
  * `count` users for `profile`, states drawn by {@link WEIGHTS} (every state at least once when
@@ -189,7 +234,14 @@ export const population = (
       tags: Record<string, string> = email,
       works = true,
       bounded = false,
-    ): SimUser => ({ scenario: { name, tags, keys }, kind, works, bounded });
+    ): SimUser => ({
+      scenario: { name, tags, keys },
+      kind,
+      works,
+      bounded,
+      usage: works ? usageOf(random()) : NEVER,
+      makesKeys: random() < 0.2,
+    });
     switch (kind) {
       case "young":
         return user([key(int(0, p.warningDays))], email, true, true);

@@ -5,12 +5,21 @@ import {
   checkConverged,
   checkDay,
   checkDeletions,
+  checkInUseDeactivation,
   checkKeyAges,
   checkLockout,
+  checkNoticeBeforeRotation,
   checkNoticesOnce,
+  checkNoticesSent,
+  checkOwnWorkOnly,
+  checkRotatedNotices,
   checkSecrets,
   checkUnseenKeys,
   type DayRecord,
+  indexNotices,
+  noticesNeeded,
+  readNotice,
+  rotatedNoticesNeeded,
 } from "../src/invariants.js";
 
 const S: CheckSettings = {
@@ -21,8 +30,12 @@ const S: CheckSettings = {
   overdueDays: 60,
   deactivateDays: 10,
   deletionDays: 10,
+  minNoticeDays: 7,
+  inUseDelayDays: 7,
   adminEmail: "admin@example.com",
 };
+/** The original's timing: invariant 7's bounds unmoved. */
+const S0: CheckSettings = { ...S, minNoticeDays: 0, inUseDelayDays: 0 };
 const TODAY = new Date("2026-03-01T09:00:00Z");
 const OLD = "AKIAOLD0000000000001";
 const NEW = "AKIANEW0000000000001";
@@ -56,18 +69,35 @@ const object = (body: string): StoredObject => ({
   lastModified: TODAY,
 });
 const GOOD_OBJECT = object(`UserName,AccessKeyId,SecretAccessKey\nalice,${NEW},${SECRET}\n`);
-const email = (subject: string, to = "alice@example.com"): SentEmail => ({
-  id: subject,
-  time: TODAY,
+const email = (
+  subject: string,
+  to = "alice@example.com",
+  text = "",
+  time: Date = TODAY,
+): SentEmail => ({
+  id: `${subject} ${time.toISOString()}`,
+  time,
   source: "keyrotate@example.com",
   destinations: { to: [to], cc: [], bcc: [] },
   replyTo: [],
   subject,
-  text: "",
+  text,
   html: "",
   raw: null,
 });
-const ROTATED = email(`Your AWS access key ${OLD} was rotated: new key ${NEW}`);
+const daysAgo = (n: number) => new Date(TODAY.getTime() - n * 86_400_000);
+const FILE = `s3://creds/credential/alice/alice_${NEW}.csv`;
+const ROTATED = email(
+  `Your AWS access key ${OLD} was rotated: new key ${NEW}`,
+  "alice@example.com",
+  `Your new key is ${NEW}.\n\n    aws s3 cp ${FILE} .\n`,
+);
+const WARNED = email(
+  `Your AWS access key ${OLD} will be rotated on 2026-03-01`,
+  "alice@example.com",
+  "",
+  daysAgo(7),
+);
 const event = (e: Partial<KeyEvent>): KeyEvent => ({
   seq: 1,
   time: TODAY.getTime(),
@@ -94,7 +124,7 @@ const healthy = (over: Partial<DayRecord> = {}, users?: SandboxUser[]): DayRecor
     after: {
       users: after,
       objects: [GOOD_OBJECT],
-      emails: [ROTATED],
+      emails: [WARNED, ROTATED],
       secretOf: (id) => (id === NEW ? SECRET : undefined),
     },
     emailsToday: [ROTATED],
@@ -109,6 +139,8 @@ const healthy = (over: Partial<DayRecord> = {}, users?: SandboxUser[]): DayRecor
     seededKeyIds: new Set([OLD]),
     unsettled: new Set(),
     crashAfterNotice: new Set(),
+    today: TODAY,
+    handMadeKeyIds: new Set(),
     ...over,
   };
 };
@@ -129,7 +161,7 @@ describe("the day checks", () => {
           objects: [object("UserName,AccessKeyId,SecretAccessKey\nalice,x,y\n")],
         },
       },
-      { ...noObject, after: { ...noObject.after, emails: [] } },
+      { ...noObject, after: { ...noObject.after, emails: [WARNED] }, emailsToday: [] },
       healthy({}, [user([key(OLD, "Active", 61), key(NEW, "Active", 0)])]),
     ];
     for (const day of cases) {
@@ -142,7 +174,10 @@ describe("the day checks", () => {
 
   it("read the Rotated notices from a kept index as from the mail itself", () => {
     const day = healthy();
-    const indexed = { ...day, after: { ...day.after, emails: [], announced: new Set([NEW]) } };
+    const indexed = {
+      ...day,
+      after: { ...day.after, emails: [], announced: new Set([NEW]) },
+    };
     expect(checkSecrets(S, indexed)).toEqual([]);
     const missing = { ...day, after: { ...day.after, emails: [], announced: new Set<string>() } };
     expect(checkSecrets(S, missing)[0]?.message).toContain("no Rotated notice");
@@ -189,12 +224,15 @@ describe("the day checks", () => {
 
   it("see a user locked out, except by an unused-key deactivation", () => {
     const locked = healthy({}, [user([key(OLD, "Inactive", 61)])]);
-    expect(checkLockout(locked)).toMatchObject([{ check: "locked-out", userName: "alice" }]);
-    const unused = {
-      ...locked,
-      emailsToday: [email(`Your unused AWS access key ${OLD} was deactivated`)],
-    };
-    expect(checkLockout(unused)).toEqual([]);
+    expect(checkLockout(S, locked)).toMatchObject([{ check: "locked-out", userName: "alice" }]);
+    // The UNUSED_DAYS rule tracks the key it deactivated, which was Active this morning.
+    const unused = healthy({ before: [user([key(OLD, "Active", 61)])] }, [
+      user([key(OLD, "Inactive", 61)], {
+        "last-check-date": "2026-03-01",
+        "last-check-old-key": OLD,
+      }),
+    ]);
+    expect(checkLockout(S, unused)).toEqual([]);
   });
 
   it("see a notice sent twice on a day, but not the admin summary nor a re-send after a crash", () => {
@@ -210,7 +248,7 @@ describe("the day checks", () => {
     expect(checkNoticesOnce(S, { ...twice, crashAfterNotice: new Set(["alice"]) })).toEqual([]);
   });
 
-  it("see a key past invariant 7's bounds, with the lateness it had when first seen and the slack", () => {
+  it("see a key past invariant 7's bounds, moved by the minimum notice, the in-use delay, the lateness it had when first seen and the slack", () => {
     const old = healthy({}, [user([key(OLD, "Active", 73), key(NEW, "Active", 12)])]);
     const options = {
       today: TODAY,
@@ -221,16 +259,22 @@ describe("the day checks", () => {
       ]),
       slackDays: 1,
     };
-    expect(checkKeyAges(S, old, options)).toEqual([]);
+    expect(checkKeyAges(S0, old, options)).toEqual([]);
     const late = healthy({}, [user([key(OLD, "Active", 74)])]);
-    expect(checkKeyAges(S, late, options)).toMatchObject([{ check: "key-age" }]);
+    expect(checkKeyAges(S0, late, options)).toMatchObject([{ check: "key-age" }]);
     const undeleted = healthy({}, [user([key(OLD, "Inactive", 85)])]);
-    expect(checkKeyAges(S, undeleted, options)).toMatchObject([{ check: "key-age" }]);
+    expect(checkKeyAges(S0, undeleted, options)).toMatchObject([{ check: "key-age" }]);
     // Seen at 100 days: 39 days late already, so the bounds move by as much.
-    expect(checkKeyAges(S, late, { ...options, firstSeenAge: new Map([[OLD, 100]]) })).toEqual([]);
+    expect(checkKeyAges(S0, late, { ...options, firstSeenAge: new Map([[OLD, 100]]) })).toEqual([]);
     // Unbounded users and keys first seen Inactive are not judged.
-    expect(checkKeyAges(S, late, { ...options, bounded: new Set() })).toEqual([]);
-    expect(checkKeyAges(S, late, { ...options, firstSeenAge: new Map() })).toEqual([]);
+    expect(checkKeyAges(S0, late, { ...options, bounded: new Set() })).toEqual([]);
+    expect(checkKeyAges(S0, late, { ...options, firstSeenAge: new Map() })).toEqual([]);
+    // Invariant 13: the minimum notice and the in-use delay (7 + 7) move both bounds.
+    expect(checkKeyAges(S, late, options)).toEqual([]);
+    const later = healthy({}, [user([key(OLD, "Active", 88)])]);
+    expect(checkKeyAges(S, later, options)).toMatchObject([{ check: "key-age" }]);
+    // A user SES refused twice gets two days more.
+    expect(checkKeyAges(S, later, { ...options, userSlackDays: () => 2 })).toEqual([]);
   });
 
   it("see no convergence: a marker left, an undelivered key, or a rerun that still acts", () => {
@@ -253,5 +297,206 @@ describe("the day checks", () => {
       "not-converged",
       "not-converged",
     ]);
+  });
+});
+
+/** The morning of a deactivation: K tracked since `rotatedDaysAgo`, K last used `usedDaysAgo`. */
+const deactivationDay = (rotatedDaysAgo: number, usedDaysAgo: number, mail: SentEmail[]) => {
+  const tracked = { "last-check-date": "2026-02-01", "last-check-old-key": OLD };
+  const morning = user(
+    [
+      {
+        ...key(OLD, "Active", 61 + rotatedDaysAgo),
+        lastUsed: { date: daysAgo(usedDaysAgo), region: "us-east-1", service: "s3" },
+      },
+      key(NEW, "Active", rotatedDaysAgo),
+    ],
+    tracked,
+  );
+  const night = user([key(OLD, "Inactive", 61 + rotatedDaysAgo), key(NEW, "Active", 0)], {
+    ...tracked,
+    "last-check-date": "2026-03-01",
+  });
+  const day = healthy(
+    {
+      before: [morning],
+      emailsToday: [],
+      keyEventsToday: [
+        event({ operation: "UpdateAccessKey", statusBefore: "Active", statusAfter: "Inactive" }),
+      ],
+    },
+    [night],
+  );
+  return { ...day, after: { ...day.after, emails: mail } };
+};
+const rotatedAgo = (n: number) =>
+  email(
+    `Your AWS access key ${OLD} was rotated: new key ${NEW}`,
+    "alice@example.com",
+    `aws s3 cp ${FILE} .`,
+    daysAgo(n),
+  );
+
+describe("the checks of issues 12 and 13", () => {
+  it("read a notice's kind, keys and secret file from the mail", () => {
+    expect(readNotice(ROTATED)).toMatchObject({
+      kind: "Rotated",
+      keyId: OLD,
+      newKeyId: NEW,
+      secretFile: FILE,
+      date: "2026-03-01",
+    });
+    const two = email(
+      "Action required: IAM user alice has two active access keys",
+      "alice@example.com",
+      `  - ${OLD}: 80 days old\n  - ${NEW}: 3 days old`,
+    );
+    expect(readNotice(two)).toMatchObject({ kind: "TwoActiveKeys", keyIds: [OLD, NEW] });
+    expect(readNotice(email("keyrotate 2026-03-01: 3 users", "admin@example.com"))).toBe(undefined);
+  });
+
+  it("invariant 11: see a rotation without a notice naming the key, or with one sent too late", () => {
+    expect(checkNoticeBeforeRotation(S, healthy())).toEqual([]);
+    const unwarned = healthy({ emailsToday: [ROTATED] });
+    const noWarning = { ...unwarned, after: { ...unwarned.after, emails: [ROTATED] } };
+    expect(checkNoticeBeforeRotation(S, noWarning)).toMatchObject([
+      { check: "no-notice-before-rotation", userName: "alice" },
+    ]);
+    const late = email(
+      `Your AWS access key ${OLD} will be rotated on 2026-03-04`,
+      "alice@example.com",
+      "",
+      daysAgo(3),
+    );
+    const tooLate = { ...unwarned, after: { ...unwarned.after, emails: [late, ROTATED] } };
+    expect(checkNoticeBeforeRotation(S, tooLate)).toHaveLength(1);
+    expect(checkNoticeBeforeRotation({ ...S, minNoticeDays: 3 }, tooLate)).toEqual([]);
+  });
+
+  it("invariant 11: see a key retired by TWO_ACTIVE_KEYS=enforce with no notice naming it", () => {
+    const retired = email(
+      `Your AWS access key ${OLD} was rotated: new key ${NEW}`,
+      "alice@example.com",
+      `Your other active key ${NEW} replaces it.`,
+    );
+    const day = healthy({
+      keyEventsToday: [],
+      emailsToday: [retired],
+      handMadeKeyIds: new Set([NEW]),
+    });
+    const unwarned = { ...day, after: { ...day.after, emails: [retired] } };
+    expect(checkNoticeBeforeRotation(S, unwarned)).toMatchObject([
+      { check: "no-notice-before-rotation" },
+    ]);
+    expect(checkRotatedNotices(S, unwarned)).toEqual([]);
+  });
+
+  it("invariant 12: see an old key deactivated before its Rotated notice, and a Rotated notice without its file", () => {
+    expect(checkRotatedNotices(S, deactivationDay(11, 5, [rotatedAgo(11)]))).toEqual([]);
+    expect(checkRotatedNotices(S, deactivationDay(11, 5, []))).toMatchObject([
+      { check: "deactivated-before-notice", userName: "alice" },
+    ]);
+    const noFile = email(`Your AWS access key ${OLD} was rotated: new key ${NEW}`);
+    expect(checkRotatedNotices(S, healthy({ emailsToday: [noFile] }))).toMatchObject([
+      { check: "rotated-without-file" },
+    ]);
+    const wrongFile = email(
+      `Your AWS access key ${OLD} was rotated: new key ${NEW}`,
+      "alice@example.com",
+      `aws s3 cp s3://creds/credential/alice/alice_${OLD}.csv .`,
+    );
+    expect(checkRotatedNotices(S, healthy({ emailsToday: [wrongFile] }))[0]?.message).toContain(
+      `alice_${OLD}.csv`,
+    );
+  });
+
+  it("invariant 13: see an old key used yesterday deactivated before its hard deadline", () => {
+    // DEACTIVATE_DAYS 10 + IN_USE_DELAY_DAYS 7: the hard deadline is more than 17 days after.
+    expect(checkInUseDeactivation(S, deactivationDay(11, 1, [rotatedAgo(11)]))).toMatchObject([
+      { check: "in-use-deactivated", userName: "alice" },
+    ]);
+    expect(checkInUseDeactivation(S, deactivationDay(18, 0, [rotatedAgo(18)]))).toEqual([]);
+    // Quiet since two days: deactivated on its date.
+    expect(checkInUseDeactivation(S, deactivationDay(11, 2, [rotatedAgo(11)]))).toEqual([]);
+  });
+
+  it("invariant 14: see a Deactivated, Deleted or Rotated notice that a transition needed and was never sent", () => {
+    const day = deactivationDay(11, 5, [rotatedAgo(11)]);
+    const needed = noticesNeeded(S, day);
+    expect(needed).toMatchObject([{ keyId: OLD, kinds: ["Deactivated", "DeactivatedUnused"] }]);
+    expect(checkNoticesSent(needed, indexNotices([rotatedAgo(11)]), 20)).toMatchObject([
+      { check: "notice-missing", userName: "alice", day: 20 },
+    ]);
+    const told = email(`Your old AWS access key ${OLD} was deactivated`);
+    expect(checkNoticesSent(needed, indexNotices([told]), 20)).toEqual([]);
+    const deletion = healthy({
+      before: [user([key(OLD, "Inactive", 80)], { "last-check-old-key": OLD })],
+      keyEventsToday: [event({})],
+    });
+    const deleted = noticesNeeded(S, deletion);
+    expect(checkNoticesSent(deleted, indexNotices([told]), 20)).toHaveLength(1);
+    const gone = email(`Your old AWS access key ${OLD} was deleted`);
+    expect(checkNoticesSent(deleted, indexNotices([gone]), 20)).toEqual([]);
+    // At the end, a K still Active was announced by a Rotated notice.
+    const rotated = rotatedNoticesNeeded(S, healthy());
+    expect(checkNoticesSent(rotated, indexNotices([]), 20)).toMatchObject([
+      { check: "notice-missing" },
+    ]);
+    expect(checkNoticesSent(rotated, indexNotices([ROTATED]), 20)).toEqual([]);
+  });
+
+  it("issue 12: see a key made by hand, or an announced key, removed while no tracking tag named it", () => {
+    const HAND = "AKIAHAND000000000001";
+    const removeHand = healthy(
+      {
+        before: [user([key(OLD, "Active", 75), key(HAND, "Active", 0)])],
+        keyEventsToday: [
+          event({
+            operation: "UpdateAccessKey",
+            accessKeyId: HAND,
+            statusBefore: "Active",
+            statusAfter: "Inactive",
+          }),
+          event({ accessKeyId: HAND }),
+        ],
+        handMadeKeyIds: new Set([HAND]),
+      },
+      [user([key(OLD, "Active", 75)])],
+    );
+    expect(checkOwnWorkOnly(S, removeHand)).toMatchObject([
+      { check: "removed-not-own", userName: "alice" },
+      { check: "removed-not-own", userName: "alice" },
+    ]);
+    // Its own undelivered key: recovery may discard it.
+    expect(checkOwnWorkOnly(S, { ...removeHand, handMadeKeyIds: new Set() })).toEqual([]);
+    // An announced key, discarded by another run's recovery.
+    const announced = healthy({
+      keyEventsToday: [event({ accessKeyId: NEW })],
+    });
+    expect(checkOwnWorkOnly(S, announced)).toMatchObject([{ check: "removed-not-own" }]);
+    // K of a transition is no recovery.
+    expect(checkOwnWorkOnly(S, deactivationDay(11, 5, [rotatedAgo(11)]))).toEqual([]);
+  });
+
+  it("see a planted, leftover or pending marker after convergence, but not a warning record", () => {
+    const quiet = { mutatingCalls: 0, userNotices: 0 };
+    const withState = (value: string) =>
+      healthy({}, [
+        user([key(OLD, "Active", 61), key(NEW, "Active", 0)], {
+          "last-check-date": "2026-03-01",
+          "last-check-old-key": OLD,
+          "key-rotation-state": value,
+        }),
+      ]);
+    for (const value of ["garbage", `warned:2026-02-01 rotated:${NEW}:stored`, "rotating:"]) {
+      expect(checkConverged(S, withState(value), quiet)).toMatchObject([
+        { check: "not-converged" },
+      ]);
+    }
+    expect(checkConverged(S, withState(`warned:2026-02-20:2026-02-10:${OLD}`), quiet)).toEqual([]);
+    // A planted value keyrotate never read (nothing was due for the user) is not judged.
+    const planted = new Map([["alice", "garbage"]]);
+    expect(checkConverged(S, withState("garbage"), quiet, planted)).toEqual([]);
+    expect(checkConverged(S, withState("rotating:"), quiet, planted)).toHaveLength(1);
   });
 });

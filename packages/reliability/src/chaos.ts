@@ -713,7 +713,6 @@ class Account {
         // pending Rotated or Deactivated notice) or sent before its change (Deleted): a crash
         // between the send and its record makes the rerun send it again (at-least-once,
         // RELIABILITY.md). A notice whose record the crash did not stop is not excused.
-        const today = sb.clock.now().toISOString().slice(0, 10);
         for (const e of sb.emails().slice(emailsAt)) {
           const name = (e.destinations.to[0] ?? "").replace(/@.*/, "");
           const n = readNotice(e);

@@ -4,7 +4,7 @@ import { stringOption } from "../args.js";
 import { type Command, ExitCode, todayOf, usageFailure } from "../command.js";
 import { createProgress } from "../progress.js";
 import { invariantsHeld } from "./invariants.js";
-import { orgDemoHeld, runOrgDemo } from "./orgDemo.js";
+import type { orgDemoHeld, runOrgDemo } from "./orgDemo.js";
 import { CREDENTIALS_DIR, outputDirProblem, writeDemoOutput } from "./output.js";
 import type { runDemo } from "./runDemo.js";
 import { demoUsers } from "./scenario.js";
@@ -38,9 +38,9 @@ export const missingSandboxMessage = (error: unknown): string | undefined => {
  * Loads the demo, and with it the sandbox, only when the demo runs: `plan`, `run` and `report`
  * never load the emulator. Resolves with the message for the user when the sandbox is missing.
  */
-export const loadDemo = async (
-  load: () => Promise<{ readonly runDemo: typeof runDemo }> = () => import("./runDemo.js"),
-): Promise<{ readonly runDemo: typeof runDemo } | string> => {
+export const loadDemo = async <Demo = { readonly runDemo: typeof runDemo }>(
+  load: () => Promise<Demo> = () => import("./runDemo.js") as Promise<Demo>,
+): Promise<Demo | string> => {
   try {
     return await load();
   } catch (e) {
@@ -115,8 +115,16 @@ Exit codes: 0 the invariants held, 1 an invariant was violated, 2 invalid argume
       problems.push("--days: an organization demo is one run; leave out --days or --org");
     if (problems.length > 0 || start === undefined) return usageFailure(io, "demo", problems);
     if (parsed.flags.has("org")) {
-      const report = await runOrgDemo(io.stdout, start, dir);
-      return orgDemoHeld(report) ? ExitCode.ok : ExitCode.failed;
+      const org = await loadDemo<{
+        readonly runOrgDemo: typeof runOrgDemo;
+        readonly orgDemoHeld: typeof orgDemoHeld;
+      }>(() => import("./orgDemo.js"));
+      if (typeof org === "string") {
+        io.stderr.write(org);
+        return ExitCode.usage;
+      }
+      const report = await org.runOrgDemo(io.stdout, start, dir);
+      return org.orgDemoHeld(report) ? ExitCode.ok : ExitCode.failed;
     }
 
     const demo = await loadDemo();

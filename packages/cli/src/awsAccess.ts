@@ -146,23 +146,21 @@ const given = (s: string | undefined): string | undefined =>
   s === undefined || s.trim() === "" ? undefined : s;
 
 /**
- * Builds the IAM, S3 and SES clients. Credentials come from the default chain: the
- * `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` of `env` when set (and no `--profile`), otherwise
- * the profile, SSO, container or instance credentials. `--endpoint-url` points all three clients
- * at one endpoint with path-style S3 (a local sandbox); without it the SDK finds the endpoints
- * itself, as in any SDK client (`AWS_ENDPOINT_URL_IAM`, `_S3` and `_SES` before
- * `AWS_ENDPOINT_URL`, then the profile's), and S3 is path-style whenever one is configured. IAM
- * and S3 use `--region`, else `AWS_REGION`/`AWS_DEFAULT_REGION`, else the profile's region, else
- * `SES_REGION`; SES always uses `SES_REGION`. Retries follow `config` (`AWS_MAX_ATTEMPTS`,
- * `AWS_RETRY_MODE`, the profile's), else the adapter's defaults.
+ * Where the CLI's AWS clients go and as whom, as {@link buildClients} explains: the explicit
+ * credentials of `env` (unless a profile is chosen, which it selects for the SDK's chain), the
+ * region, and an explicit `--endpoint-url` only (the SDK reads the endpoint variables itself).
  */
-export const buildClients = (
+export const clientPlace = (
   access: AwsAccess,
   settings: Settings,
   env: Env,
-  middleware: ReadonlyArray<AttemptMiddleware> = [],
-  config: AwsConfig = { profileS3Endpoint: false },
-): AwsClients => {
+): {
+  readonly credentials:
+    | { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+    | undefined;
+  readonly region: string | undefined;
+  readonly endpoint: string | undefined;
+} => {
   if (access.profile !== undefined) {
     // The adapter's client options take no profile; the SDK's default chain reads AWS_PROFILE
     // when it resolves credentials and region, so the CLI process selects the profile here.
@@ -180,7 +178,28 @@ export const buildClients = (
     given(env.AWS_REGION) ??
     given(env.AWS_DEFAULT_REGION) ??
     (access.profile === undefined ? settings.sesRegion : undefined);
-  const endpoint = access.endpointUrl;
+  return { credentials, region, endpoint: access.endpointUrl };
+};
+
+/**
+ * Builds the IAM, S3 and SES clients. Credentials come from the default chain: the
+ * `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` of `env` when set (and no `--profile`), otherwise
+ * the profile, SSO, container or instance credentials. `--endpoint-url` points all three clients
+ * at one endpoint with path-style S3 (a local sandbox); without it the SDK finds the endpoints
+ * itself, as in any SDK client (`AWS_ENDPOINT_URL_IAM`, `_S3` and `_SES` before
+ * `AWS_ENDPOINT_URL`, then the profile's), and S3 is path-style whenever one is configured. IAM
+ * and S3 use `--region`, else `AWS_REGION`/`AWS_DEFAULT_REGION`, else the profile's region, else
+ * `SES_REGION`; SES always uses `SES_REGION`. Retries follow `config` (`AWS_MAX_ATTEMPTS`,
+ * `AWS_RETRY_MODE`, the profile's), else the adapter's defaults.
+ */
+export const buildClients = (
+  access: AwsAccess,
+  settings: Settings,
+  env: Env,
+  middleware: ReadonlyArray<AttemptMiddleware> = [],
+  config: AwsConfig = { profileS3Endpoint: false },
+): AwsClients => {
+  const { credentials, region, endpoint } = clientPlace(access, settings, env);
   return createAwsClients({
     settings,
     env,

@@ -15,7 +15,7 @@ import {
 import { formatSettingProblem, parseCalendarDate, type Settings } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
 import { type ParsedOptions, stringOption } from "./args.js";
-import type { AwsAccess } from "./awsAccess.js";
+import { type AwsAccess, clientPlace } from "./awsAccess.js";
 import { awsCommandContext, ExitCode, usageFailure } from "./command.js";
 import { signalExitCode, watchInterruptions } from "./interrupt.js";
 import type { CliIo, Output } from "./io.js";
@@ -37,9 +37,6 @@ const splitSets = (parsed: ParsedOptions): { org: Record<string, string>; rest: 
   return { org, rest };
 };
 
-const given = (s: string | undefined): string | undefined =>
-  s === undefined || s.trim() === "" ? undefined : s;
-
 /** How the CLI reaches AWS for the management side and for each account, as `buildClients` does. */
 const reach = (
   access: AwsAccess,
@@ -47,22 +44,7 @@ const reach = (
   env: CliIo["env"],
   middleware: ReadonlyArray<AttemptMiddleware>,
 ) => {
-  if (access.profile !== undefined) process.env.AWS_PROFILE = access.profile;
-  const accessKeyId = given(env.AWS_ACCESS_KEY_ID);
-  const secretAccessKey = given(env.AWS_SECRET_ACCESS_KEY);
-  const sessionToken = given(env.AWS_SESSION_TOKEN);
-  const credentials =
-    access.profile === undefined && accessKeyId !== undefined && secretAccessKey !== undefined
-      ? { accessKeyId, secretAccessKey, ...(sessionToken === undefined ? {} : { sessionToken }) }
-      : undefined;
-  const region =
-    access.region ??
-    given(env.AWS_REGION) ??
-    given(env.AWS_DEFAULT_REGION) ??
-    (access.profile === undefined ? settings.sesRegion : undefined);
-  // Only an explicit --endpoint-url is passed on: the SDK itself reads AWS_ENDPOINT_URL and the
-  // per-service AWS_ENDPOINT_URL_* variables, which an explicit endpoint would override.
-  const endpoint = access.endpointUrl;
+  const { credentials, region, endpoint } = clientPlace(access, settings, env);
   const where = {
     ...(region === undefined ? {} : { region }),
     ...(endpoint === undefined ? {} : { endpoint }),

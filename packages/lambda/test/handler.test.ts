@@ -5,7 +5,7 @@ import type { Settings } from "@keyrotate/core";
 import { type Sandbox, startSandbox } from "@keyrotate/sandbox";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createHandler, type HandlerDeps } from "../src/handler.js";
-import { fakeContext } from "./lambdaContext.js";
+import { fakeContext } from "@keyrotate/testkit";
 
 // createHandler with injected clients, clock, logger and metrics, against the sandbox.
 

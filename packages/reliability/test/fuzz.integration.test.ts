@@ -26,7 +26,7 @@ import {
   startHarness,
   tagsOf,
 } from "../../aws-adapter/test/sandboxHarness.js";
-import { fakeContext } from "../../lambda/test/lambdaContext.js";
+import { fakeContext } from "@keyrotate/testkit";
 
 type Mangle = (commandName: string, output: Record<string, unknown>) => void;
 

@@ -1,0 +1,1 @@
+export { fakeContext } from "./lambdaContext.js";

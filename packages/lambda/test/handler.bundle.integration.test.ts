@@ -10,10 +10,10 @@ import {
   secretHygiene,
   startSandbox,
 } from "@keyrotate/sandbox";
+import { fakeContext } from "@keyrotate/testkit";
 import type { Context } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type BuildResult, buildLambda, packageDir } from "../scripts/build.js";
-import { fakeContext } from "@keyrotate/testkit";
 
 // These tests run the built bundle (index.mjs, as `pnpm build` makes it), as Lambda would,
 // against the sandbox: the real SDK, reached through AWS_ENDPOINT_URL and the settings in

@@ -3,9 +3,9 @@ import { Metrics } from "@aws-lambda-powertools/metrics";
 import { type AwsClients, createAwsClients } from "@keyrotate/aws-adapter";
 import type { Settings } from "@keyrotate/core";
 import { type Sandbox, startSandbox } from "@keyrotate/sandbox";
+import { fakeContext } from "@keyrotate/testkit";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createHandler, type HandlerDeps } from "../src/handler.js";
-import { fakeContext } from "@keyrotate/testkit";
 
 // createHandler with injected clients, clock, logger and metrics, against the sandbox.
 

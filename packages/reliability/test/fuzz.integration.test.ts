@@ -15,6 +15,7 @@ import {
 } from "@keyrotate/core";
 import { createHandler, type HandlerDeps, InvalidSettingsError } from "@keyrotate/lambda";
 import { secretHygiene } from "@keyrotate/sandbox";
+import { fakeContext } from "@keyrotate/testkit";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -26,7 +27,6 @@ import {
   startHarness,
   tagsOf,
 } from "../../aws-adapter/test/sandboxHarness.js";
-import { fakeContext } from "@keyrotate/testkit";
 
 type Mangle = (commandName: string, output: Record<string, unknown>) => void;
 

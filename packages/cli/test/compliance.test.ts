@@ -237,3 +237,27 @@ describe("the key-age histogram", () => {
     ]);
   });
 });
+
+describe("the settings a compliance report names", () => {
+  it("are every policy setting, STATE_TAG_KEY included, and no delivery setting", () => {
+    // Prepare
+    const custom = decodeSettings({
+      SES_EMAIL: "k@example.com",
+      SES_REGION: "us-east-1",
+      S3_CSV_BUCKET: "creds",
+      STATE_TAG_KEY: "our-state",
+      MIN_NOTICE_DAYS: "3",
+    });
+    if (E.isLeft(custom)) throw new Error("test settings");
+
+    // Act
+    const report = assessAccount({ settings: custom.right, today, users: [], generatedAt: "x" });
+
+    // Assess
+    expect(report.settings.STATE_TAG_KEY).toBe("our-state");
+    expect(report.settings.MIN_NOTICE_DAYS).toBe("3");
+    expect(report.settings.UNUSED_DAYS).toBe("off");
+    expect(Object.keys(report.settings)).not.toContain("S3_CSV_BUCKET");
+    expect(Object.keys(report.settings)).not.toContain("SES_EMAIL");
+  });
+});

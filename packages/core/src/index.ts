@@ -30,8 +30,10 @@ export {
   parseInstant,
   startOfDay,
 } from "./CalendarDate.js";
-export { decide, type Eligibility, eligibility, MAX_TAGS_PER_USER, sortKeys } from "./decide.js";
+export { decide, MAX_TAGS_PER_USER } from "./decide.js";
 export { EmailAddress, emailProblem, parseEmailAddress } from "./EmailAddress.js";
+export { type Eligibility, eligibility } from "./eligibility.js";
+export { sortKeys } from "./keyOrder.js";
 export {
   changesKeysOrNotifies,
   type Finding,
@@ -84,3 +86,4 @@ export {
   type Tracking,
 } from "./tracking.js";
 export { type ReportKey, type ReportUser, type TriageReason, triage } from "./triage.js";
+export { isUnused, unusedKey } from "./unused.js";

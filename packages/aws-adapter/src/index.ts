@@ -3,17 +3,6 @@
  * plans against IAM, S3 and SES. It translates and never decides: every decision is the core's.
  */
 export {
-  type ApplyOptions,
-  type ApplyPlansOptions,
-  applyPlan,
-  applyPlans,
-  MUTATING_OPERATIONS,
-  type PlanOutcome,
-  type ProgressEvent,
-  sendEmail,
-  viewStep,
-} from "./apply.js";
-export {
   ApiCallCounter,
   type AttemptMiddleware,
   type AwsClients,
@@ -42,6 +31,8 @@ export {
   mapAwsError,
   redactSecrets,
 } from "./errors.js";
+export { type ExecuteOptions, executePlan, type PlanOutcome } from "./executePlan.js";
+export { type ExecutePlansOptions, executePlans, type ProgressEvent } from "./executePlans.js";
 export {
   acquireLease,
   DEFAULT_LEASE_KEY,
@@ -64,6 +55,7 @@ export {
   renderEml,
   renderNotice,
 } from "./notices.js";
+export { MUTATING_OPERATIONS } from "./operations.js";
 export {
   type AccountCredentials,
   type AccountSelection,
@@ -127,3 +119,5 @@ export {
   scanAccount,
 } from "./scan.js";
 export { secretConsoleUrl, secretCopyCommand, secretObjectKey } from "./secretFile.js";
+export { sendEmail } from "./sendEmail.js";
+export { viewStep } from "./stepView.js";

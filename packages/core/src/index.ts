@@ -63,12 +63,12 @@ export {
   settingSpecs,
 } from "./Settings.js";
 export {
-  type ApplyContext,
-  applyPlan,
-  applyRun,
-  applyStep,
   type Fault,
   ModelError,
+  type SimulationContext,
+  simulatePlan,
+  simulateRun,
+  simulateStep,
   type World,
   worldOf,
 } from "./simulate.js";
@@ -86,4 +86,5 @@ export {
   type Tracking,
 } from "./tracking.js";
 export { type ReportKey, type ReportUser, type TriageReason, triage } from "./triage.js";
+export { type FailedStep, undoOf } from "./undo.js";
 export { isUnused, unusedKey } from "./unused.js";

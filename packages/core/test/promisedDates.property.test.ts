@@ -15,7 +15,7 @@ import {
   type World,
   worldOf,
 } from "../src/index.js";
-import { applyPlan } from "../src/simulate.js";
+import { simulatePlan } from "../src/simulate.js";
 import {
   assertInChunks,
   dayArb,
@@ -67,7 +67,7 @@ const runDaily = (c: Case): Day[] => {
     const today = addDays(c.start, n);
     const plan = decide(c.s, today)(world.user);
     days.push({ today, before: world, steps: plan.steps, notices: noticesOf(plan) });
-    world = applyPlan(world, plan, { today, newKeyId: keyId(1000 + n) });
+    world = simulatePlan(world, plan, { today, newKeyId: keyId(1000 + n) });
   }
   return days;
 };

@@ -118,6 +118,14 @@ export {
   type SkippedUser,
   scanAccount,
 } from "./scan.js";
-export { secretConsoleUrl, secretCopyCommand, secretObjectKey } from "./secretFile.js";
+export {
+  readSecretFile,
+  type SecretFile,
+  secretConsoleUrl,
+  secretCopyCommand,
+  secretFileUrl,
+  secretObjectKey,
+  secretObjectKeyPattern,
+} from "./secretFile.js";
 export { sendEmail } from "./sendEmail.js";
 export { viewStep } from "./stepView.js";

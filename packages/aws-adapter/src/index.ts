@@ -109,6 +109,7 @@ export {
   type UserReport,
   type UserStatus,
 } from "./report.js";
+export { reportLastUse } from "./reportLastUse.js";
 export { type RunOptions, runKeyrotate } from "./run.js";
 export {
   type AccountScan,

@@ -32,6 +32,7 @@ import {
 } from "./credentialReport.js";
 import { AwsError, type AwsErrorJson, mapAwsError } from "./errors.js";
 import { type Log, silentLog } from "./log.js";
+import { reportLastUse } from "./reportLastUse.js";
 
 /**
  * How users are found: from the IAM credential report (cheap: details only for users who may
@@ -223,13 +224,14 @@ export const readUser = async (
         ),
       );
     }
+    const createdAt = Math.floor((m.CreateDate as Date).getTime() / 1000);
     keys.push({
       id: m.AccessKeyId,
       // IAM's `Expired` keys cannot sign requests: for the policy they are Inactive.
       status: m.Status === "Active" ? "Active" : "Inactive",
       created: created.right,
-      createdAt: Math.floor((m.CreateDate as Date).getTime() / 1000),
-      lastUse: reportLastUse(report, m.CreateDate as Date),
+      createdAt,
+      lastUse: reportLastUse(report, { createdAt }),
     });
   }
   const confirmed: AccessKeyId[] = [];
@@ -287,13 +289,6 @@ export const readUser = async (
     lastUseConfirmed: confirmed,
     lastUseErrors: errors,
   });
-};
-
-/** The last use the report gives for the key created at `createDate`, or unknown. */
-const reportLastUse = (report: CredentialReportUser | undefined, createDate: Date): LastUse => {
-  const at = Math.floor(createDate.getTime() / 1000);
-  const slot = report?.keys.find((k) => Math.floor(Date.parse(k.createdAt) / 1000) === at);
-  return slot?.lastUse ?? LastUse.unknown;
 };
 
 const confirmLastUse = async (

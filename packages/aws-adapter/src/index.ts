@@ -122,11 +122,8 @@ export {
 export {
   readSecretFile,
   type SecretFile,
-  secretConsoleUrl,
-  secretCopyCommand,
   secretFileUrl,
   secretObjectKey,
   secretObjectKeyPattern,
 } from "./secretFile.js";
-export { sendEmail } from "./sendEmail.js";
 export { viewStep } from "./stepView.js";

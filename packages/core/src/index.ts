@@ -30,10 +30,8 @@ export {
   parseInstant,
   startOfDay,
 } from "./CalendarDate.js";
-export { decide, MAX_TAGS_PER_USER } from "./decide.js";
+export { decide } from "./decide.js";
 export { EmailAddress, emailProblem, parseEmailAddress } from "./EmailAddress.js";
-export { type Eligibility, eligibility } from "./eligibility.js";
-export { sortKeys } from "./keyOrder.js";
 export {
   changesKeysOrNotifies,
   type Finding,
@@ -74,16 +72,10 @@ export {
 } from "./simulate.js";
 export {
   fillPlaceholders,
-  formatStateTag,
-  MAX_TAG_VALUE_LENGTH,
-  NEW_KEY_PLACEHOLDER,
-  NOW_PLACEHOLDER,
   type ParsedStateTag,
   parseStateTag,
   ROTATION_WINDOW_SECONDS,
-  readTracking,
   type StateTag,
-  type Tracking,
 } from "./tracking.js";
 export { type ReportKey, type ReportUser, type TriageReason, triage } from "./triage.js";
 export { type FailedStep, undoOf } from "./undo.js";

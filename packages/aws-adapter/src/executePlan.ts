@@ -1,10 +1,10 @@
 import { type AccessKeyId, type Plan, type Settings, type Step, undoOf } from "@keyrotate/core";
 import type { AwsClients } from "./clients.js";
-import { AwsError, type AwsErrorJson, mapAwsError, redactSecrets } from "./errors.js";
+import { AwsError, mapAwsError, redactSecrets } from "./errors.js";
 import { type Log, silentLog } from "./log.js";
 import { operationOf } from "./operations.js";
 import { type InFlight, performStep } from "./performStep.js";
-import type { StepOutcome, StepView, UserStatus } from "./report.js";
+import type { StepOutcome, StepView, UserReport } from "./report.js";
 import { runUndo } from "./rollback.js";
 import { viewStep } from "./stepView.js";
 
@@ -24,16 +24,11 @@ export interface ExecuteOptions {
   readonly now?: () => Date;
 }
 
-/** What became of one user's plan. */
-export interface PlanOutcome {
-  readonly userName: string;
-  readonly status: UserStatus;
-  readonly steps: ReadonlyArray<StepOutcome>;
-  readonly compensation: ReadonlyArray<StepOutcome>;
-  readonly newKeyId?: AccessKeyId;
-  readonly markerLeft: boolean;
-  readonly error?: AwsErrorJson;
-}
+/** What became of one user's plan: the part of its {@link UserReport} that executing it gives. */
+export type PlanOutcome = Pick<
+  UserReport,
+  "userName" | "status" | "steps" | "compensation" | "markerLeft" | "error"
+> & { readonly newKeyId?: AccessKeyId };
 
 /**
  * Failures after which a call changed nothing: AWS refused the request itself. Not

@@ -7,6 +7,7 @@ import {
   type Finding,
   type FindingCode,
   finding,
+  type KeyChangeReason,
   type NewKey,
   type Notice,
   type Plan,
@@ -432,18 +433,7 @@ class Draft {
       inUse: undefined,
       deactivating: { keyId: oldKey.id, date: this.today, unused: false },
     };
-    const value = formatStateTag(next) as string;
-    const withMarker = this.fits([d, { key: this.settings.stateTagKey, value }]);
-    if (!withMarker) {
-      this.note(
-        "tag-budget",
-        "no room for keyrotate's state tag: the deactivation runs without a crash marker",
-      );
-    }
-    this.tag(withMarker ? [d, { key: this.settings.stateTagKey, value }] : [d]);
-    if (withMarker) this.state = next;
-    this.push({ _tag: "DeactivateKey", keyId: oldKey.id, reason: "retired" });
-    this.setKeyStatus(oldKey.id, "Inactive");
+    this.deactivateMarked([d], next, oldKey.id, "retired");
     this.notify({
       to: this.to,
       userName: this.user.userName,
@@ -549,17 +539,7 @@ class Draft {
       ...this.state,
       deactivating: { keyId: idle.id, date: this.today, unused: true },
     };
-    const marker = { key: this.settings.stateTagKey, value: formatStateTag(next) as string };
-    const withMarker = this.fits([...tags, marker]);
-    if (!withMarker)
-      this.note(
-        "tag-budget",
-        "no room for keyrotate's state tag: the deactivation runs without a crash marker",
-      );
-    this.tag(withMarker ? [...tags, marker] : tags);
-    if (withMarker) this.state = next;
-    this.push({ _tag: "DeactivateKey", keyId: idle.id, reason: "unused" });
-    this.setKeyStatus(idle.id, "Inactive");
+    this.deactivateMarked(tags, next, idle.id, "unused");
     this.notify({
       to: this.to,
       userName: this.user.userName,
@@ -570,6 +550,29 @@ class Draft {
     });
     this.saveState({ ...this.state, deactivating: undefined });
     return true;
+  }
+
+  /**
+   * Writes `tags` with the crash marker `next` (without it, and with a finding, when the tag
+   * budget has no room), then deactivates the key: its notice is recovered from the marker.
+   */
+  private deactivateMarked(
+    tags: ReadonlyArray<Tag>,
+    next: StateTag,
+    keyId: AccessKeyId,
+    reason: KeyChangeReason,
+  ): void {
+    const marker = { key: this.settings.stateTagKey, value: formatStateTag(next) as string };
+    const withMarker = this.fits([...tags, marker]);
+    if (!withMarker)
+      this.note(
+        "tag-budget",
+        "no room for keyrotate's state tag: the deactivation runs without a crash marker",
+      );
+    this.tag(withMarker ? [...tags, marker] : tags);
+    if (withMarker) this.state = next;
+    this.push({ _tag: "DeactivateKey", keyId, reason });
+    this.setKeyStatus(keyId, "Inactive");
   }
 
   private twoActive(older: AccessKey, newer: AccessKey): void {

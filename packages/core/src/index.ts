@@ -63,6 +63,7 @@ export {
 export {
   type Fault,
   ModelError,
+  type RunContext,
   type SimulationContext,
   simulatePlan,
   simulateRun,

@@ -3,17 +3,6 @@
  * plans against IAM, S3 and SES. It translates and never decides: every decision is the core's.
  */
 export {
-  type ApplyOptions,
-  type ApplyPlansOptions,
-  applyPlan,
-  applyPlans,
-  MUTATING_OPERATIONS,
-  type PlanOutcome,
-  type ProgressEvent,
-  sendEmail,
-  viewStep,
-} from "./apply.js";
-export {
   ApiCallCounter,
   type AttemptMiddleware,
   type AwsClients,
@@ -42,6 +31,8 @@ export {
   mapAwsError,
   redactSecrets,
 } from "./errors.js";
+export { type ExecuteOptions, executePlan, type PlanOutcome } from "./executePlan.js";
+export { type ExecutePlansOptions, executePlans, type ProgressEvent } from "./executePlans.js";
 export {
   acquireLease,
   DEFAULT_LEASE_KEY,
@@ -64,6 +55,7 @@ export {
   renderEml,
   renderNotice,
 } from "./notices.js";
+export { MUTATING_OPERATIONS } from "./operations.js";
 export {
   type AccountCredentials,
   type AccountSelection,
@@ -117,6 +109,7 @@ export {
   type UserReport,
   type UserStatus,
 } from "./report.js";
+export { reportLastUse } from "./reportLastUse.js";
 export { type RunOptions, runKeyrotate } from "./run.js";
 export {
   type AccountScan,
@@ -126,4 +119,11 @@ export {
   type SkippedUser,
   scanAccount,
 } from "./scan.js";
-export { secretConsoleUrl, secretCopyCommand, secretObjectKey } from "./secretFile.js";
+export {
+  readSecretFile,
+  type SecretFile,
+  secretFileUrl,
+  secretObjectKey,
+  secretObjectKeyPattern,
+} from "./secretFile.js";
+export { viewStep } from "./stepView.js";

@@ -11,11 +11,11 @@ import {
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import type { CalendarDate, Settings } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
-import type { ProgressEvent } from "./apply.js";
 import { ApiCallCounter, type AwsClients, createAwsClients } from "./clients.js";
 import { mapWithConcurrency } from "./concurrency.js";
 import type { ReportPolling } from "./credentialReport.js";
 import { type AwsError, mapAwsError } from "./errors.js";
+import type { ProgressEvent } from "./executePlans.js";
 import { type Log, silentLog } from "./log.js";
 import {
   type AccountSection,

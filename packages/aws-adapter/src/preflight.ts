@@ -5,10 +5,12 @@ import {
   GetSendQuotaCommand,
 } from "@aws-sdk/client-ses";
 import type { Plan, Settings } from "@keyrotate/core";
-import { type ApplyPlansOptions, applyPlans, type PlanOutcome, viewStep } from "./apply.js";
 import type { AwsClients } from "./clients.js";
 import { AwsError, type AwsErrorJson, type AwsErrorTag, mapAwsError } from "./errors.js";
+import type { PlanOutcome } from "./executePlan.js";
+import { type ExecutePlansOptions, executePlans } from "./executePlans.js";
 import { silentLog } from "./log.js";
+import { viewStep } from "./stepView.js";
 
 /**
  * The checks of a preflight, in the order they are made. Each names what a rotation needs:
@@ -243,7 +245,7 @@ const checksMade = (settings: Settings): PreflightCheck[] => [
 ];
 
 /** Options of {@link applyAfterPreflight}. */
-export interface ApplyAfterPreflightOptions extends ApplyPlansOptions {
+export interface ApplyAfterPreflightOptions extends ExecutePlansOptions {
   readonly clients: Pick<AwsClients, "iam" | "s3" | "ses">;
   readonly runId: string;
 }
@@ -269,7 +271,7 @@ export const applyAfterPreflight = async (
   const rotating = plans.filter(rotates);
   if (dryRun || rotating.length === 0) {
     return {
-      outcomes: await applyPlans(options, plans),
+      outcomes: await executePlans(options, plans),
       preflight: { status: "not-run", reason: dryRun ? "dry-run" : "no-rotation-due" },
     };
   }
@@ -281,7 +283,7 @@ export const applyAfterPreflight = async (
       message: `preflight passed: ${rotating.length} rotation${rotating.length === 1 ? "" : "s"} can be delivered`,
     });
     return {
-      outcomes: await applyPlans(options, plans),
+      outcomes: await executePlans(options, plans),
       preflight: { status: "passed", checks: checksMade(options.settings) },
     };
   }
@@ -310,7 +312,7 @@ export const applyAfterPreflight = async (
       status: "failed",
     });
   }
-  const applied = await applyPlans(
+  const applied = await executePlans(
     {
       ...options,
       onProgress: (e) => options.onProgress?.({ ...e, done: e.done + rotating.length, total }),

@@ -9,10 +9,11 @@ import {
   type UserSnapshot,
 } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
-import { type PlanOutcome, type ProgressEvent, sendEmail } from "./apply.js";
 import type { AwsClients } from "./clients.js";
 import type { ReportPolling } from "./credentialReport.js";
 import { type AwsError, mapAwsError } from "./errors.js";
+import type { PlanOutcome } from "./executePlan.js";
+import type { ProgressEvent } from "./executePlans.js";
 import { acquireLease, type HeldLease, type LeaseOptions } from "./lease.js";
 import { type Log, silentLog } from "./log.js";
 import { renderAdminSummary } from "./notices.js";
@@ -27,6 +28,7 @@ import {
   type UserReport,
 } from "./report.js";
 import { type AccountScan, type ScanMode, type ScannedUser, scanAccount } from "./scan.js";
+import { sendEmail } from "./sendEmail.js";
 
 /** Options of {@link runKeyrotate}. */
 export interface RunOptions {

@@ -13,14 +13,15 @@ import {
   type CalendarDate,
   calendarDateOfTimestamp,
   daysBetween,
+  isUnused,
   LastUse,
   type PolicySettings,
-  sortKeys,
   type TriageReason,
   triage,
   type UserName,
   UserName as UserNameCodec,
   type UserSnapshot,
+  unusedKey,
 } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
 import { mapWithConcurrency } from "./concurrency.js";
@@ -31,6 +32,7 @@ import {
 } from "./credentialReport.js";
 import { AwsError, type AwsErrorJson, mapAwsError } from "./errors.js";
 import { type Log, silentLog } from "./log.js";
+import { reportLastUse } from "./reportLastUse.js";
 
 /**
  * How users are found: from the IAM credential report (cheap: details only for users who may
@@ -222,43 +224,49 @@ export const readUser = async (
         ),
       );
     }
+    const createdAt = Math.floor((m.CreateDate as Date).getTime() / 1000);
     keys.push({
       id: m.AccessKeyId,
       // IAM's `Expired` keys cannot sign requests: for the policy they are Inactive.
       status: m.Status === "Active" ? "Active" : "Inactive",
       created: created.right,
-      createdAt: Math.floor((m.CreateDate as Date).getTime() / 1000),
-      lastUse: reportLastUse(report, m.CreateDate as Date),
+      createdAt,
+      lastUse: reportLastUse(report, { createdAt }),
     });
   }
   const confirmed: AccessKeyId[] = [];
   const errors: AwsErrorJson[] = [];
-  const limit = settings.unusedDays;
-  if (limit !== undefined) {
+  /** Reads one key's last use with GetAccessKeyLastUsed; a failure leaves it unknown. */
+  const confirm = async (index: number): Promise<void> => {
+    const key = keys[index] as AccessKey;
+    const lastUse = await confirmLastUse(iam, key.id);
+    if (E.isLeft(lastUse)) {
+      errors.push(lastUse.left.toJSON());
+      keys[index] = { ...key, lastUse: LastUse.unknown };
+      return;
+    }
+    confirmed.push(key.id);
+    keys[index] = { ...key, lastUse: lastUse.right };
+  };
+  if (settings.unusedDays !== undefined) {
+    // The report's last use can be hours old: a key it shows as not recently used could be
+    // unused. Such keys are read as never used until confirmed, and the core's own choice
+    // (`unusedKey`: one unused key per run, in key order) says which one to confirm next. Once
+    // it names a confirmed key, the rest are left unknown: unknown is never read as unused.
     const couldBeUnused = (k: AccessKey): boolean =>
       k.status === "Active" &&
-      daysBetween(k.created, today) > limit &&
-      !(k.lastUse._tag === "UsedOn" && daysBetween(k.lastUse.date, today) <= limit);
-    // In creation order; once one is confirmed unused the others are left unknown: the policy
-    // deactivates one unused key per run, and unknown is never read as unused.
-    let found = false;
-    for (const key of sortKeys(keys).filter(couldBeUnused)) {
-      const index = keys.findIndex((k) => k.id === key.id);
-      if (found) {
-        keys[index] = { ...key, lastUse: LastUse.unknown };
-        continue;
-      }
-      const lastUse = await confirmLastUse(iam, key.id);
-      if (E.isLeft(lastUse)) {
-        errors.push(lastUse.left.toJSON());
-        keys[index] = { ...key, lastUse: LastUse.unknown };
-        continue;
-      }
-      confirmed.push(key.id);
-      keys[index] = { ...key, lastUse: lastUse.right };
-      const since = lastUse.right._tag === "UsedOn" ? lastUse.right.date : key.created;
-      found = daysBetween(since, today) > limit;
+      isUnused(settings, today, k.lastUse._tag === "UsedOn" ? k : { ...k, lastUse: LastUse.never });
+    const unconfirmed = new Set(keys.filter(couldBeUnused).map((k) => k.id));
+    const hopeful = (): AccessKey[] =>
+      keys.map((k) => (unconfirmed.has(k.id) ? { ...k, lastUse: LastUse.never } : k));
+    for (let next = unusedKey(settings, today, hopeful()); next !== undefined; ) {
+      if (!unconfirmed.delete(next.id)) break;
+      const id = next.id;
+      await confirm(keys.findIndex((k) => k.id === id));
+      next = unusedKey(settings, today, hopeful());
     }
+    for (const [index, key] of keys.entries())
+      if (unconfirmed.has(key.id)) keys[index] = { ...key, lastUse: LastUse.unknown };
   }
   // A rotation in flight or under way needs its keys' use: recovery discards only a key never
   // used, the old key waits while in use (IN_USE_DELAY_DAYS), and EARLY_DEACTIVATION needs the
@@ -273,14 +281,7 @@ export const readUser = async (
     for (const [index, key] of keys.entries()) {
       if (confirmed.includes(key.id) || (!inFlight && key.status !== "Active")) continue;
       if (key.lastUse._tag === "UsedOn" && daysBetween(key.lastUse.date, today) <= 1) continue;
-      const lastUse = await confirmLastUse(iam, key.id);
-      if (E.isLeft(lastUse)) {
-        errors.push(lastUse.left.toJSON());
-        keys[index] = { ...key, lastUse: LastUse.unknown };
-        continue;
-      }
-      confirmed.push(key.id);
-      keys[index] = { ...key, lastUse: lastUse.right };
+      await confirm(index);
     }
   }
   return E.right({
@@ -288,13 +289,6 @@ export const readUser = async (
     lastUseConfirmed: confirmed,
     lastUseErrors: errors,
   });
-};
-
-/** The last use the report gives for the key created at `createDate`, or unknown. */
-const reportLastUse = (report: CredentialReportUser | undefined, createDate: Date): LastUse => {
-  const at = Math.floor(createDate.getTime() / 1000);
-  const slot = report?.keys.find((k) => Math.floor(Date.parse(k.createdAt) / 1000) === at);
-  return slot?.lastUse ?? LastUse.unknown;
 };
 
 const confirmLastUse = async (

@@ -1,8 +1,8 @@
 import { GetUserCommand, IAMClient } from "@aws-sdk/client-iam";
 import type { CalendarDate, Settings } from "@keyrotate/core";
 import { type Sandbox, type ScenarioUser, startSandbox } from "@keyrotate/sandbox";
-import { MUTATING_OPERATIONS } from "../src/apply.js";
 import { type AttemptMiddleware, type AwsClients, createAwsClients } from "../src/clients.js";
+import { MUTATING_OPERATIONS } from "../src/operations.js";
 import type { RunReport } from "../src/report.js";
 import { type RunOptions, runKeyrotate } from "../src/run.js";
 import { secretObjectKey } from "../src/secretFile.js";

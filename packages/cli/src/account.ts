@@ -6,11 +6,12 @@ import {
   type Log,
   parseCredentialReportRows,
   type ReportPolling,
+  reportLastUse,
   type SkippedUser,
   scanAccount,
   type UnreadableReportRow,
 } from "@keyrotate/aws-adapter";
-import type { AccessKey, CalendarDate, LastUse, Settings, UserSnapshot } from "@keyrotate/core";
+import type { AccessKey, CalendarDate, Settings, UserSnapshot } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
 
 /** Every user of an account with tags and keys, and the keys' last use where IAM knows it. */
@@ -38,8 +39,8 @@ export interface ReadAccountOptions {
  * tags and keys, and the credential report gives each key's last use (the scan alone leaves it
  * unknown). `plan` and `report` show the whole account this way.
  *
- * A report slot is matched to a key by creation day and status; when two slots match and
- * disagree, the last use stays unknown rather than guessed.
+ * A report slot is matched to a key by the adapter's `reportLastUse` (the key's creation
+ * second); a key no slot matches keeps an unknown last use rather than a guessed one.
  */
 export const readAccount = async (
   options: ReadAccountOptions,
@@ -81,14 +82,7 @@ export const withReportLastUse = (
   if (row === undefined) return user;
   const keys = user.keys.map((key): AccessKey => {
     if (key.lastUse._tag !== "Unknown") return key;
-    const slots = row.keys.filter(
-      (slot) => slot.created === key.created && slot.active === (key.status === "Active"),
-    );
-    const uses = new Set(slots.map((s) => lastUseText(s.lastUse)));
-    const [slot] = slots;
-    return slot !== undefined && uses.size === 1 ? { ...key, lastUse: slot.lastUse } : key;
+    return { ...key, lastUse: reportLastUse(row, key) };
   });
   return { ...user, keys };
 };
-
-const lastUseText = (u: LastUse): string => (u._tag === "UsedOn" ? u.date : u._tag);

@@ -2,7 +2,6 @@ import {
   type AccessKey,
   type AccessKeyId,
   addDays,
-  applyPlan,
   type CalendarDate,
   daysBetween,
   decide,
@@ -10,6 +9,7 @@ import {
   type Plan,
   type PolicySettings,
   type Step,
+  simulatePlan,
   type UserSnapshot,
   type World,
   worldOf,
@@ -105,7 +105,7 @@ const FORECAST_KEY_PREFIX = "AKIAFORECAST";
 
 /**
  * Forecasts a user with the core alone: decides the plan for `asOf`, applies it to the pure
- * model (`applyPlan`), and decides again for each following day until every key has an event
+ * model (`simulatePlan`), and decides again for each following day until every key has an event
  * or the horizon is reached. It assumes that nobody acts on their keys and that keys in use stay
  * in use; so the first event of a key is "warning on …", "rotation on …", "deactivation on …" or
  * "deletion on …" exactly as daily runs would do them.
@@ -143,7 +143,7 @@ export const forecastUser =
       }
       if (!plan.handled && !hasDatedExemption(settings, snapshot)) break;
       const newKeyId = `${FORECAST_KEY_PREFIX}${String(d).padStart(8, "0")}` as AccessKeyId;
-      world = applyPlan({ ...world, user: snapshot }, plan, { today: day, newKeyId });
+      world = simulatePlan({ ...world, user: snapshot }, plan, { today: day, newKeyId });
       for (const id of pending) {
         if (!world.user.keys.some((k) => k.id === id)) pending.delete(id);
       }

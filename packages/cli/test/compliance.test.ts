@@ -13,13 +13,17 @@ import { csvCell, renderComplianceCsv } from "../src/compliance/csv.js";
 import { renderHistogramSvg } from "../src/compliance/histogramSvg.js";
 import { renderComplianceHtml } from "../src/compliance/html.js";
 
-const decoded = decodeSettings({
-  SES_EMAIL: "k@example.com",
-  SES_REGION: "us-east-1",
-  S3_CSV_BUCKET: "creds",
-});
-if (E.isLeft(decoded)) throw new Error("test settings");
-const settings: Settings = decoded.right;
+const settingsWith = (policy: Readonly<Record<string, string>>): Settings => {
+  const decoded = decodeSettings({
+    SES_EMAIL: "k@example.com",
+    SES_REGION: "us-east-1",
+    S3_CSV_BUCKET: "creds",
+    ...policy,
+  });
+  if (E.isLeft(decoded)) throw new Error("test settings");
+  return decoded.right;
+};
+const settings: Settings = settingsWith({});
 const today = "2026-03-01" as CalendarDate;
 const daysAgo = (n: number) =>
   new Date(Date.UTC(2026, 2, 1 - n)).toISOString().slice(0, 10) as CalendarDate;
@@ -235,5 +239,22 @@ describe("the key-age histogram", () => {
       "Active, &gt; 90 days",
       "Inactive",
     ]);
+  });
+});
+
+describe("the settings a compliance report names", () => {
+  it("are every policy setting, STATE_TAG_KEY included, and no delivery setting", () => {
+    // Prepare
+    const custom = settingsWith({ STATE_TAG_KEY: "our-state", MIN_NOTICE_DAYS: "3" });
+
+    // Act
+    const report = assessAccount({ settings: custom, today, users: [], generatedAt: "x" });
+
+    // Assess
+    expect(report.settings.STATE_TAG_KEY).toBe("our-state");
+    expect(report.settings.MIN_NOTICE_DAYS).toBe("3");
+    expect(report.settings.UNUSED_DAYS).toBe("off");
+    expect(Object.keys(report.settings)).not.toContain("S3_CSV_BUCKET");
+    expect(Object.keys(report.settings)).not.toContain("SES_EMAIL");
   });
 });

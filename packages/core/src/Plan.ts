@@ -141,6 +141,9 @@ export interface Finding {
   readonly message: string;
 }
 
+/** A finding with its code and message. */
+export const finding = (code: FindingCode, message: string): Finding => ({ code, message });
+
 /**
  * What to do for one user today: the steps in order, and the findings for the report.
  * A plan is plain data; the core never performs it.

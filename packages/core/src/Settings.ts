@@ -202,10 +202,11 @@ const optional = <A>(codec: Parser<A>) => ({
 const required = <A>(codec: Parser<A>) => ({ codec, fallback: undefined, required: true as const });
 
 /**
- * The settings by environment name: their codecs and defaults. The names and meanings of the
- * original function are kept, so an existing deployment's environment works unchanged.
+ * The policy settings by environment name: their codecs and defaults, the only place a default
+ * is written. The names and meanings of the original function are kept, so an existing
+ * deployment's environment works unchanged.
  */
-export const settingSpecs = {
+export const policySettingSpecs = {
   WARNING_DAYS: ["warningDays", withDefault(wholeNumber(0), 30)],
   OVERDUE_DAYS: ["overdueDays", withDefault(wholeNumber(0), 60)],
   DEACTIVATE_DAYS: ["deactivateDays", withDefault(wholeNumber(0), 10)],
@@ -222,6 +223,14 @@ export const settingSpecs = {
   MIN_NOTICE_DAYS: ["minNoticeDays", withDefault(wholeNumber(0, 365), 7)],
   IN_USE_DELAY_DAYS: ["inUseDelayDays", withDefault(wholeNumber(0, 365), 7)],
   EARLY_DEACTIVATION: ["earlyDeactivation", withDefault(boolean, false)],
+} as const satisfies Record<string, readonly [keyof PolicySettings, unknown]>;
+
+/**
+ * Every setting by environment name: the policy settings, then how results are delivered
+ * (sender, bucket, names) and how fast.
+ */
+export const settingSpecs = {
+  ...policySettingSpecs,
   SES_EMAIL: ["sesEmail", required(email)],
   SES_REGION: ["sesRegion", required(region)],
   S3_CSV_BUCKET: ["s3CsvBucket", required(bucket)],
@@ -230,7 +239,15 @@ export const settingSpecs = {
   ADMIN_EMAIL: ["adminEmail", optional(email)],
   KMS_KEY_ID: ["kmsKeyId", optional(kmsKey)],
   CONCURRENCY: ["concurrency", withDefault(wholeNumber(1, 64), 8)],
-} as const;
+} as const satisfies Record<string, readonly [keyof Settings, unknown]>;
+
+/** The environment names of the policy settings: those that shape what `decide` does. */
+export type PolicySettingName = keyof typeof policySettingSpecs;
+
+/** The environment names of the policy settings, in the order of {@link policySettingSpecs}. */
+export const policySettingNames = Object.keys(
+  policySettingSpecs,
+) as ReadonlyArray<PolicySettingName>;
 
 /** The environment names of every setting. */
 export type SettingName = keyof typeof settingSpecs;
@@ -308,25 +325,10 @@ const crossFieldProblems = (s: Settings, input: SettingsInput): SettingProblem[]
   return problems;
 };
 
-/** The policy settings with every default, for tests, examples and embedding. */
-export const defaultPolicySettings: PolicySettings = {
-  warningDays: 30,
-  overdueDays: 60,
-  deactivateDays: 10,
-  deletionDays: 10,
-  reminderIntervalDays: 7,
-  emailTagKey: "email",
-  lastCheckDateTagKey: "last-check-date",
-  lastCheckOldKeyTagKey: "last-check-old-key",
-  stateTagKey: "key-rotation-state",
-  exemptTagKey: "key-rotation-exempt",
-  twoActiveKeys: "warn",
-  inactiveBlocker: "warn",
-  unusedDays: undefined,
-  minNoticeDays: 7,
-  inUseDelayDays: 7,
-  earlyDeactivation: false,
-};
+/** The policy settings with every default (from {@link policySettingSpecs}), for tests, examples and embedding. */
+export const defaultPolicySettings: PolicySettings = Object.fromEntries(
+  Object.values(policySettingSpecs).map(([field, spec]) => [field, spec.fallback]),
+) as unknown as PolicySettings;
 
 /**
  * The settings as a plain record safe to print in a report or log: every value, no secret

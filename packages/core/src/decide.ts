@@ -1,21 +1,21 @@
-import * as E from "fp-ts/lib/Either.js";
+import type { AccessKey, AccessKeyId, Tag, UserSnapshot } from "./AccessKey.js";
+import { addDays, type CalendarDate, daysBetween, parseCalendarDate } from "./CalendarDate.js";
+import type { EmailAddress } from "./EmailAddress.js";
+import { eligibility } from "./eligibility.js";
+import { sortKeys } from "./keyOrder.js";
 import {
-  type AccessKey,
-  type AccessKeyId,
-  lastActivity,
-  type Tag,
-  type UserSnapshot,
-} from "./AccessKey.js";
-import {
-  addDays,
-  type CalendarDate,
-  daysBetween,
-  parseCalendarDate,
-  toDayNumber,
-} from "./CalendarDate.js";
-import { type EmailAddress, parseEmailAddress } from "./EmailAddress.js";
-import type { Finding, FindingCode, NewKey, Notice, Plan, Step } from "./Plan.js";
+  type Finding,
+  type FindingCode,
+  finding,
+  type KeyChangeReason,
+  type NewKey,
+  type Notice,
+  type Plan,
+  type Step,
+} from "./Plan.js";
+import { isQuiet } from "./quiet.js";
 import type { PolicySettings } from "./Settings.js";
+import { after, atLeast, isReminderDay, type Threshold } from "./thresholds.js";
 import {
   formatStateTag,
   NEW_KEY_PLACEHOLDER,
@@ -25,82 +25,10 @@ import {
   readTracking,
   type StateTag,
 } from "./tracking.js";
+import { unusedKey } from "./unused.js";
 
 /** IAM's limit of tags per user. */
 export const MAX_TAGS_PER_USER = 50;
-
-/**
- * Orders keys by creation date, then id, so that decisions never depend on the order in which
- * AWS listed them.
- */
-export const sortKeys = (keys: ReadonlyArray<AccessKey>): AccessKey[] => {
-  const [a, b] = keys;
-  if (keys.length === 2 && a !== undefined && b !== undefined)
-    return compareKeys(a, b) <= 0 ? [a, b] : [b, a];
-  return keys.length < 2 ? [...keys] : [...keys].sort(compareKeys);
-};
-
-const compareKeys = (a: AccessKey, b: AccessKey): number =>
-  a.created < b.created ? -1 : a.created > b.created ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-
-/** Whether a user is handled, and the address of its notices when it is. */
-export type Eligibility =
-  | { readonly _tag: "Handled"; readonly to: EmailAddress }
-  | { readonly _tag: "NotHandled"; readonly findings: ReadonlyArray<Finding> };
-
-/**
- * Decides whether a user is handled: exactly one valid email address in the email tag, and not
- * exempt (POLICY.md, "Who is handled"). An exemption date is inclusive: exempt until the end
- * of that day.
- */
-export const eligibility = (
-  settings: PolicySettings,
-  today: CalendarDate,
-  user: UserSnapshot,
-): Eligibility => {
-  const findings: Finding[] = [];
-  let to: EmailAddress | undefined;
-  const email = findTag(user.tags, settings.emailTagKey);
-  if (email === undefined || email === "") {
-    findings.push(finding("no-email", `no ${settings.emailTagKey} tag: the user is not handled`));
-  } else {
-    const parsed = parseEmailAddress(email);
-    if (E.isLeft(parsed)) {
-      findings.push(
-        finding(
-          "bad-email",
-          `the ${settings.emailTagKey} tag ${parsed.left}: the user is not handled`,
-        ),
-      );
-    } else {
-      to = parsed.right;
-    }
-  }
-  const exempt = findTag(user.tags, settings.exemptTagKey);
-  if (exempt !== undefined) {
-    const value = exempt.trim().toLowerCase();
-    const until = parseCalendarDate(value);
-    if (value === "true") {
-      findings.push(finding("exempt", `exempt by the ${settings.exemptTagKey} tag`));
-    } else if (until !== undefined) {
-      if (daysBetween(today, until) >= 0) {
-        findings.push(
-          finding("exempt", `exempt until ${until} by the ${settings.exemptTagKey} tag`),
-        );
-      }
-    } else if (value !== "false") {
-      findings.push(
-        finding(
-          "bad-exempt-value",
-          `the ${settings.exemptTagKey} tag must be true, false or a YYYY-MM-DD date: the user is not handled`,
-        ),
-      );
-    }
-  }
-  return to !== undefined && findings.length === 0
-    ? { _tag: "Handled", to }
-    : { _tag: "NotHandled", findings };
-};
 
 /**
  * The state machine of POLICY.md: from the settings, today's date and one user's snapshot, the
@@ -115,16 +43,15 @@ export const eligibility = (
  * @example decide(defaultPolicySettings, "2026-11-23" as CalendarDate)(user).steps
  */
 export const decide = (settings: PolicySettings, today: CalendarDate) => {
-  const todayNumber = toDayNumber(today);
   return (user: UserSnapshot): Plan => {
     const who = eligibility(settings, today, user);
     if (who._tag === "NotHandled") {
       return { userName: user.userName, handled: false, steps: [], findings: who.findings };
     }
-    if (isQuiet(settings, todayNumber, user)) {
+    if (isQuiet(settings, today, user)) {
       return { userName: user.userName, handled: true, steps: NO_STEPS, findings: NO_FINDINGS };
     }
-    const draft = new Draft(settings, today, todayNumber, user, who.to);
+    const draft = new Draft(settings, today, user, who.to);
     if (draft.recover()) draft.transition();
     return {
       userName: user.userName,
@@ -136,43 +63,8 @@ export const decide = (settings: PolicySettings, today: CalendarDate) => {
   };
 };
 
-const finding = (code: FindingCode, message: string): Finding => ({ code, message });
-
 const NO_STEPS: ReadonlyArray<Step> = Object.freeze([]);
 const NO_FINDINGS: ReadonlyArray<Finding> = Object.freeze([]);
-
-/**
- * True for the common user who needs nothing today: no keyrotate tags, at most two keys, all
- * Active, none past WARNING_DAYS, none unused or of unknown use when UNUSED_DAYS is on. The full
- * state machine would plan nothing and find nothing for such a user; this saves its work on
- * accounts of millions.
- */
-const isQuiet = (s: PolicySettings, todayNumber: number, user: UserSnapshot): boolean => {
-  if (user.keys.length > 2) return false;
-  for (const tag of user.tags) {
-    if (
-      tag.key === s.lastCheckDateTagKey ||
-      tag.key === s.lastCheckOldKeyTagKey ||
-      tag.key === s.stateTagKey
-    ) {
-      return false;
-    }
-  }
-  for (const key of user.keys) {
-    if (key.status !== "Active" || todayNumber - toDayNumber(key.created) > s.warningDays)
-      return false;
-    if (s.unusedDays !== undefined) {
-      const since = lastActivity(key);
-      if (since === undefined || todayNumber - toDayNumber(since) > s.unusedDays) return false;
-    }
-  }
-  return true;
-};
-
-const findTag = (tags: ReadonlyArray<Tag>, key: string): string | undefined => {
-  for (const tag of tags) if (tag.key === key) return tag.value;
-  return undefined;
-};
 
 /** The plan under construction and the user's state as the steps so far leave it. */
 class Draft {
@@ -185,9 +77,8 @@ class Draft {
   private warnedToday = false;
 
   constructor(
-    private readonly s: PolicySettings,
+    private readonly settings: PolicySettings,
     private readonly today: CalendarDate,
-    private readonly todayNumber: number,
     private readonly user: UserSnapshot,
     private readonly to: EmailAddress,
   ) {
@@ -199,13 +90,13 @@ class Draft {
 
   /** Finishes or undoes what an earlier run left; false when the rest must wait for a later run. */
   recover(): boolean {
-    const parsed = parseStateTag(this.tags.get(this.s.stateTagKey));
+    const parsed = parseStateTag(this.tags.get(this.settings.stateTagKey));
     if (parsed._tag === "Invalid") {
       this.note(
         "stale-state",
-        `the ${this.s.stateTagKey} tag is not one keyrotate writes; it is removed`,
+        `the ${this.settings.stateTagKey} tag is not one keyrotate writes; it is removed`,
       );
-      this.untag([this.s.stateTagKey]);
+      this.untag([this.settings.stateTagKey]);
       return true;
     }
     this.state = parsed.state;
@@ -237,7 +128,10 @@ class Draft {
       this.saveState({ ...this.state, rotating: undefined });
       return true;
     };
-    if (this.tags.has(this.s.lastCheckDateTagKey) || this.tags.has(this.s.lastCheckOldKeyTagKey)) {
+    if (
+      this.tags.has(this.settings.lastCheckDateTagKey) ||
+      this.tags.has(this.settings.lastCheckOldKeyTagKey)
+    ) {
       // A rotation's commit replaces its marker in the same call: a marker beside tracking tags
       // that name its key is a committed rotation whose record a later write replaced (an older
       // version of keyrotate, or a rerun that saw the account before the commit was visible).
@@ -302,7 +196,7 @@ class Draft {
    * file is stored before the commit). Its notice becomes pending.
    */
   private adoptLegacyCommit(oldKeyId: AccessKeyId): boolean {
-    const tracking = readTracking(this.s, this.today, this.keys, this.tags);
+    const tracking = readTracking(this.settings, this.today, this.keys, this.tags);
     if (tracking._tag !== "Rotated" || tracking.oldKey.id !== oldKeyId) return false;
     const other = this.keys.find((k) => k.id !== oldKeyId);
     if (other === undefined || this.state.rotated !== undefined) return false;
@@ -315,7 +209,7 @@ class Draft {
    * now, naming the new key's file, and the deactivation clock starts today (`D` := today).
    */
   private sendPendingRotated(newKeyId: AccessKeyId, stored: boolean): void {
-    const tracking = readTracking(this.s, this.today, this.keys, this.tags);
+    const tracking = readTracking(this.settings, this.today, this.keys, this.tags);
     const other = this.keys.find((k) => k.id === newKeyId);
     if (
       tracking._tag !== "Rotated" ||
@@ -343,17 +237,17 @@ class Draft {
       ),
     );
     if (tracking.date !== this.today)
-      this.tag([{ key: this.s.lastCheckDateTagKey, value: this.today }], false);
+      this.tag([{ key: this.settings.lastCheckDateTagKey, value: this.today }]);
     this.saveState({ ...this.state, rotated: undefined });
   }
 
   private recoverDeactivation(keyId: AccessKeyId): void {
     const key = this.keys.find((k) => k.id === keyId);
-    const tracked = parseCalendarDate(this.tags.get(this.s.lastCheckDateTagKey) ?? "");
+    const tracked = parseCalendarDate(this.tags.get(this.settings.lastCheckDateTagKey) ?? "");
     const clear = () => this.saveState({ ...this.state, deactivating: undefined });
     if (
       key === undefined ||
-      this.tags.get(this.s.lastCheckOldKeyTagKey) !== keyId ||
+      this.tags.get(this.settings.lastCheckOldKeyTagKey) !== keyId ||
       tracked === undefined
     ) {
       // The deactivation step writes its marker together with the tracking date while K names
@@ -383,7 +277,7 @@ class Draft {
       this.setKeyStatus(keyId, "Inactive");
       if (date !== this.today) {
         date = this.today;
-        this.tag([{ key: this.s.lastCheckDateTagKey, value: this.today }], false);
+        this.tag([{ key: this.settings.lastCheckDateTagKey, value: this.today }]);
       }
     }
     this.note("recovered-deactivation", `the deactivation of ${keyId} is completed and announced`);
@@ -392,7 +286,7 @@ class Draft {
       userName: this.user.userName,
       kind: "Deactivated",
       keyId,
-      deletionDate: addDays(date, this.s.deletionDays + 1),
+      deletionDate: this.deletionOf(date).day,
     });
     clear();
   }
@@ -400,7 +294,7 @@ class Draft {
   /** An UNUSED_DAYS deactivation whose notice may not have gone out. */
   private recoverUnused(keyId: AccessKeyId, date: CalendarDate): void {
     const key = this.keys.find((k) => k.id === keyId);
-    const tracked = this.tags.get(this.s.lastCheckOldKeyTagKey) === keyId;
+    const tracked = this.tags.get(this.settings.lastCheckOldKeyTagKey) === keyId;
     const clear = () => this.saveState({ ...this.state, deactivating: undefined });
     if (key === undefined || !tracked) {
       this.note(
@@ -417,7 +311,7 @@ class Draft {
         `the unused-key deactivation of ${keyId} stopped before the key was disabled; it is decided again`,
       );
       clear();
-      this.untag([this.s.lastCheckDateTagKey, this.s.lastCheckOldKeyTagKey]);
+      this.untag([this.settings.lastCheckDateTagKey, this.settings.lastCheckOldKeyTagKey]);
       return;
     }
     this.note("recovered-deactivation", `the deactivation of unused ${keyId} is announced`);
@@ -427,7 +321,7 @@ class Draft {
       kind: "DeactivatedUnused",
       keyId,
       lastUsed: key.lastUse._tag === "UsedOn" ? key.lastUse.date : undefined,
-      deletionDate: addDays(date, this.s.deletionDays + 1),
+      deletionDate: this.deletionOf(date).day,
     });
     clear();
   }
@@ -435,7 +329,7 @@ class Draft {
   // ---- transitions -----------------------------------------------------------------------------
 
   transition(): void {
-    const tracking = readTracking(this.s, this.today, this.keys, this.tags);
+    const tracking = readTracking(this.settings, this.today, this.keys, this.tags);
     switch (tracking._tag) {
       case "Broken":
         this.note("broken-tracking", `tracking tags removed: ${tracking.reason}`);
@@ -450,7 +344,7 @@ class Draft {
         this.rotatedPhase(tracking.oldKey, tracking.date);
         return;
       case "Deactivated":
-        if (daysBetween(tracking.date, this.today) > this.s.deletionDays) {
+        if (this.deletionOf(tracking.date).reached) {
           this.deleteOld(tracking.oldKey);
           this.untracked();
         }
@@ -461,17 +355,20 @@ class Draft {
   /** Phase Rotated: deactivate `K` after its grace period, later while in use, earlier if allowed. */
   private rotatedPhase(oldKey: AccessKey, date: CalendarDate): void {
     if (this.state.rotated !== undefined) return;
-    const elapsed = daysBetween(date, this.today);
     const newKey = this.keys.find((k) => k.id !== oldKey.id);
-    if (elapsed > this.s.deactivateDays) {
-      if (this.inUse(oldKey) && elapsed <= this.s.deactivateDays + this.s.inUseDelayDays) {
+    if (this.deactivationOf(date).reached) {
+      if (this.inUse(oldKey) && !this.hardDeadlineOf(date).reached) {
         this.oldKeyInUse(oldKey, newKey, date);
         return;
       }
       this.deactivateOld(oldKey);
       return;
     }
-    if (this.s.earlyDeactivation && newKey !== undefined && this.switched(oldKey, newKey, date))
+    if (
+      this.settings.earlyDeactivation &&
+      newKey !== undefined &&
+      this.switched(oldKey, newKey, date)
+    )
       this.deactivateOld(oldKey);
   }
 
@@ -501,7 +398,7 @@ class Draft {
   }
 
   private oldKeyInUse(oldKey: AccessKey, newKey: AccessKey | undefined, date: CalendarDate): void {
-    const hardDeadline = this.hardDeadline(date);
+    const hardDeadline = this.hardDeadlineOf(date).day;
     this.note(
       "old-key-in-use",
       `${oldKey.id} is still in use; its deactivation waits, at the latest until ${hardDeadline}`,
@@ -509,7 +406,7 @@ class Draft {
     const last = this.state.inUse?.last;
     if (
       newKey === undefined ||
-      (last !== undefined && daysBetween(last, this.today) < this.s.reminderIntervalDays)
+      (last !== undefined && daysBetween(last, this.today) < this.settings.reminderIntervalDays)
     )
       return;
     const next = { ...this.state, inUse: { last: this.today } };
@@ -530,30 +427,19 @@ class Draft {
   }
 
   private deactivateOld(oldKey: AccessKey): void {
-    const d = { key: this.s.lastCheckDateTagKey, value: this.today };
+    const d = { key: this.settings.lastCheckDateTagKey, value: this.today };
     const next: StateTag = {
       ...this.state,
       inUse: undefined,
       deactivating: { keyId: oldKey.id, date: this.today, unused: false },
     };
-    const value = formatStateTag(next) as string;
-    const withMarker = this.fits([d, { key: this.s.stateTagKey, value }]);
-    if (!withMarker) {
-      this.note(
-        "tag-budget",
-        "no room for keyrotate's state tag: the deactivation runs without a crash marker",
-      );
-    }
-    this.tag(withMarker ? [d, { key: this.s.stateTagKey, value }] : [d], false);
-    if (withMarker) this.state = next;
-    this.push({ _tag: "DeactivateKey", keyId: oldKey.id, reason: "retired" });
-    this.setKeyStatus(oldKey.id, "Inactive");
+    this.deactivateMarked([d], next, oldKey.id, "retired");
     this.notify({
       to: this.to,
       userName: this.user.userName,
       kind: "Deactivated",
       keyId: oldKey.id,
-      deletionDate: addDays(this.today, this.s.deletionDays + 1),
+      deletionDate: this.deletionOf(this.today).day,
     });
     this.saveState({ ...this.state, inUse: undefined, deactivating: undefined });
   }
@@ -567,7 +453,7 @@ class Draft {
     this.notify({ to: this.to, userName: this.user.userName, kind: "Deleted", keyId: oldKey.id });
     this.push({ _tag: "DeleteKey", keyId: oldKey.id, reason: "retired" });
     this.keys = this.keys.filter((k) => k.id !== oldKey.id);
-    this.untag([this.s.lastCheckDateTagKey, this.s.lastCheckOldKeyTagKey]);
+    this.untag([this.settings.lastCheckDateTagKey, this.settings.lastCheckOldKeyTagKey]);
   }
 
   private untracked(): void {
@@ -593,7 +479,7 @@ class Draft {
     }
     const blocker = inactive[0];
     if (blocker === undefined) {
-      if (age > this.s.overdueDays) {
+      if (this.overdueOf(first).reached) {
         if (this.noticeGiven(first)) {
           if (this.rotate(first)) return;
         } else if (this.firstNoticeDue(first)) {
@@ -601,11 +487,11 @@ class Draft {
           return;
         }
       }
-      if (age > this.s.warningDays && this.reminderDay(age)) this.warn(first, undefined);
+      if (isReminderDay(this.settings, age)) this.warn(first, undefined);
       return;
     }
-    if (age > this.s.overdueDays) {
-      if (this.s.inactiveBlocker === "delete") {
+    if (this.overdueOf(first).reached) {
+      if (this.settings.inactiveBlocker === "delete") {
         if (this.noticeGiven(first)) {
           if (this.canRotate(first)) {
             this.push({ _tag: "DeleteKey", keyId: blocker.id, reason: "inactive-blocker" });
@@ -624,28 +510,23 @@ class Draft {
         );
       }
     }
-    if (age > this.s.warningDays && this.reminderDay(age)) this.warn(first, blocker.id);
+    if (isReminderDay(this.settings, age)) this.warn(first, blocker.id);
   }
 
   private unused(): boolean {
-    const limit = this.s.unusedDays;
-    if (limit === undefined) return false;
-    const active = this.keys.filter((k) => k.status === "Active");
-    const unknown = active.filter((k) => k.lastUse._tag === "Unknown");
+    if (this.settings.unusedDays === undefined) return false;
+    const unknown = this.keys.filter((k) => k.status === "Active" && k.lastUse._tag === "Unknown");
     if (unknown.length > 0) {
       this.note(
         "unknown-last-use",
         `last use unknown for ${unknown.map((k) => k.id).join(", ")}: not judged unused`,
       );
     }
-    const idle = active.find((k) => {
-      const since = lastActivity(k);
-      return since !== undefined && this.todayNumber - toDayNumber(since) > limit;
-    });
+    const idle = unusedKey(this.settings, this.today, this.keys);
     if (idle === undefined) return false;
     const tags = [
-      { key: this.s.lastCheckDateTagKey, value: this.today },
-      { key: this.s.lastCheckOldKeyTagKey, value: idle.id },
+      { key: this.settings.lastCheckDateTagKey, value: this.today },
+      { key: this.settings.lastCheckOldKeyTagKey, value: idle.id },
     ];
     if (!this.fits(tags)) {
       this.note(
@@ -658,27 +539,40 @@ class Draft {
       ...this.state,
       deactivating: { keyId: idle.id, date: this.today, unused: true },
     };
-    const marker = { key: this.s.stateTagKey, value: formatStateTag(next) as string };
-    const withMarker = this.fits([...tags, marker]);
-    if (!withMarker)
-      this.note(
-        "tag-budget",
-        "no room for keyrotate's state tag: the deactivation runs without a crash marker",
-      );
-    this.tag(withMarker ? [...tags, marker] : tags, false);
-    if (withMarker) this.state = next;
-    this.push({ _tag: "DeactivateKey", keyId: idle.id, reason: "unused" });
-    this.setKeyStatus(idle.id, "Inactive");
+    this.deactivateMarked(tags, next, idle.id, "unused");
     this.notify({
       to: this.to,
       userName: this.user.userName,
       kind: "DeactivatedUnused",
       keyId: idle.id,
       lastUsed: idle.lastUse._tag === "UsedOn" ? idle.lastUse.date : undefined,
-      deletionDate: addDays(this.today, this.s.deletionDays + 1),
+      deletionDate: this.deletionOf(this.today).day,
     });
     this.saveState({ ...this.state, deactivating: undefined });
     return true;
+  }
+
+  /**
+   * Writes `tags` with the crash marker `next` (without it, and with a finding, when the tag
+   * budget has no room), then deactivates the key: its notice is recovered from the marker.
+   */
+  private deactivateMarked(
+    tags: ReadonlyArray<Tag>,
+    next: StateTag,
+    keyId: AccessKeyId,
+    reason: KeyChangeReason,
+  ): void {
+    const marker = { key: this.settings.stateTagKey, value: formatStateTag(next) as string };
+    const withMarker = this.fits([...tags, marker]);
+    if (!withMarker)
+      this.note(
+        "tag-budget",
+        "no room for keyrotate's state tag: the deactivation runs without a crash marker",
+      );
+    this.tag(withMarker ? [...tags, marker] : tags);
+    if (withMarker) this.state = next;
+    this.push({ _tag: "DeactivateKey", keyId, reason });
+    this.setKeyStatus(keyId, "Inactive");
   }
 
   private twoActive(older: AccessKey, newer: AccessKey): void {
@@ -686,19 +580,19 @@ class Draft {
     const newerAge = this.age(newer);
     let forced = false;
     if (
-      this.s.twoActiveKeys === "enforce" &&
-      olderAge > this.s.overdueDays &&
-      newerAge <= this.s.overdueDays
+      this.settings.twoActiveKeys === "enforce" &&
+      this.overdueOf(older).reached &&
+      !this.overdueOf(newer).reached
     ) {
       if (this.noticeGiven(older)) {
         const next: StateTag = { rotated: { newKeyId: newer.id, stored: false } };
         const tags = [
-          { key: this.s.lastCheckDateTagKey, value: this.today },
-          { key: this.s.lastCheckOldKeyTagKey, value: older.id },
-          { key: this.s.stateTagKey, value: formatStateTag(next) as string },
+          { key: this.settings.lastCheckDateTagKey, value: this.today },
+          { key: this.settings.lastCheckOldKeyTagKey, value: older.id },
+          { key: this.settings.stateTagKey, value: formatStateTag(next) as string },
         ];
         if (this.fits(tags)) {
-          this.tag(tags, false);
+          this.tag(tags);
           this.state = next;
           this.notify(
             this.rotatedNotice(
@@ -716,9 +610,9 @@ class Draft {
         forced = this.firstNoticeDue(older);
       }
     }
-    if (olderAge > this.s.warningDays) {
+    if (this.warningOf(older).reached) {
       this.note("two-active-keys", `two Active keys; ${older.id} is ${olderAge} days old`);
-      if ((forced || this.reminderDay(olderAge)) && this.canWarn(older)) {
+      if ((forced || isReminderDay(this.settings, olderAge)) && this.canWarn(older)) {
         this.notify({
           to: this.to,
           userName: this.user.userName,
@@ -743,10 +637,10 @@ class Draft {
 
   private rotationTags(oldKeyId: AccessKeyId): Tag[] {
     return [
-      { key: this.s.lastCheckDateTagKey, value: this.today },
-      { key: this.s.lastCheckOldKeyTagKey, value: oldKeyId },
+      { key: this.settings.lastCheckDateTagKey, value: this.today },
+      { key: this.settings.lastCheckOldKeyTagKey, value: oldKeyId },
       {
-        key: this.s.stateTagKey,
+        key: this.settings.stateTagKey,
         value: formatStateTag(
           { rotated: { newKeyId: oldKeyId, stored: true } },
           {
@@ -764,30 +658,30 @@ class Draft {
    */
   private rotate(old: AccessKey): boolean {
     if (!this.canRotate(old)) return false;
-    const before = this.tags.get(this.s.stateTagKey);
+    const before = this.tags.get(this.settings.stateTagKey);
     const [d, k, committed] = this.rotationTags(old.id) as [Tag, Tag, Tag];
     const marker = {
-      key: this.s.stateTagKey,
+      key: this.settings.stateTagKey,
       value: formatStateTag(
         { ...this.state, rotating: { oldKeyId: old.id, startedAt: 0 } },
         { startedAt: NOW_PLACEHOLDER },
       ) as string,
     };
-    this.tag([marker], false);
+    this.tag([marker]);
     this.push({ _tag: "CreateKey", replaces: old.id });
     this.push({ _tag: "StoreNewKeySecret" });
-    this.tag([d, k, committed], true);
+    this.tag([d, k, committed], { commitsRotation: true });
     this.notify(this.rotatedNotice(old, { _tag: "Created" }, this.today, this.today));
     this.state = {};
-    this.untag([this.s.stateTagKey]);
+    this.untag([this.settings.stateTagKey]);
     // Only the state tag: the adapter also removes the commit's tags when it tried the commit.
     this.rollback =
       before === undefined
-        ? [{ _tag: "UntagUser", tagKeys: [this.s.stateTagKey] }]
+        ? [{ _tag: "UntagUser", tagKeys: [this.settings.stateTagKey] }]
         : [
             {
               _tag: "TagUser",
-              tags: [{ key: this.s.stateTagKey, value: before }],
+              tags: [{ key: this.settings.stateTagKey, value: before }],
               commitsRotation: false,
             },
           ];
@@ -806,9 +700,9 @@ class Draft {
 
   /** MIN_NOTICE_DAYS: a notice naming `key` went out at least that many days ago. */
   private noticeGiven(key: AccessKey): boolean {
-    if (this.s.minNoticeDays === 0) return true;
+    if (this.settings.minNoticeDays === 0) return true;
     const w = this.warningsAbout(key);
-    return w !== undefined && daysBetween(w.first, this.today) >= this.s.minNoticeDays;
+    return w !== undefined && this.noticeOf(w.first).reached;
   }
 
   /** An overdue key whose owner was never warned gets a warning today, whatever the day. */
@@ -818,12 +712,10 @@ class Draft {
 
   /** The day `key` will be rotated: when overdue, and not before the minimum notice. */
   private rotationDay(key: AccessKey): CalendarDate {
-    const overdue = addDays(key.created, this.s.overdueDays + 1);
-    if (this.s.minNoticeDays === 0) return overdue;
+    const overdue = this.overdueOf(key).day;
+    if (this.settings.minNoticeDays === 0) return overdue;
     const first = this.warningsAbout(key)?.first ?? this.today;
-    const noticeFrom = toDayNumber(first) + this.s.minNoticeDays;
-    const day = Math.max(noticeFrom, toDayNumber(overdue), this.todayNumber);
-    return addDays(this.today, day - this.todayNumber);
+    return latest(latest(this.noticeOf(first).day, overdue), this.today);
   }
 
   private warn(key: AccessKey, inactiveKeyId: AccessKeyId | undefined): void {
@@ -866,16 +758,40 @@ class Draft {
 
   // ---- helpers ---------------------------------------------------------------------------------
 
-  private reminderDay(age: number): boolean {
-    return (age - this.s.warningDays - 1) % this.s.reminderIntervalDays === 0;
-  }
-
   private age(key: AccessKey): number {
-    return this.todayNumber - toDayNumber(key.created);
+    return daysBetween(key.created, this.today);
   }
 
-  private hardDeadline(date: CalendarDate): CalendarDate {
-    return addDays(date, this.s.deactivateDays + this.s.inUseDelayDays + 1);
+  // ---- the thresholds of POLICY.md: each test with the date its notice promises ----------------
+
+  /** `WARNING_DAYS`: the key's warnings start. */
+  private warningOf(key: AccessKey): Threshold {
+    return after(key.created, this.settings.warningDays, this.today);
+  }
+
+  /** `OVERDUE_DAYS`: the key is due for rotation (once the minimum notice is given). */
+  private overdueOf(key: AccessKey): Threshold {
+    return after(key.created, this.settings.overdueDays, this.today);
+  }
+
+  /** `MIN_NOTICE_DAYS`: a key first warned about on `first` may be rotated. */
+  private noticeOf(first: CalendarDate): Threshold {
+    return atLeast(first, this.settings.minNoticeDays, this.today);
+  }
+
+  /** `DEACTIVATE_DAYS`: the old key of a rotation tracked since `date` is deactivated. */
+  private deactivationOf(date: CalendarDate): Threshold {
+    return after(date, this.settings.deactivateDays, this.today);
+  }
+
+  /** `DEACTIVATE_DAYS + IN_USE_DELAY_DAYS`: that old key is deactivated whatever its use. */
+  private hardDeadlineOf(date: CalendarDate): Threshold {
+    return after(date, this.settings.deactivateDays + this.settings.inUseDelayDays, this.today);
+  }
+
+  /** `DELETION_DAYS`: a key deactivated on `date` is deleted. */
+  private deletionOf(date: CalendarDate): Threshold {
+    return after(date, this.settings.deletionDays, this.today);
   }
 
   private rotatedNotice(
@@ -884,7 +800,7 @@ class Draft {
     date: CalendarDate,
     newKeyCreated: CalendarDate,
   ): Notice {
-    const deactivationDate = addDays(date, this.s.deactivateDays + 1);
+    const deactivationDate = this.deactivationOf(date).day;
     return {
       to: this.to,
       userName: this.user.userName,
@@ -893,16 +809,19 @@ class Draft {
       oldKeyAge: this.age(old),
       newKey,
       deactivationDate,
-      deletionDate: addDays(deactivationDate, this.s.deletionDays + 1),
+      deletionDate: this.deletionOf(deactivationDate).day,
       downloadUntil:
         newKey._tag === "Existing"
           ? undefined
           : addDays(
               newKeyCreated,
-              this.s.deactivateDays + this.s.inUseDelayDays + this.s.deletionDays + 1,
+              this.settings.deactivateDays +
+                this.settings.inUseDelayDays +
+                this.settings.deletionDays +
+                1,
             ),
-      earlyDeactivation: this.s.earlyDeactivation,
-      hardDeadline: this.hardDeadline(date),
+      earlyDeactivation: this.settings.earlyDeactivation,
+      hardDeadline: this.hardDeadlineOf(date).day,
     };
   }
 
@@ -914,16 +833,16 @@ class Draft {
 
   private fitsState(next: StateTag): boolean {
     const value = formatStateTag(next);
-    return value === undefined || this.fits([{ key: this.s.stateTagKey, value }]);
+    return value === undefined || this.fits([{ key: this.settings.stateTagKey, value }]);
   }
 
   /** Writes the state tag as `next` says: tags it, removes it when empty, or leaves it. */
   private saveState(next: StateTag): void {
     this.state = next;
     const value = formatStateTag(next);
-    if (value === undefined) this.untag([this.s.stateTagKey]);
-    else if (this.tags.get(this.s.stateTagKey) !== value)
-      this.tag([{ key: this.s.stateTagKey, value }], false);
+    if (value === undefined) this.untag([this.settings.stateTagKey]);
+    else if (this.tags.get(this.settings.stateTagKey) !== value)
+      this.tag([{ key: this.settings.stateTagKey, value }]);
   }
 
   private push(step: Step): void {
@@ -938,7 +857,8 @@ class Draft {
     this.push({ _tag: "SendNotice", notice });
   }
 
-  private tag(tags: ReadonlyArray<Tag>, commitsRotation: boolean): void {
+  /** Tags the user; `commitsRotation` marks the tag step that makes a new key official. */
+  private tag(tags: ReadonlyArray<Tag>, { commitsRotation = false } = {}): void {
     for (const t of tags) this.tags.set(t.key, t.value);
     this.push({ _tag: "TagUser", tags, commitsRotation });
   }
@@ -954,3 +874,6 @@ class Draft {
     this.keys = this.keys.map((k) => (k.id === keyId ? { ...k, status } : k));
   }
 }
+
+/** The later of two dates (ISO dates order as strings). */
+const latest = (a: CalendarDate, b: CalendarDate): CalendarDate => (a < b ? b : a);

@@ -30,7 +30,7 @@ export {
   parseInstant,
   startOfDay,
 } from "./CalendarDate.js";
-export { decide, type Eligibility, eligibility, MAX_TAGS_PER_USER, sortKeys } from "./decide.js";
+export { decide } from "./decide.js";
 export { EmailAddress, emailProblem, parseEmailAddress } from "./EmailAddress.js";
 export {
   changesKeysOrNotifies,
@@ -51,7 +51,9 @@ export {
   defaultPolicySettings,
   describeSettings,
   formatSettingProblem,
+  type PolicySettingName,
   type PolicySettings,
+  policySettingNames,
   type SettingName,
   type SettingProblem,
   type Settings,
@@ -59,26 +61,23 @@ export {
   settingSpecs,
 } from "./Settings.js";
 export {
-  type ApplyContext,
-  applyPlan,
-  applyRun,
-  applyStep,
   type Fault,
   ModelError,
+  type RunContext,
+  type SimulationContext,
+  simulatePlan,
+  simulateRun,
+  simulateStep,
   type World,
   worldOf,
 } from "./simulate.js";
 export {
   fillPlaceholders,
-  formatStateTag,
-  MAX_TAG_VALUE_LENGTH,
-  NEW_KEY_PLACEHOLDER,
-  NOW_PLACEHOLDER,
   type ParsedStateTag,
   parseStateTag,
   ROTATION_WINDOW_SECONDS,
-  readTracking,
   type StateTag,
-  type Tracking,
 } from "./tracking.js";
 export { type ReportKey, type ReportUser, type TriageReason, triage } from "./triage.js";
+export { type FailedStep, undoOf } from "./undo.js";
+export { isUnused, unusedKey } from "./unused.js";

@@ -3,6 +3,7 @@ import { LastUse } from "./AccessKey.js";
 import { type CalendarDate, type Instant, startOfDay } from "./CalendarDate.js";
 import type { Notice, Plan, Step } from "./Plan.js";
 import { fillPlaceholders } from "./tracking.js";
+import { undoOf } from "./undo.js";
 
 /** An account in miniature for the pure model: IAM users, stored secrets and sent notices. */
 export interface World {
@@ -16,14 +17,14 @@ export interface World {
 }
 
 /** What the pure model needs beyond the plan: the day, and the id IAM gives a new key. */
-export interface ApplyContext {
+export interface SimulationContext {
   readonly today: CalendarDate;
   readonly newKeyId: AccessKeyId;
   /** The second the run performs its steps (default: noon of `today`). */
   readonly now?: Instant;
 }
 
-const nowOf = (ctx: ApplyContext): Instant => ctx.now ?? startOfDay(ctx.today) + 12 * 3600;
+const nowOf = (ctx: SimulationContext): Instant => ctx.now ?? startOfDay(ctx.today) + 12 * 3600;
 
 /** A step the model cannot perform, as IAM would refuse it (a third key, a missing key). */
 export class ModelError extends Error {
@@ -39,10 +40,11 @@ export const worldOf = (user: UserSnapshot): World => ({
 });
 
 /**
- * Applies one step to the world as AWS would: the pure model that tests and simulations use in
- * place of IAM, S3 and SES.
+ * Performs one step on the modelled world as AWS would: the pure model that tests, simulations
+ * and the CLI's forecast use in place of IAM, S3 and SES. (The adapter's `executePlan` performs
+ * plans on AWS itself.)
  */
-export const applyStep = (world: World, step: Step, ctx: ApplyContext): World => {
+export const simulateStep = (world: World, step: Step, ctx: SimulationContext): World => {
   const { user } = world;
   const keyOf = (id: AccessKeyId): AccessKey => {
     const key = user.keys.find((k) => k.id === id);
@@ -110,18 +112,19 @@ export const applyStep = (world: World, step: Step, ctx: ApplyContext): World =>
 };
 
 /**
- * Applies a plan's steps in order, or only the first `stepLimit` of them to model a run that
- * crashed after that many calls.
+ * Performs a plan's steps on the modelled world in order, or only the first `stepLimit` of them
+ * to model a run that crashed after that many calls.
  */
-export const applyPlan = (
+export const simulatePlan = (
   world: World,
   plan: Plan,
-  ctx: ApplyContext,
+  ctx: SimulationContext,
   stepLimit = Number.POSITIVE_INFINITY,
 ): World =>
-  plan.steps
-    .slice(0, stepLimit)
-    .reduce((w, step) => applyStep(w, step, ctx), { ...world, createdKeyId: undefined } as World);
+  plan.steps.slice(0, stepLimit).reduce((w, step) => simulateStep(w, step, ctx), {
+    ...world,
+    createdKeyId: undefined,
+  } as World);
 
 /** How a modelled run goes wrong. */
 export type Fault =
@@ -130,44 +133,41 @@ export type Fault =
   /** Every notice this predicate picks fails to send (SES refuses it); the run goes on as the adapter does. */
   | { readonly _tag: "SendFails"; readonly fails: (notice: Notice) => boolean }
   /**
-   * The step at this index fails. `definitive` for an AWS refusal (4xx), otherwise the outcome
-   * is unknown and, for `CreateKey`, the key may exist all the same.
+   * The step at this index fails. `definitive` for an AWS refusal (4xx): the call changed
+   * nothing. Otherwise the outcome is unknown, and the model lets the call take effect (its
+   * answer was lost): a `CreateKey` made a key whose id the run never learnt.
    */
   | { readonly _tag: "StepFails"; readonly step: number; readonly definitive: boolean };
 
+/** What {@link simulateRun} needs beyond {@link SimulationContext}: the tag its undo restores. */
+export interface RunContext extends SimulationContext {
+  readonly stateTagKey: string;
+}
+
 /**
- * Applies a plan as the adapter does, with a fault: a failed step stops the user's plan; a
- * rotation that fails before its commit is undone (the new key and its file discarded, then
- * the plan's `rollback`), except when a `CreateKey` failed with an unknown outcome: then the
- * marker stays, and the key may exist (modelled as made) for the next run's recovery.
+ * Runs a plan as the adapter does, with a fault: a failed step stops the user's plan, and the
+ * core's {@link undoOf} says what undoes it (a rotation that failed before its commit); the
+ * model performs those steps as the adapter does.
  */
-export const applyRun = (world: World, plan: Plan, ctx: ApplyContext, fault?: Fault): World => {
-  if (fault?._tag === "Crash") return applyPlan(world, plan, ctx, fault.afterSteps);
+export const simulateRun = (world: World, plan: Plan, ctx: RunContext, fault?: Fault): World => {
+  if (fault?._tag === "Crash") return simulatePlan(world, plan, ctx, fault.afterSteps);
   let w: World = { ...world, createdKeyId: undefined };
-  let committed = false;
   for (const [index, step] of plan.steps.entries()) {
     const fails =
       (fault?._tag === "StepFails" && fault.step === index) ||
       (fault?._tag === "SendFails" && step._tag === "SendNotice" && fault.fails(step.notice));
-    if (fails) {
-      if (step._tag === "CreateKey" && fault?._tag === "StepFails" && !fault.definitive) {
-        // IAM may have made the key before the call failed: the marker stays for recovery.
-        return applyStep(w, step, ctx);
-      }
-      if (committed || (w.createdKeyId === undefined && step._tag !== "CreateKey")) return w;
-      if (plan.rollback === undefined) return w;
-      const made = w.createdKeyId;
-      if (made !== undefined) {
-        w = {
-          ...w,
-          storedSecrets: w.storedSecrets.filter((id) => id !== made),
-          user: { ...w.user, keys: w.user.keys.filter((k) => k.id !== made) },
-        };
-      }
-      return plan.rollback.reduce((acc, st) => applyStep(acc, st, ctx), w);
+    if (!fails) {
+      w = simulateStep(w, step, ctx);
+      continue;
     }
-    w = applyStep(w, step, ctx);
-    if (step._tag === "TagUser" && step.commitsRotation) committed = true;
+    const definitive = fault?._tag !== "StepFails" || fault.definitive;
+    if (!definitive) w = simulateStep(w, step, ctx);
+    // The run knows the new key's id only from CreateKey's answer, which a failure never gives.
+    const createdKeyId = step._tag === "CreateKey" ? undefined : w.createdKeyId;
+    return undoOf(ctx, plan, { index, definitive, createdKeyId }).reduce(
+      (acc, undo) => simulateStep(acc, undo, ctx),
+      w,
+    );
   }
   return w;
 };

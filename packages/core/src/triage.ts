@@ -1,6 +1,8 @@
-import { type LastUse, lastActivity, type UserName } from "./AccessKey.js";
+import type { LastUse, UserName } from "./AccessKey.js";
 import { type CalendarDate, daysBetween } from "./CalendarDate.js";
 import type { PolicySettings } from "./Settings.js";
+import { after, isReminderDay } from "./thresholds.js";
+import { isUnused } from "./unused.js";
 
 /** One access key slot of a credential-report row that holds a key. */
 export interface ReportKey {
@@ -43,31 +45,20 @@ export const triage =
   (user: ReportUser): ReadonlyArray<TriageReason> => {
     const reasons = new Set<TriageReason>();
     const age = (k: ReportKey) => daysBetween(k.created, today);
+    const overdue = (k: ReportKey) => after(k.created, settings.overdueDays, today).reached;
     const active = user.keys.filter((k) => k.active);
     const inactive = user.keys.filter((k) => !k.active);
     for (const key of active) {
-      const a = age(key);
-      if (
-        a > settings.warningDays &&
-        (a - settings.warningDays - 1) % settings.reminderIntervalDays === 0
-      ) {
-        reasons.add("warning-reminder-day");
-      }
-      if (a > settings.overdueDays) {
+      if (isReminderDay(settings, age(key))) reasons.add("warning-reminder-day");
+      if (overdue(key)) {
         const other = user.keys.find((k) => k !== key);
         const rotatable =
           other === undefined ||
           (!other.active && settings.inactiveBlocker === "delete") ||
-          (other.active &&
-            settings.twoActiveKeys === "enforce" &&
-            age(other) <= settings.overdueDays);
+          (other.active && settings.twoActiveKeys === "enforce" && !overdue(other));
         if (rotatable) reasons.add("overdue");
       }
-      if (settings.unusedDays !== undefined) {
-        const since = lastActivity(key);
-        if (since !== undefined && daysBetween(since, today) > settings.unusedDays)
-          reasons.add("unused");
-      }
+      if (isUnused(settings, today, key)) reasons.add("unused");
     }
     // Whatever its age, a rotation in flight or committed leaves two keys until the old one is
     // deleted: its recovery, pending notice and deactivation are found here.
@@ -76,15 +67,11 @@ export const triage =
       settings.deletionDays,
       settings.overdueDays + settings.deactivateDays + 1,
     );
-    const unusedLimit = settings.unusedDays;
-    const deactivatedUnused = (k: ReportKey) => {
-      const since = lastActivity(k);
-      return (
-        unusedLimit !== undefined &&
-        (since === undefined || daysBetween(since, today) > unusedLimit)
-      );
-    };
-    if (inactive.some((k) => age(k) > dueAfter || deactivatedUnused(k)))
+    // An Inactive key UNUSED_DAYS may have deactivated (its last use unknown counts as such).
+    const deactivatedUnused = (k: ReportKey) =>
+      settings.unusedDays !== undefined &&
+      (k.lastUse._tag === "Unknown" || isUnused(settings, today, k));
+    if (inactive.some((k) => after(k.created, dueAfter, today).reached || deactivatedUnused(k)))
       reasons.add("inactive-key-due");
     return [...reasons];
   };

@@ -3,12 +3,12 @@ import { describe, expect, it } from "vitest";
 import {
   type AccessKey,
   addDays,
-  applyPlan,
   decide,
   defaultPolicySettings,
   noticesOf,
   type Plan,
   type PolicySettings,
+  simulatePlan,
   type Tag,
   tagValue,
   type UserSnapshot,
@@ -65,9 +65,11 @@ describe("POLICY.md invariants, as properties", { timeout: PROPERTY_TIMEOUT_MS }
         if (!hasActive(user) || plan.steps.some((st) => keyStep(st) && st.reason === "unused"))
           return;
         // After the whole plan, and after any prefix of it (a run that crashed half-way).
-        expect(hasActive(applyPlan(worldOf(user), plan, ctx(today)).user)).toBe(true);
+        expect(hasActive(simulatePlan(worldOf(user), plan, ctx(today)).user)).toBe(true);
         expect(
-          hasActive(applyPlan(worldOf(user), plan, ctx(today), cut % (plan.steps.length + 1)).user),
+          hasActive(
+            simulatePlan(worldOf(user), plan, ctx(today), cut % (plan.steps.length + 1)).user,
+          ),
         ).toBe(true);
       }),
       RUNS,
@@ -125,7 +127,7 @@ describe("POLICY.md invariants, as properties", { timeout: PROPERTY_TIMEOUT_MS }
   it("invariant 6: apply a run's plan, decide again on the same day: no transition and no notice", async () => {
     await assertInChunks(
       fc.property(caseArb, ({ s, today, user }) => {
-        const after = applyPlan(worldOf(user), decide(s, today)(user), ctx(today)).user;
+        const after = simulatePlan(worldOf(user), decide(s, today)(user), ctx(today)).user;
         expect(decide(s, today)(after).steps).toEqual([]);
       }),
       RUNS,
@@ -281,7 +283,7 @@ describe("POLICY.md invariants, as properties", { timeout: PROPERTY_TIMEOUT_MS }
         const intended = intendedRun(s, today, user);
         const theirs = applyChanges(user, intended.changes, today);
         const plan = decide(s, today)(user);
-        const ours = applyPlan(worldOf(user), plan, ctx(today, MODEL_NEW_KEY)).user;
+        const ours = simulatePlan(worldOf(user), plan, ctx(today, MODEL_NEW_KEY)).user;
         const keysOf = (u: UserSnapshot) => u.keys.map((x) => `${x.id}:${x.status}`).sort();
         expect(keysOf(ours)).toEqual(keysOf(theirs));
         for (const tagKey of [s.lastCheckDateTagKey, s.lastCheckOldKeyTagKey]) {

@@ -8,8 +8,6 @@ import {
   defaultPolicySettings as defaults,
   formatInstant,
   LastUse,
-  NEW_KEY_PLACEHOLDER,
-  NOW_PLACEHOLDER,
   noticesOf,
   type Plan,
   type PolicySettings,
@@ -18,6 +16,7 @@ import {
   type UserName,
   type UserSnapshot,
 } from "../src/index.js";
+import { NEW_KEY_PLACEHOLDER, NOW_PLACEHOLDER } from "../src/tracking.js";
 import { keyId } from "./arbitraries.js";
 
 const today = "2026-06-01" as CalendarDate;

@@ -1,6 +1,5 @@
 import {
   type AccessKeyId,
-  applyStep,
   type CalendarDate,
   daysBetween,
   lastActivity,
@@ -10,6 +9,7 @@ import {
   type ReportUser,
   ROTATION_WINDOW_SECONDS,
   type Step,
+  simulateStep,
   tagValue,
   type UserSnapshot,
   type World,
@@ -42,7 +42,7 @@ export const walk = (
   let w = worldOf(user);
   for (const step of plan.steps) {
     check(w, step);
-    w = applyStep(w, step, ctx(today));
+    w = simulateStep(w, step, ctx(today));
   }
   return w;
 };

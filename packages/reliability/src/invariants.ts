@@ -3,6 +3,7 @@
  * on what AWS holds (keys, tags, stored objects, sent mail, the key trail), not on keyrotate's
  * own view of it. Each check returns violations; none throws.
  */
+import { readSecretFile, secretFileUrl, secretObjectKey } from "@keyrotate/aws-adapter";
 import type { KeyEvent, SandboxUser, SentEmail, StoredObject } from "@keyrotate/sandbox";
 
 /** One broken promise, for the chaos summary. */
@@ -211,8 +212,6 @@ export interface DayRecord {
   };
 }
 
-const SECRET_HEADER = "UserName,AccessKeyId,SecretAccessKey";
-
 const tagsOf = (u: SandboxUser): Map<string, string> =>
   new Map(u.tags.map((t) => [t.key.toLowerCase(), t.value]));
 
@@ -227,13 +226,16 @@ export const undelivered = (
   user: SandboxUser,
   key: SandboxUser["keys"][number],
 ): string | undefined => {
-  const objectKey = `credential/${user.name}/${user.name}_${key.accessKeyId}.csv`;
+  const objectKey = secretObjectKey(user.name, key.accessKeyId);
   const object = account.objects.find((o) => o.bucket === s.bucket && o.key === objectKey);
   const secret = account.secretOf(key.accessKeyId);
   if (object === undefined) return "no stored secret";
+  const stored = readSecretFile(object.body.toString("utf8"));
   if (
     secret === undefined ||
-    object.body.toString("utf8") !== `${SECRET_HEADER}\n${user.name},${key.accessKeyId},${secret}\n`
+    stored?.userName !== user.name ||
+    stored.accessKeyId !== key.accessKeyId ||
+    stored.secretAccessKey !== secret
   ) {
     return "the stored object does not hold the key's secret";
   }
@@ -632,7 +634,7 @@ export const checkRotatedNotices = (s: CheckSettings, d: DayRecord): Violation[]
     const user = n.to.replace(/@.*/, "");
     const newKeyId = n.newKeyId ?? "";
     const existing = d.seededKeyIds.has(newKeyId) || d.handMadeKeyIds.has(newKeyId);
-    const file = `s3://${s.bucket}/credential/${user}/${user}_${newKeyId}.csv`;
+    const file = secretFileUrl(s.bucket, user, newKeyId);
     if (n.secretFile === file || (existing && n.secretFile === undefined)) continue;
     out.push({
       check: "rotated-without-file",

@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readSecretFile, secretObjectKey, secretObjectKeyPattern } from "@keyrotate/aws-adapter";
 import type { Scenario, ScenarioUser } from "@keyrotate/sandbox";
 
 /** The repository's root: tsx and the packages' sources are found from there. */
@@ -359,9 +360,6 @@ export interface ProcessViolation {
   readonly detail: string;
 }
 
-/** The secret file of a key, as keyrotate names it. */
-const secretFileKey = (user: string, keyId: string) => `credential/${user}/${user}_${keyId}.csv`;
-
 /**
  * The promises of issue 12 after convergence:
  * - no key keyrotate did not create was deleted (`protectedKeys`: keys at the start, and keys
@@ -398,10 +396,7 @@ export const checkAccount = (
         [...t.matchAll(/was rotated: new key (AKIA[A-Z0-9]{16})/g)].map((m) => m[1] as string),
       ),
     );
-    const fileOf = new RegExp(
-      `credential/${escapeRegExp(user.name)}/${escapeRegExp(user.name)}_(AKIA[A-Z0-9]{16})\\.csv`,
-      "g",
-    );
+    const fileOf = secretObjectKeyPattern(user.name);
     const named = new Set(mine.flatMap((t) => [...t.matchAll(fileOf)].map((m) => m[1] as string)));
     for (const id of announced) {
       const key = user.keys.find((k) => k.accessKeyId === id);
@@ -420,11 +415,12 @@ export const checkAccount = (
     }
     for (const key of user.keys) {
       if (own.includes(key.accessKeyId)) continue;
-      const file = state.objects.find((o) => o.key === secretFileKey(user.name, key.accessKeyId));
+      const file = state.objects.find((o) => o.key === secretObjectKey(user.name, key.accessKeyId));
+      const stored = file?.content === undefined ? undefined : readSecretFile(file.content);
       const holds =
-        file?.content !== undefined &&
         key.secretAccessKey !== undefined &&
-        file.content.includes(`${key.accessKeyId},${key.secretAccessKey}`);
+        stored?.accessKeyId === key.accessKeyId &&
+        stored.secretAccessKey === key.secretAccessKey;
       if (!holds || !announced.has(key.accessKeyId)) {
         violations.push({
           check: "secret-lost",
@@ -444,8 +440,6 @@ export const checkAccount = (
   }
   return violations;
 };
-
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** A seeded source of integers in [min, max], for reproducible kill points. */
 export const seededInts = (seed: number) => {
@@ -486,7 +480,7 @@ export const checkNoticeBeforeDeactivation = (
           ),
       );
       const file =
-        replacement === undefined ? undefined : secretFileKey(userName, replacement.accessKeyId);
+        replacement === undefined ? undefined : secretObjectKey(userName, replacement.accessKeyId);
       const told = state.emails.find(
         (e) =>
           file !== undefined &&

@@ -3,6 +3,7 @@ import {
   daysBetween,
   describeSettings,
   type Finding,
+  policySettingNames,
   type SettingName,
   type Settings,
   type UserSnapshot,
@@ -115,21 +116,6 @@ export interface ComplianceReport {
   /** Users that could not be read. */
   readonly skippedUsers: ReadonlyArray<{ readonly userName: string; readonly reason: string }>;
 }
-
-const policySettingNames: ReadonlyArray<SettingName> = [
-  "WARNING_DAYS",
-  "OVERDUE_DAYS",
-  "DEACTIVATE_DAYS",
-  "DELETION_DAYS",
-  "REMINDER_INTERVAL_DAYS",
-  "UNUSED_DAYS",
-  "TWO_ACTIVE_KEYS",
-  "INACTIVE_BLOCKER",
-  "IAM_EMAIL_TAG_KEY",
-  "EXEMPT_TAG_KEY",
-  "LAST_CHECK_DATE_TAG_KEY",
-  "LAST_CHECK_OLD_KEY_TAG_KEY",
-];
 
 /** The settings that shape findings; the delivery settings (sender, bucket) play no part. */
 const policySettingsOf = (settings: Settings): Partial<Record<SettingName, string>> => {

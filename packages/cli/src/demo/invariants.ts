@@ -1,4 +1,9 @@
-import { type RunReport, type StepOutcome, secretObjectKey } from "@keyrotate/aws-adapter";
+import {
+  type RunReport,
+  readSecretFile,
+  type StepOutcome,
+  secretObjectKey,
+} from "@keyrotate/aws-adapter";
 import type { SandboxUser, SentEmail, StoredObject } from "@keyrotate/sandbox";
 
 /** A key keyrotate created and kept (its rotation went through). */
@@ -106,9 +111,9 @@ export const checkRun = (
   }
 };
 
-/** The secret of a stored credential file (`UserName,AccessKeyId,SecretAccessKey` + one row). */
+/** The secret of a stored credential file. */
 export const secretOfFile = (body: string): string | undefined =>
-  body.trim().split(/\r?\n/)[1]?.split(",")[2];
+  readSecretFile(body)?.secretAccessKey;
 
 /**
  * Checks that every created key was delivered: its secret file is in the bucket at
@@ -127,7 +132,12 @@ export const checkDelivery = (
       (o) => o.bucket === bucket && o.key === secretObjectKey(created.userName, created.keyId),
     );
     const body = file?.body.toString("utf8") ?? "";
-    if (file === undefined || !body.includes(`${created.userName},${created.keyId},`)) {
+    const stored = readSecretFile(body);
+    if (
+      file === undefined ||
+      stored?.userName !== created.userName ||
+      stored.accessKeyId !== created.keyId
+    ) {
       results.undelivered.push(`${created.userName}: ${created.keyId}: no secret file in S3`);
     }
     const announced = emails.some(

@@ -20,7 +20,8 @@ import {
   type UserSnapshot,
 } from "@keyrotate/core";
 import { describe, expect, it } from "vitest";
-import { applyPlan, applyPlans } from "../src/apply.js";
+import { executePlan } from "../src/executePlan.js";
+import { executePlans } from "../src/executePlans.js";
 import type { LogEntry } from "../src/log.js";
 import {
   mockedClients,
@@ -98,12 +99,12 @@ const ctx = (m: Mocks, env = {}, log?: (e: LogEntry) => void) => ({
   ...(log === undefined ? {} : { log }),
 });
 
-describe("applyPlan: a rotation", () => {
+describe("executePlan: a rotation", () => {
   it("creates, stores, commits, notifies and clears the marker, in that order", async () => {
     const m = mockedClients();
     allOk(m);
 
-    const outcome = await applyPlan(ctx(m), rotation());
+    const outcome = await executePlan(ctx(m), rotation());
 
     expect(callLog(m)).toEqual([
       "TagUser(key-rotation-state)",
@@ -122,7 +123,7 @@ describe("applyPlan: a rotation", () => {
     const m = mockedClients();
     allOk(m);
 
-    await applyPlan(ctx(m), rotation());
+    await executePlan(ctx(m), rotation());
 
     expect(m.s3.commandCalls(PutObjectCommand)[0]?.args[0].input).toEqual({
       Bucket: "creds-bucket",
@@ -138,7 +139,7 @@ describe("applyPlan: a rotation", () => {
     allOk(m);
     const kms = "arn:aws:kms:eu-west-1:123456789012:key/0f9e8d7c-1234-4abc-9def-001122334455";
 
-    await applyPlan(ctx(m, { KMS_KEY_ID: kms }), rotation());
+    await executePlan(ctx(m, { KMS_KEY_ID: kms }), rotation());
 
     expect(m.s3.commandCalls(PutObjectCommand)[0]?.args[0].input).toMatchObject({
       ServerSideEncryption: "aws:kms",
@@ -150,7 +151,7 @@ describe("applyPlan: a rotation", () => {
     const m = mockedClients();
     allOk(m);
 
-    await applyPlan(ctx(m), rotation());
+    await executePlan(ctx(m), rotation());
 
     const input = m.ses.commandCalls(SendEmailCommand)[0]?.args[0].input;
     expect(input?.Source).toBe("keyrotate@example.com");
@@ -167,7 +168,7 @@ describe("applyPlan: a rotation", () => {
     allOk(m);
     m.s3.on(PutObjectCommand).rejects(Object.assign(new Error("denied"), { name: "AccessDenied" }));
 
-    const outcome = await applyPlan(ctx(m), rotation());
+    const outcome = await executePlan(ctx(m), rotation());
 
     expect(callLog(m)).toEqual([
       "TagUser(key-rotation-state)",
@@ -203,7 +204,7 @@ describe("applyPlan: a rotation", () => {
       .resolvesOnce({})
       .rejects(Object.assign(new Error("too many"), { name: "LimitExceeded" }));
 
-    const outcome = await applyPlan(ctx(m), rotation());
+    const outcome = await executePlan(ctx(m), rotation());
 
     expect(callLog(m)).toEqual([
       "TagUser(key-rotation-state)",
@@ -231,7 +232,7 @@ describe("applyPlan: a rotation", () => {
     m.s3.on(PutObjectCommand).rejects(new Error("socket hang up"));
     m.iam.on(DeleteAccessKeyCommand).rejects(new Error("socket hang up"));
 
-    const outcome = await applyPlan(ctx(m), rotation());
+    const outcome = await executePlan(ctx(m), rotation());
 
     expect(outcome).toMatchObject({ status: "failed", markerLeft: true, newKeyId: NEW });
     expect(outcome.compensation.map((s) => [s.step.action, s.status])).toEqual([
@@ -248,7 +249,7 @@ describe("applyPlan: a rotation", () => {
     allOk(m);
     m.iam.on(CreateAccessKeyCommand).rejects(new Error("socket hang up"));
 
-    const outcome = await applyPlan(ctx(m), rotation());
+    const outcome = await executePlan(ctx(m), rotation());
 
     expect(callLog(m)).toEqual(["TagUser(key-rotation-state)", "CreateAccessKey"]);
     expect(outcome).toMatchObject({ status: "failed", markerLeft: true, compensation: [] });
@@ -263,7 +264,7 @@ describe("applyPlan: a rotation", () => {
       .rejects(Object.assign(new Error("not allowed"), { name: "AccessDenied" }));
     const warned = `warned:2026-06-08:2026-05-16:${OLD}`;
 
-    const outcome = await applyPlan(
+    const outcome = await executePlan(
       ctx(m),
       plan(user("alice", [{ id: OLD, ageDays: 61 }], { "key-rotation-state": warned })),
     );
@@ -285,7 +286,7 @@ describe("applyPlan: a rotation", () => {
       .on(CreateAccessKeyCommand)
       .rejects(Object.assign(new Error("two keys"), { name: "LimitExceeded" }));
 
-    const outcome = await applyPlan(ctx(m), rotation());
+    const outcome = await executePlan(ctx(m), rotation());
 
     expect(callLog(m)).toEqual(["TagUser(key-rotation-state)", "CreateAccessKey"]);
     expect(outcome).toMatchObject({ status: "failed", markerLeft: true, compensation: [] });
@@ -295,7 +296,7 @@ describe("applyPlan: a rotation", () => {
     const m = mockedClients();
     allOk(m);
 
-    await applyPlan({ ...ctx(m), now: () => new Date(`${TODAY}T10:20:30.400Z`) }, rotation());
+    await executePlan({ ...ctx(m), now: () => new Date(`${TODAY}T10:20:30.400Z`) }, rotation());
 
     const values = m.iam
       .commandCalls(TagUserCommand)
@@ -313,7 +314,7 @@ describe("applyPlan: a rotation", () => {
     allOk(m);
     m.ses.on(SendEmailCommand).rejects(Object.assign(new Error("slow"), { name: "Throttling" }));
 
-    const outcome = await applyPlan(ctx(m), rotation());
+    const outcome = await executePlan(ctx(m), rotation());
 
     expect(outcome).toMatchObject({
       status: "failed",
@@ -342,7 +343,7 @@ describe("applyPlan: a rotation", () => {
       },
     });
 
-    const outcome = await applyPlan(ctx(m), rotation());
+    const outcome = await executePlan(ctx(m), rotation());
 
     expect(outcome.error).toMatchObject({ tag: "Unexpected", operation: "iam:CreateAccessKey" });
     expect(m.s3.commandCalls(PutObjectCommand)).toHaveLength(0);
@@ -358,12 +359,12 @@ describe("applyPlan: a rotation", () => {
       .on(PutObjectCommand)
       .rejects(Object.assign(new Error(`rejected body ${SECRET}`), { name: "InvalidRequest" }));
 
-    const failed = await applyPlan(
+    const failed = await executePlan(
       ctx(m, {}, (e) => entries.push(e)),
       rotation(),
     );
     allOk(m);
-    const succeeded = await applyPlan(
+    const succeeded = await executePlan(
       ctx(m, {}, (e) => entries.push(e)),
       rotation(),
     );
@@ -380,7 +381,7 @@ describe("applyPlan: a rotation", () => {
   });
 });
 
-describe("applyPlan: other plans", () => {
+describe("executePlan: other plans", () => {
   const rotatedLongAgo = () =>
     user(
       "bob",
@@ -395,7 +396,7 @@ describe("applyPlan: other plans", () => {
     const m = mockedClients();
     allOk(m);
 
-    const outcome = await applyPlan(ctx(m), plan(rotatedLongAgo()));
+    const outcome = await executePlan(ctx(m), plan(rotatedLongAgo()));
 
     expect(callLog(m)).toEqual([
       "TagUser(last-check-date+key-rotation-state)",
@@ -416,7 +417,7 @@ describe("applyPlan: other plans", () => {
     allOk(m);
     m.iam.on(UpdateAccessKeyCommand).rejects(new NoSuchKey(meta));
 
-    const outcome = await applyPlan(ctx(m), plan(rotatedLongAgo()));
+    const outcome = await executePlan(ctx(m), plan(rotatedLongAgo()));
 
     expect(m.ses.calls()).toHaveLength(0);
     expect(outcome).toMatchObject({ status: "failed", markerLeft: true });
@@ -434,7 +435,7 @@ describe("applyPlan: other plans", () => {
       { "last-check-date": "2026-06-01", "last-check-old-key": OLD },
     );
 
-    await applyPlan(ctx(m), plan(snapshot));
+    await executePlan(ctx(m), plan(snapshot));
 
     // The Deleted notice goes first: a failed send deletes nothing, so it is never lost.
     expect(callLog(m)).toEqual([
@@ -468,7 +469,7 @@ describe("applyPlan: other plans", () => {
       ],
     };
 
-    const outcome = await applyPlan(ctx(m), plan(snapshot));
+    const outcome = await executePlan(ctx(m), plan(snapshot));
 
     expect(outcome.steps.find((s) => s.step.action === "DeleteStoredSecret")?.status).toBe("ok");
     expect(m.iam.commandCalls(DeleteAccessKeyCommand)[0]?.args[0].input.AccessKeyId).toBe(NEW);
@@ -494,7 +495,7 @@ describe("applyPlan: other plans", () => {
       ],
     };
 
-    const outcome = await applyPlan(ctx(m), evil);
+    const outcome = await executePlan(ctx(m), evil);
 
     expect(outcome.error).toMatchObject({ tag: "InvalidInput", operation: "ses:SendEmail" });
     expect(m.ses.calls()).toHaveLength(0);
@@ -504,7 +505,7 @@ describe("applyPlan: other plans", () => {
     const m = mockedClients();
     allOk(m);
 
-    const outcome = await applyPlan({ ...ctx(m), dryRun: true }, rotation());
+    const outcome = await executePlan({ ...ctx(m), dryRun: true }, rotation());
 
     expect(callLog(m)).toEqual([]);
     expect(outcome.status).toBe("planned");
@@ -512,7 +513,7 @@ describe("applyPlan: other plans", () => {
   });
 });
 
-describe("applyPlans", () => {
+describe("executePlans", () => {
   it("goes on with the other users when one fails", async () => {
     const m = mockedClients();
     allOk(m);
@@ -520,7 +521,11 @@ describe("applyPlans", () => {
       .on(CreateAccessKeyCommand, { UserName: "bad" })
       .rejects(Object.assign(new Error("two keys"), { name: "LimitExceeded" }));
 
-    const outcomes = await applyPlans(ctx(m), [rotation("ann"), rotation("bad"), rotation("cat")]);
+    const outcomes = await executePlans(ctx(m), [
+      rotation("ann"),
+      rotation("bad"),
+      rotation("cat"),
+    ]);
 
     expect(outcomes.map((o) => [o.userName, o.status])).toEqual([
       ["ann", "ok"],
@@ -543,7 +548,7 @@ describe("applyPlans", () => {
     });
     const plans = Array.from({ length: 12 }, (_, i) => rotation(`u${i}`));
 
-    await applyPlans(ctx(m, { CONCURRENCY: "3" }), plans);
+    await executePlans(ctx(m, { CONCURRENCY: "3" }), plans);
 
     expect(most).toBe(3);
   });
@@ -554,7 +559,7 @@ describe("applyPlans", () => {
     let budget = 2;
     const progress: string[] = [];
 
-    const outcomes = await applyPlans(
+    const outcomes = await executePlans(
       {
         ...ctx(m, { CONCURRENCY: "1" }),
         shouldStartUser: () => budget-- > 0,

@@ -110,7 +110,24 @@ class Draft {
       if (deactivating.unused) this.recoverUnused(deactivating.keyId, deactivating.date);
       else this.recoverDeactivation(deactivating.keyId);
     }
+    this.distrustWarningBesideStaleState();
     return true;
+  }
+
+  /**
+   * A state tag with an item keyrotate did not leave (a planted or stale marker) is not trusted
+   * as a record of notice either: its `warned:` record is dropped, so a rotation waits for a
+   * warning this run sends (invariant 9: garbage in tags never leads to a key change).
+   */
+  private distrustWarningBesideStaleState(): void {
+    if (this.state.warned === undefined) return;
+    if (!this.findings.some((f) => f.code === "stale-state")) return;
+    this.note(
+      "stale-state",
+      `the warning record in the ${this.settings.stateTagKey} tag stood beside a stale item; it is dropped and the owner is warned again`,
+    );
+    this.saveState({ ...this.state, warned: undefined });
+    this.warnedToday = false;
   }
 
   /**

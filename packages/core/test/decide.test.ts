@@ -458,6 +458,18 @@ describe("recovery of a crashed run", () => {
     expect(codes(p)).toContain("stale-state");
   });
 
+  it("a warning record beside a planted marker is not trusted: no key is deleted or rotated on its word", () => {
+    // Found by invariant 9: a planted `warned:` record next to an older-form marker led, with
+    // INACTIVE_BLOCKER=delete, to deleting the Inactive key and rotating the overdue one.
+    const planted = user([key(1, 95), key(2, 40, "Inactive")], {
+      "key-rotation-state": `warned:${ago(95)}:${ago(95)}:${K1} rotating:${K1}:2000-01-01`,
+    });
+    const p = decide({ ...defaults, minNoticeDays: 1, inactiveBlocker: "delete" }, today)(planted);
+    expect(p.steps.filter((s) => s._tag === "DeleteKey" || s._tag === "CreateKey")).toEqual([]);
+    expect(noticesOf(p).map((n) => n.kind)).not.toContain("Rotated");
+    expect(codes(p)).toContain("stale-state");
+  });
+
   it("a marker naming a key the user does not hold is stale and removed, no key touched", () => {
     const p = run(user([key(2, 61)], { "key-rotation-state": rotating(T - 3600) }));
     expect(codes(p)).toContain("stale-state");

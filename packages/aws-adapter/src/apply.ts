@@ -19,7 +19,7 @@ import type { AwsClients } from "./clients.js";
 import { mapWithConcurrency } from "./concurrency.js";
 import { AwsError, type AwsErrorJson, mapAwsError, redactSecrets } from "./errors.js";
 import { type Log, silentLog } from "./log.js";
-import { checkHeaders, type RenderedEmail, renderNotice } from "./notices.js";
+import { checkHeaders, EMAIL_KIND_NAME, type RenderedEmail, renderNotice } from "./notices.js";
 import type { StepOutcome, StepView, UserStatus } from "./report.js";
 import { secretFileBody, secretObjectKey } from "./secretFile.js";
 
@@ -174,7 +174,7 @@ interface InFlight {
 
 /**
  * Sends an email with SES `SendEmail` from `from`, after checking that nothing in it can add a
- * header.
+ * header; its kind goes along as the message tag `X-Keyrotate-Notice`.
  */
 export const sendEmail = async (
   clients: Pick<AwsClients, "ses">,
@@ -194,6 +194,7 @@ export const sendEmail = async (
           Html: { Data: email.html, Charset: "UTF-8" },
         },
       },
+      ...(email.kind === undefined ? {} : { Tags: [{ Name: EMAIL_KIND_NAME, Value: email.kind }] }),
     }),
   );
 };

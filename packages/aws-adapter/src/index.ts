@@ -55,6 +55,8 @@ export {
 export type { Log, LogEntry } from "./log.js";
 export {
   checkHeaders,
+  EMAIL_KIND_NAME,
+  type EmailKind,
   type EmlOptions,
   escapeHtml,
   headerProblem,

@@ -1,10 +1,22 @@
-import type { AccessKeyId, Notice } from "@keyrotate/core";
+import type { AccessKeyId, Notice, NoticeKind } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
 import type { RunReport } from "./report.js";
 import { secretConsoleUrl, secretCopyCommand } from "./secretFile.js";
 
+/** Which mail keyrotate sends: a user notice (the core's kinds) or a run's admin summary. */
+export type EmailKind = NoticeKind | "AdminSummary";
+
+/**
+ * The name that says which mail this is, with an {@link EmailKind} as value: a header of the
+ * `.eml` previews, and an SES message tag on every mail sent (SES v1 `SendEmail` takes tags, not
+ * headers). Tests and checkers recognise a notice by it instead of by its subject's wording.
+ */
+export const EMAIL_KIND_NAME = "X-Keyrotate-Notice";
+
 /** An email ready to send or write out: one recipient, a subject, a plain-text and an HTML body. */
 export interface RenderedEmail {
+  /** Which mail it is; absent for mail read back from elsewhere (the demo's sandbox mail). */
+  readonly kind?: EmailKind;
   readonly to: string;
   readonly subject: string;
   readonly text: string;
@@ -58,6 +70,7 @@ const PENDING_KEY = "(the new key)";
 export const renderNotice = (notice: Notice, context: NoticeContext): RenderedEmail => {
   const { subject, blocks } = compose(notice, context);
   return {
+    kind: notice.kind,
     to: notice.to,
     subject,
     text: renderText(blocks, context),
@@ -320,7 +333,13 @@ export const renderAdminSummary = (report: RunReport, to: string): RenderedEmail
     ...(skipped.length > 0 ? [p("Skipped users:"), { _tag: "list" as const, items: skipped }] : []),
   ];
   const ctx: NoticeContext = { bucket: "" };
-  return { to, subject, text: renderText(blocks, ctx), html: renderHtml(subject, blocks, ctx) };
+  return {
+    kind: "AdminSummary",
+    to,
+    subject,
+    text: renderText(blocks, ctx),
+    html: renderHtml(subject, blocks, ctx),
+  };
 };
 
 /**
@@ -390,6 +409,7 @@ export const renderEml = (email: RenderedEmail, options: EmlOptions): E.Either<s
     `Subject: ${encodeHeader(email.subject)}`,
     `Date: ${rfc5322Date(options.date)}`,
     ...(options.messageId === undefined ? [] : [`Message-ID: <${options.messageId}>`]),
+    ...(email.kind === undefined ? [] : [`${EMAIL_KIND_NAME}: ${email.kind}`]),
     "MIME-Version: 1.0",
     `Content-Type: multipart/alternative; boundary="${boundary}"`,
   ];

@@ -21,6 +21,8 @@ export interface SentEmail {
   html: string | null;
   /** The raw MIME message for SendRawEmail, null for SendEmail. */
   raw: string | null;
+  /** The message tags (`Tags`) sent with it, by name; absent when it carried none. */
+  tags?: Readonly<Record<string, string>>;
 }
 
 interface Identity {
@@ -50,6 +52,35 @@ function parseRawHeaders(raw: string): Map<string, string> {
       headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
   }
   return headers;
+}
+
+/** The characters SES allows in a message tag's name and value, 256 at most. */
+const TAG_PART = /^[A-Za-z0-9_-]{1,256}$/;
+
+/**
+ * The `Tags` of a send as `{ tags }` (nothing when there are none), refused as SES refuses a name
+ * or value it does not allow.
+ */
+function messageTags(params: QueryParams): { tags?: Record<string, string> } {
+  const list = params.structList("Tags", ["Name", "Value"]);
+  if (list.length === 0) return {};
+  const tags: Record<string, string> = {};
+  for (const { Name: name, Value: value } of list) {
+    for (const [field, v] of [
+      ["name", name],
+      ["value", value],
+    ] as const) {
+      if (v === undefined || !TAG_PART.test(v)) {
+        throw new AwsError(
+          "InvalidParameterValue",
+          `Invalid tag ${field} <${v ?? ""}>: only alphanumeric ASCII characters, '_', and '-' are allowed.`,
+          400,
+        );
+      }
+    }
+    tags[name as string] = value as string;
+  }
+  return { tags };
 }
 
 function splitAddresses(list: string | undefined): string[] {
@@ -294,6 +325,7 @@ export class SesStore {
           text: textBody,
           html,
           raw: null,
+          ...messageTags(params),
         });
         return text("MessageId", id);
       }
@@ -326,6 +358,7 @@ export class SesStore {
           text: contentType.toLowerCase().startsWith("text/plain") ? body : null,
           html: contentType.toLowerCase().startsWith("text/html") ? body : null,
           raw,
+          ...messageTags(params),
         });
         return text("MessageId", id);
       }

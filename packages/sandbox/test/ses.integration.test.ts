@@ -94,6 +94,28 @@ describe("SES v1 through the real SDK", () => {
     });
   });
 
+  it("records the message tags of a send, and refuses a tag SES does not allow", async () => {
+    const s = await sandbox({ seed: { verifiedEmails: ["keyrotate@example.com"] } });
+    const { ses } = clients(s);
+    const send = (tag: { Name: string; Value: string }) =>
+      ses.send(
+        new SendEmailCommand({
+          Source: "keyrotate@example.com",
+          Destination: { ToAddresses: ["alice@example.com"] },
+          Message: { Subject: { Data: "hi" }, Body: { Text: { Data: "x" } } },
+          Tags: [tag],
+        }),
+      );
+
+    await send({ Name: "X-Keyrotate-Notice", Value: "DeactivatedUnused" });
+    const bad = await caught(() => send({ Name: "X-Keyrotate-Notice", Value: "not allowed" }));
+
+    expect(s.emails()).toHaveLength(1);
+    expect(s.emails()[0]?.tags).toEqual({ "X-Keyrotate-Notice": "DeactivatedUnused" });
+    expect(bad.name).toBe("InvalidParameterValue");
+    expect(bad.message).toContain("Invalid tag value <not allowed>");
+  });
+
   it("sends raw email, taking source and recipients from the MIME headers", async () => {
     const s = await sandbox({ seed: { verifiedEmails: ["keyrotate@example.com"] } });
     const { ses } = clients(s);

@@ -17,9 +17,11 @@ import {
 import * as E from "fp-ts/lib/Either.js";
 import type { AwsClients } from "./clients.js";
 import { mapWithConcurrency } from "./concurrency.js";
+import { EMAIL_KIND_NAME, type RenderedEmail } from "./email.js";
+import { checkHeaders } from "./emailHeaders.js";
 import { AwsError, type AwsErrorJson, mapAwsError, redactSecrets } from "./errors.js";
 import { type Log, silentLog } from "./log.js";
-import { checkHeaders, EMAIL_KIND_NAME, type RenderedEmail, renderNotice } from "./notices.js";
+import { renderNotice } from "./notices.js";
 import type { StepOutcome, StepView, UserStatus } from "./report.js";
 import { secretFileBody, secretObjectKey } from "./secretFile.js";
 

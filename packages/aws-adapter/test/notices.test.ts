@@ -8,13 +8,11 @@ import type {
 } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
-import {
-  checkHeaders,
-  type RenderedEmail,
-  renderAdminSummary,
-  renderEml,
-  renderNotice,
-} from "../src/notices.js";
+import { renderAdminSummary } from "../src/adminSummary.js";
+import type { RenderedEmail } from "../src/email.js";
+import { checkHeaders } from "../src/emailHeaders.js";
+import { renderEml } from "../src/eml.js";
+import { renderNotice } from "../src/notices.js";
 import type { RunReport } from "../src/report.js";
 
 const KEY = "AKIAOLDOLDOLDOLDOLD1" as AccessKeyId;

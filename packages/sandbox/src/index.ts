@@ -20,7 +20,7 @@ export {
   type ScenarioOu,
   type ScenarioRole,
 } from "./organizations.js";
-export type { StoredObject } from "./s3.js";
+export type { StoredObject } from "./s3/objects.js";
 export type {
   Sandbox,
   SandboxAccount,

@@ -1,7 +1,7 @@
 import type { Account } from "./account.js";
 import { FaultSettingsError, parseFaultSettings } from "./faults.js";
+import type { HttpResult } from "./http-result.js";
 import { reportState, reportTime } from "./iam/credential-report.js";
-import type { HttpResult } from "./s3.js";
 import { ScenarioError } from "./scenario.js";
 
 /** An error answered as JSON `{ "error": …, "problems"?: […] }` with an HTTP status. */

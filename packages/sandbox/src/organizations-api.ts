@@ -1,5 +1,6 @@
 import type { Account } from "./account.js";
 import { AwsError } from "./errors.js";
+import type { HttpResult } from "./http-result.js";
 import {
   ORGANIZATION_ID,
   type OrgAccount,
@@ -7,7 +8,6 @@ import {
   type OrgParent,
   ROOT_ID,
 } from "./organizations.js";
-import type { HttpResult } from "./s3.js";
 
 /** The `X-Amz-Target` prefix of AWS Organizations (JSON 1.1 protocol). */
 export const ORGANIZATIONS_TARGET = "AWSOrganizationsV20161128";

@@ -2,7 +2,7 @@ import { Account, type SandboxUser } from "./account.js";
 import type { FaultCounts, FaultSettings } from "./faults.js";
 import type { IssuedSecret, KeyEvent } from "./iam/store.js";
 import { memberCredentials, type Organization } from "./organizations.js";
-import type { StoredObject } from "./s3.js";
+import type { StoredObject } from "./s3/objects.js";
 import type { Scenario } from "./scenario.js";
 import { ADMIN_CREDENTIALS, SandboxServer } from "./server.js";
 import type { SentEmail } from "./ses.js";

@@ -3,6 +3,7 @@ import type { Socket } from "node:net";
 import type { Account } from "./account.js";
 import { AwsError } from "./errors.js";
 import type { FaultDecision, ServiceName } from "./faults.js";
+import type { HttpResult } from "./http-result.js";
 import { IAM_ACTIONS } from "./iam/actions.js";
 import { handleInspection } from "./inspect.js";
 import type { StsSession } from "./organizations.js";
@@ -13,7 +14,8 @@ import {
   ORGANIZATIONS_TARGET,
 } from "./organizations-api.js";
 import { QUERY_NAMESPACES, QueryParams, queryErrorResponse, queryResponse } from "./query.js";
-import { type HttpResult, parseS3Path, s3ErrorResult, s3Operation } from "./s3.js";
+import { s3ErrorResult } from "./s3/errors.js";
+import { parseS3Path, s3Operation } from "./s3/routing.js";
 import { SES_ACTIONS } from "./ses.js";
 import { readSigningInfo, type SigningInfo } from "./sigv4.js";
 import { callerOf, handleSts, STS_ACTIONS, STS_NAMESPACE, STS_VERSION } from "./sts.js";

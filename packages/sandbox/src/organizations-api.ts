@@ -107,17 +107,35 @@ function accountJson(a: OrgAccount): Record<string, unknown> {
   };
 }
 
+/**
+ * The thing an id parameter of the input names, found with `find`; `InvalidInputException` when
+ * the parameter is missing, `notFound` when it names nothing.
+ */
+function lookUp<T>(
+  input: Record<string, unknown>,
+  parameter: "ParentId" | "ResourceId",
+  find: (id: string) => T | undefined,
+  notFound: () => AwsError,
+): T {
+  const id = input[parameter];
+  if (typeof id !== "string" || id === "") throw invalidInput(`${parameter} is required.`);
+  const found = find(id);
+  if (found === undefined) throw notFound();
+  return found;
+}
+
 function parentOf(org: Organization, input: Record<string, unknown>): OrgParent {
-  const id = input.ParentId;
-  if (typeof id !== "string" || id === "") throw invalidInput("ParentId is required.");
-  const parent = org.parent(id);
-  if (parent === undefined)
-    throw new AwsError(
-      "ParentNotFoundException",
-      "We can't find a root or OU with the ParentId that you specified.",
-      400,
-    );
-  return parent;
+  return lookUp(
+    input,
+    "ParentId",
+    (id) => org.parent(id),
+    () =>
+      new AwsError(
+        "ParentNotFoundException",
+        "We can't find a root or OU with the ParentId that you specified.",
+        400,
+      ),
+  );
 }
 
 function listed<T extends string>(
@@ -209,17 +227,19 @@ export function handleOrganizations(
       );
     }
     default: {
-      const id = input.ResourceId;
-      if (typeof id !== "string" || id === "") throw invalidInput("ResourceId is required.");
-      const account = org.account(id);
-      if (account === undefined)
-        throw new AwsError(
-          "TargetNotFoundException",
-          "We can't find a root, OU, account, or policy with the TargetId that you specified.",
-          400,
-        );
+      const account = lookUp(
+        input,
+        "ResourceId",
+        (id) => org.account(id),
+        () =>
+          new AwsError(
+            "TargetNotFoundException",
+            "We can't find a root, OU, account, or policy with the TargetId that you specified.",
+            400,
+          ),
+      );
       const tags = account.tags.map((t) => ({ Key: t.key, Value: t.value }));
-      return listed("Tags", page(tags, input, `tags:${id}`));
+      return listed("Tags", page(tags, input, `tags:${account.id}`));
     }
   }
 }

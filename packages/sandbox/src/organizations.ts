@@ -1,5 +1,6 @@
 import type { Account } from "./account.js";
 import { type FaultSettings, parseFaultSettings } from "./faults.js";
+import { isRecord, unknownKeys } from "./json-input.js";
 import type { Random } from "./random.js";
 import { parseScenario, type Scenario, ScenarioError } from "./scenario.js";
 
@@ -121,10 +122,6 @@ export const memberCredentials = (accountId: string) => ({
 });
 
 type AccountFactory = (accountId: string, random: Random) => Account;
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 /**
  * The organisation of the sandbox's management account: its tree of OUs, its member accounts
@@ -360,16 +357,6 @@ function roleOf(role: ScenarioRole, managementId: string): MemberRole {
     externalId: role.externalId,
     trustedAccountIds: role.trustedAccountIds ?? [managementId],
   };
-}
-
-function unknownKeys(
-  problems: string[],
-  path: string,
-  obj: Record<string, unknown>,
-  known: readonly string[],
-): void {
-  for (const k of Object.keys(obj))
-    if (!known.includes(k)) problems.push(`${path}.${k}: unknown field`);
 }
 
 function checkTags(problems: string[], path: string, tags: unknown): void {

@@ -2,6 +2,7 @@ import { DAY_MS } from "./clock.js";
 import type { AwsError } from "./errors.js";
 import type { IamStore } from "./iam/store.js";
 import { checkPath, checkTagKey, checkTagValue, checkUserName } from "./iam/validation.js";
+import { isRecord, unknownKeys } from "./json-input.js";
 import type { OrganizationScenario } from "./organizations.js";
 
 /** One access key in a scenario, described by its age rather than a date. */
@@ -74,10 +75,6 @@ export class ScenarioError extends Error {
 
 const KEY_ID = /^AKIA[A-Z0-9]{16}$/;
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 function isAge(v: unknown): v is number {
   return typeof v === "number" && Number.isFinite(v) && v >= 0;
 }
@@ -88,16 +85,6 @@ function check(problems: string[], path: string, fn: () => void): void {
   } catch (e) {
     problems.push(`${path}: ${(e as AwsError).message}`);
   }
-}
-
-function unknownKeys(
-  problems: string[],
-  path: string,
-  obj: Record<string, unknown>,
-  known: readonly string[],
-): void {
-  for (const k of Object.keys(obj))
-    if (!known.includes(k)) problems.push(`${path}.${k}: unknown field`);
 }
 
 /**

@@ -16,3 +16,21 @@ export function unknownKeys(
   for (const k of Object.keys(obj))
     if (!known.includes(k)) problems.push(`${path}.${k}: unknown field`);
 }
+
+/**
+ * True when `value` is a JSON object; else adds the problem `<path>: must be an object`. The
+ * object's unknown fields are reported as problems too (see {@link unknownKeys}).
+ */
+export function isObjectWith(
+  problems: string[],
+  path: string,
+  value: unknown,
+  known: readonly string[],
+): value is Record<string, unknown> {
+  if (!isRecord(value)) {
+    problems.push(`${path}: must be an object`);
+    return false;
+  }
+  unknownKeys(problems, path, value, known);
+  return true;
+}

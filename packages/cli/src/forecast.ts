@@ -16,7 +16,7 @@ import {
 } from "@keyrotate/core";
 
 /** The next thing keyrotate will do about one key, and when. */
-export interface KeyEvent {
+export interface ForecastEvent {
   /** `warning`, `rotation`, `deactivation`, `deletion`, … as a reader says it. */
   readonly action: string;
   readonly date: CalendarDate;
@@ -28,13 +28,13 @@ export interface UserForecast {
   /** The core's plan for the forecast day. */
   readonly plan: Plan;
   /** Each key's next event within the horizon, by key id; absent when none is due. */
-  readonly next: ReadonlyMap<AccessKeyId, KeyEvent>;
+  readonly next: ReadonlyMap<AccessKeyId, ForecastEvent>;
   /**
    * Each key's next change (rotation, deactivation, deletion) when its next event is only a
    * notice: the rotation day a warning announces once the minimum notice has run, the
    * deactivation an in-use notice delays.
    */
-  readonly change: ReadonlyMap<AccessKeyId, KeyEvent>;
+  readonly change: ReadonlyMap<AccessKeyId, ForecastEvent>;
 }
 
 const NOTICE_ONLY = new Set(["warning", "two-active-keys notice", "in-use notice"]);
@@ -115,8 +115,8 @@ const FORECAST_KEY_PREFIX = "AKIAFORECAST";
 export const forecastUser =
   (settings: PolicySettings, asOf: CalendarDate, horizonDays = FORECAST_HORIZON_DAYS) =>
   (user: UserSnapshot): UserForecast => {
-    const next = new Map<AccessKeyId, KeyEvent>();
-    const change = new Map<AccessKeyId, KeyEvent>();
+    const next = new Map<AccessKeyId, ForecastEvent>();
+    const change = new Map<AccessKeyId, ForecastEvent>();
     const pending = new Set(user.keys.map((k) => k.id));
     const pendingChange = new Set(user.keys.map((k) => k.id));
     const inUse = keysInUse(settings, asOf, user.keys);

@@ -1,5 +1,5 @@
 import { DAY_MS } from "./clock.js";
-import type { AwsError } from "./errors.js";
+import type { ServiceError } from "./errors.js";
 import type { IamStore } from "./iam/store.js";
 import { checkPath, checkTagKey, checkTagValue, checkUserName } from "./iam/validation.js";
 import { isObjectWith, isRecord, unknownKeys } from "./json-input.js";
@@ -83,7 +83,7 @@ function check(problems: string[], path: string, fn: () => void): void {
   try {
     fn();
   } catch (e) {
-    problems.push(`${path}: ${(e as AwsError).message}`);
+    problems.push(`${path}: ${(e as ServiceError).message}`);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Clock } from "./clock.js";
-import { AwsError, missingParameter } from "./errors.js";
+import { missingParameter, ServiceError } from "./errors.js";
 import { decodeMarker, encodeMarker, parseMaxItems } from "./pagination.js";
 import type { QueryParams } from "./query.js";
 import type { IdGenerator } from "./random.js";
@@ -71,7 +71,7 @@ function messageTags(params: QueryParams): { tags?: Record<string, string> } {
       ["value", value],
     ] as const) {
       if (v === undefined || !TAG_PART.test(v)) {
-        throw new AwsError(
+        throw new ServiceError(
           "InvalidParameterValue",
           `Invalid tag ${field} <${v ?? ""}>: only alphanumeric ASCII characters, '_', and '-' are allowed.`,
           400,
@@ -154,14 +154,14 @@ export class SesStore {
 
   private checkSending(): void {
     if (!this.sendingEnabled) {
-      throw new AwsError(
+      throw new ServiceError(
         "AccountSendingPausedException",
         "Email sending is disabled for your entire Amazon SES account.",
         400,
       );
     }
     if (this.max24HourSend >= 0 && this.sentLast24Hours() >= this.max24HourSend) {
-      throw new AwsError("Throttling", "Daily message quota exceeded.", 400);
+      throw new ServiceError("Throttling", "Daily message quota exceeded.", 400);
     }
   }
 
@@ -179,10 +179,10 @@ export class SesStore {
 
   private checkSource(source: string): void {
     if (!bareAddress(source).includes("@")) {
-      throw new AwsError("InvalidParameterValue", `Missing final '@domain'`, 400);
+      throw new ServiceError("InvalidParameterValue", `Missing final '@domain'`, 400);
     }
     if (!this.isVerified(source)) {
-      throw new AwsError(
+      throw new ServiceError(
         "MessageRejected",
         `Email address is not verified. The following identities failed the check in region ${this.region.toUpperCase()}: ${bareAddress(source)}`,
         400,
@@ -192,9 +192,9 @@ export class SesStore {
 
   private checkRecipients(all: readonly string[]): void {
     if (all.length === 0)
-      throw new AwsError("InvalidParameterValue", "Missing required header 'To'.", 400);
+      throw new ServiceError("InvalidParameterValue", "Missing required header 'To'.", 400);
     if (all.length > MAX_RECIPIENTS) {
-      throw new AwsError(
+      throw new ServiceError(
         "InvalidParameterValue",
         `Recipient count exceeds ${MAX_RECIPIENTS}.`,
         400,
@@ -202,7 +202,7 @@ export class SesStore {
     }
     for (const a of all) {
       if (!bareAddress(a).includes("@"))
-        throw new AwsError("InvalidParameterValue", `Missing final '@domain'`, 400);
+        throw new ServiceError("InvalidParameterValue", `Missing final '@domain'`, 400);
     }
   }
 
@@ -219,7 +219,7 @@ export class SesStore {
       case "VerifyEmailAddress": {
         const email = params.require("EmailAddress");
         if (!/^[^@\s]+@[^@\s]+$/.test(bareAddress(email))) {
-          throw new AwsError("InvalidParameterValue", `Invalid email address<${email}>.`, 400);
+          throw new ServiceError("InvalidParameterValue", `Invalid email address<${email}>.`, 400);
         }
         this.verify(bareAddress(email));
         return action === "VerifyEmailIdentity" ? "" : null;
@@ -227,7 +227,7 @@ export class SesStore {
       case "VerifyDomainIdentity": {
         const domain = params.require("Domain");
         if (!/^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/.test(domain)) {
-          throw new AwsError("InvalidParameterValue", `Invalid domain name ${domain}.`, 400);
+          throw new ServiceError("InvalidParameterValue", `Invalid domain name ${domain}.`, 400);
         }
         this.verify(domain);
         return text("VerificationToken", Buffer.from(this.ids.hex(16), "hex").toString("base64"));
@@ -235,7 +235,7 @@ export class SesStore {
       case "ListIdentities": {
         const type = params.get("IdentityType");
         if (type !== undefined && type !== "EmailAddress" && type !== "Domain") {
-          throw new AwsError(
+          throw new ServiceError(
             "ValidationError",
             `1 validation error detected: Value '${type}' at 'identityType' failed to satisfy constraint: Member must satisfy enum value set: [EmailAddress, Domain]`,
             400,
@@ -245,7 +245,7 @@ export class SesStore {
         const after = decodeMarker(
           "ListIdentities",
           params.get("NextToken"),
-          () => new AwsError("InvalidParameterValue", "Invalid NextToken.", 400),
+          () => new ServiceError("InvalidParameterValue", "Invalid NextToken.", 400),
         );
         const page = this.identities.page(after, limit, type ? (i) => i.type === type : undefined);
         return (
@@ -262,7 +262,7 @@ export class SesStore {
         const asked = params.list("Identities");
         if (!params.hasPrefix("Identities")) throw missingParameter("Identities");
         if (asked.length > 100) {
-          throw new AwsError(
+          throw new ServiceError(
             "ValidationError",
             "1 validation error detected: Value at 'identities' failed to satisfy constraint: Member must have length less than or equal to 100",
             400,
@@ -288,7 +288,11 @@ export class SesStore {
       case "UpdateAccountSendingEnabled": {
         const enabled = params.get("Enabled");
         if (enabled !== undefined && enabled !== "true" && enabled !== "false") {
-          throw new AwsError("InvalidParameterValue", `Invalid value for Enabled: ${enabled}`, 400);
+          throw new ServiceError(
+            "InvalidParameterValue",
+            `Invalid value for Enabled: ${enabled}`,
+            400,
+          );
         }
         this.sendingEnabled = enabled !== "false";
         return null;
@@ -308,7 +312,7 @@ export class SesStore {
         const textBody = params.get("Message.Body.Text.Data") ?? null;
         const html = params.get("Message.Body.Html.Data") ?? null;
         if (textBody === null && html === null) {
-          throw new AwsError(
+          throw new ServiceError(
             "MissingParameter",
             "The request must contain the parameter Message.Body.",
             400,
@@ -332,13 +336,17 @@ export class SesStore {
       case "SendRawEmail": {
         const data = params.require("RawMessage.Data");
         if (!/^[A-Za-z0-9+/=\s]*$/.test(data)) {
-          throw new AwsError("InvalidParameterValue", "RawMessage.Data is not valid base64.", 400);
+          throw new ServiceError(
+            "InvalidParameterValue",
+            "RawMessage.Data is not valid base64.",
+            400,
+          );
         }
         const raw = Buffer.from(data, "base64").toString("utf8");
         const headers = parseRawHeaders(raw);
         const source = params.get("Source") ?? headers.get("from");
         if (source === undefined) {
-          throw new AwsError("InvalidParameterValue", "Missing required header 'From'.", 400);
+          throw new ServiceError("InvalidParameterValue", "Missing required header 'From'.", 400);
         }
         const listed = params.list("Destinations");
         const to = listed.length > 0 ? listed : splitAddresses(headers.get("to"));
@@ -363,7 +371,7 @@ export class SesStore {
         return text("MessageId", id);
       }
       default:
-        throw new AwsError(
+        throw new ServiceError(
           "InvalidAction",
           `Could not find operation ${action} for version 2010-12-01`,
           400,

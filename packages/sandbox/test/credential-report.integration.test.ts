@@ -9,7 +9,7 @@ import {
   type IAMClient,
 } from "@aws-sdk/client-iam";
 import { describe, expect, it } from "vitest";
-import { CREDENTIAL_REPORT_COLUMNS } from "../src/index.js";
+import { CREDENTIAL_REPORT_COLUMNS } from "../src/iam/credential-report.js";
 import { caught, clients, sandbox } from "./support.js";
 
 async function waitForReport(iam: IAMClient) {

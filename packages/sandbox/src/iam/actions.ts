@@ -1,12 +1,12 @@
 import type { Clock } from "../clock.js";
-import { AwsError, validationError } from "../errors.js";
+import { ServiceError, validationError } from "../errors.js";
 import { decodeMarker, encodeMarker, pageArray, parseMaxItems } from "../pagination.js";
 import type { QueryParams } from "../query.js";
 import type { SigningInfo } from "../sigv4.js";
 import { isoSeconds, members, node, text } from "../xml.js";
 import {
   type Consistency,
-  type KeyView,
+  type KeyAsRead,
   readView,
   recordCreation,
   recordWrite,
@@ -61,7 +61,7 @@ function tagsXml(tags: readonly Tag[]): string {
   );
 }
 
-function keyMetadataXml(userName: string, key: KeyView): string {
+function keyMetadataXml(userName: string, key: KeyAsRead): string {
   return (
     text("UserName", userName) +
     text("AccessKeyId", key.accessKeyId) +
@@ -96,7 +96,7 @@ function targetUser(params: QueryParams, ctx: IamContext): IamUser {
   }
   const key = ctx.caller ? ctx.store.findKey(ctx.caller.accessKeyId) : undefined;
   if (!key) {
-    throw new AwsError(
+    throw new ServiceError(
       "ValidationError",
       "Must specify userName when calling with non-User credentials",
       400,
@@ -114,7 +114,7 @@ function requireUser(params: QueryParams, ctx: IamContext): IamUser {
 /** For read calls: a user created within the consistency delay does not exist yet. */
 function visibleUser(user: IamUser, ctx: IamContext): IamUser {
   if (!userVisible(user, ctx.consistency)) {
-    throw new AwsError("NoSuchEntity", `The user with name ${user.name} cannot be found.`, 404);
+    throw new ServiceError("NoSuchEntity", `The user with name ${user.name} cannot be found.`, 404);
   }
   return user;
 }
@@ -182,12 +182,12 @@ const deleteUser: Action = (params, ctx) => {
 const tagUser: Action = (params, ctx) => {
   const user = requireUser(params, ctx);
   if (!params.hasPrefix("Tags.member."))
-    throw new AwsError("MissingParameter", "The request must contain the parameter Tags.", 400);
+    throw new ServiceError("MissingParameter", "The request must contain the parameter Tags.", 400);
   const tags = readTags(params);
   checkTags(tags);
   const added = tags.filter((t) => !user.tags.has(t.key.toLowerCase())).length;
   if (user.tags.size + added > MAX_TAGS_PER_USER) {
-    throw new AwsError(
+    throw new ServiceError(
       "LimitExceeded",
       `Cannot exceed quota for TagsPerUser: ${MAX_TAGS_PER_USER}`,
       409,
@@ -203,7 +203,11 @@ const untagUser: Action = (params, ctx) => {
   const user = requireUser(params, ctx);
   const keys = params.list("TagKeys");
   if (keys.length === 0 && !params.hasPrefix("TagKeys")) {
-    throw new AwsError("MissingParameter", "The request must contain the parameter TagKeys.", 400);
+    throw new ServiceError(
+      "MissingParameter",
+      "The request must contain the parameter TagKeys.",
+      400,
+    );
   }
   if (keys.length > 50)
     throw validationError(
@@ -328,7 +332,7 @@ const getAccessKeyLastUsed: Action = (params, ctx) => {
   checkAccessKeyId(id);
   const key = ctx.store.findKey(id);
   if (!key)
-    throw new AwsError("NoSuchEntity", `The Access Key with id ${id} cannot be found.`, 404);
+    throw new ServiceError("NoSuchEntity", `The Access Key with id ${id} cannot be found.`, 404);
   const used = key.lastUsed;
   return (
     text("UserName", key.user.name) +
@@ -409,15 +413,15 @@ const getCredentialReport: Action = (_params, ctx) => {
   const report = ctx.store.report;
   switch (reportState(report, ctx.clock.nowMs(), Date.now())) {
     case "absent":
-      throw new AwsError(
+      throw new ServiceError(
         "ReportNotPresent",
         "Credential report not present. Use GenerateCredentialReport to create one.",
         410,
       );
     case "in-progress":
-      throw new AwsError("ReportInProgress", "Report is still being generated.", 404);
+      throw new ServiceError("ReportInProgress", "Report is still being generated.", 404);
     case "expired":
-      throw new AwsError(
+      throw new ServiceError(
         "ReportExpired",
         "Credential report has expired. Use GenerateCredentialReport to create a new one.",
         410,

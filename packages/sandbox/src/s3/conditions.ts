@@ -1,10 +1,10 @@
-import { AwsError } from "../errors.js";
+import { ServiceError } from "../errors.js";
 import { noSuchKey } from "./errors.js";
 import type { S3Object } from "./objects.js";
 
 /** S3's 412 for a condition that did not hold, naming the header. */
-function preconditionFailed(condition: string): AwsError {
-  return new AwsError(
+function preconditionFailed(condition: string): ServiceError {
+  return new ServiceError(
     "PreconditionFailed",
     "At least one of the pre-conditions you specified did not hold",
     412,
@@ -30,7 +30,7 @@ export function checkIfMatch(obj: S3Object | undefined, key: string, ifMatch: st
  */
 export function checkIfNoneMatch(obj: S3Object | undefined, ifNoneMatch: string): void {
   if (ifNoneMatch !== "*") {
-    throw new AwsError(
+    throw new ServiceError(
       "NotImplemented",
       "A header you provided implies functionality that is not implemented",
       501,

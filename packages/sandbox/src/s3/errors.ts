@@ -1,17 +1,17 @@
-import { AwsError } from "../errors.js";
+import { ServiceError } from "../errors.js";
 import { type HttpResult, xmlResult } from "../http-result.js";
 import { text } from "../xml.js";
 
 /** S3's 404 for a bucket that does not exist. */
-export function noSuchBucket(name: string): AwsError {
-  return new AwsError("NoSuchBucket", "The specified bucket does not exist", 404, {
+export function noSuchBucket(name: string): ServiceError {
+  return new ServiceError("NoSuchBucket", "The specified bucket does not exist", 404, {
     BucketName: name,
   });
 }
 
 /** S3's 404 for a key that does not exist. */
-export function noSuchKey(key: string): AwsError {
-  return new AwsError("NoSuchKey", "The specified key does not exist.", 404, { Key: key });
+export function noSuchKey(key: string): ServiceError {
+  return new ServiceError("NoSuchKey", "The specified key does not exist.", 404, { Key: key });
 }
 
 /**
@@ -19,7 +19,7 @@ export function noSuchKey(key: string): AwsError {
  * HEAD requests get the status alone, since S3 sends no body for them.
  */
 export function s3ErrorResult(
-  err: AwsError,
+  err: ServiceError,
   method: string,
   requestId: string,
   resource: string,

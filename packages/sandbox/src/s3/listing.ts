@@ -1,4 +1,4 @@
-import { AwsError } from "../errors.js";
+import { ServiceError } from "../errors.js";
 import { type HttpResult, xmlResult } from "../http-result.js";
 import { node, text } from "../xml.js";
 import type { Bucket, S3Object } from "./objects.js";
@@ -35,13 +35,13 @@ export function listObjectsV2(b: Bucket, q: URLSearchParams): HttpResult {
   const token = q.get("continuation-token") ?? undefined;
   const encodingType = q.get("encoding-type") ?? undefined;
   if (encodingType !== undefined && encodingType !== "url") {
-    throw new AwsError("InvalidArgument", "Invalid Encoding Method specified in Request", 400);
+    throw new ServiceError("InvalidArgument", "Invalid Encoding Method specified in Request", 400);
   }
   const rawMax = q.get("max-keys");
   let maxKeys = 1000;
   if (rawMax !== null) {
     if (!/^\d+$/.test(rawMax)) {
-      throw new AwsError(
+      throw new ServiceError(
         "InvalidArgument",
         "Provided max-keys not an integer or within integer range",
         400,
@@ -142,7 +142,7 @@ function decodeToken(token: string): { after: string; commonPrefix: boolean } {
   } catch {
     // fall through
   }
-  throw new AwsError("InvalidArgument", "The continuation token provided is incorrect", 400, {
+  throw new ServiceError("InvalidArgument", "The continuation token provided is incorrect", 400, {
     ArgumentName: "continuation-token",
   });
 }

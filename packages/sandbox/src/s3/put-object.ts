@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { decodeAwsChunked } from "../aws-chunked.js";
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, computeChecksum } from "../checksums.js";
-import { AwsError } from "../errors.js";
+import { ServiceError } from "../errors.js";
 import { checkIfMatch, checkIfNoneMatch } from "./conditions.js";
 import type { S3Object } from "./objects.js";
 import { requestHeader, type S3Request } from "./routing.js";
@@ -23,13 +23,18 @@ export interface PutContext {
 
 function checkEncryption(sse: string | null, kmsKeyId: string | null, context: PutContext): void {
   if (sse !== null && !SSE_VALUES.includes(sse)) {
-    throw new AwsError("InvalidArgument", "The encryption method specified is not supported", 400, {
-      ArgumentName: "x-amz-server-side-encryption",
-      ArgumentValue: sse,
-    });
+    throw new ServiceError(
+      "InvalidArgument",
+      "The encryption method specified is not supported",
+      400,
+      {
+        ArgumentName: "x-amz-server-side-encryption",
+        ArgumentValue: sse,
+      },
+    );
   }
   if (kmsKeyId !== null && !sse?.startsWith("aws:kms")) {
-    throw new AwsError(
+    throw new ServiceError(
       "InvalidArgument",
       "Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms",
       400,
@@ -38,10 +43,10 @@ function checkEncryption(sse: string | null, kmsKeyId: string | null, context: P
   if (kmsKeyId === null) return;
   const state = context.kmsKeyState(kmsKeyId);
   if (state === "Disabled") {
-    throw new AwsError("KMS.DisabledException", `${kmsKeyId} is disabled.`, 400);
+    throw new ServiceError("KMS.DisabledException", `${kmsKeyId} is disabled.`, 400);
   }
   if (state === "PendingDeletion") {
-    throw new AwsError("KMS.KMSInvalidStateException", `${kmsKeyId} is pending deletion.`, 400);
+    throw new ServiceError("KMS.KMSInvalidStateException", `${kmsKeyId} is pending deletion.`, 400);
   }
 }
 
@@ -57,7 +62,7 @@ function readBody(
   const { data: body, trailers } = decodeAwsChunked(req.body);
   const declared = requestHeader(req.headers, "x-amz-decoded-content-length");
   if (declared !== undefined && Number(declared) !== body.length) {
-    throw new AwsError(
+    throw new ServiceError(
       "IncompleteBody",
       "You did not provide the number of bytes specified by the Content-Length HTTP header",
       400,
@@ -75,7 +80,7 @@ function checkDigests(
 ): Partial<Record<ChecksumAlgorithm, string>> {
   const md5 = requestHeader(req.headers, "content-md5");
   if (md5 !== undefined && md5 !== digest.toString("base64")) {
-    throw new AwsError(
+    throw new ServiceError(
       "BadDigest",
       "The Content-MD5 you specified did not match what we received.",
       400,
@@ -88,7 +93,7 @@ function checkDigests(
     if (sent === undefined) continue;
     const actual = computeChecksum(alg, body);
     if (actual !== undefined && actual !== sent) {
-      throw new AwsError(
+      throw new ServiceError(
         "BadDigest",
         `The ${alg.toUpperCase()} you specified did not match the calculated checksum.`,
         400,
@@ -115,7 +120,7 @@ function userMetadata(req: S3Request): Record<string, string> {
  * replaced) and returns the object to store.
  */
 export function objectToPut(key: string, req: S3Request, context: PutContext): S3Object {
-  if (key.length > 1024) throw new AwsError("KeyTooLongError", "Your key is too long", 400);
+  if (key.length > 1024) throw new ServiceError("KeyTooLongError", "Your key is too long", 400);
   const sse = requestHeader(req.headers, "x-amz-server-side-encryption") ?? null;
   const kmsKeyId =
     requestHeader(req.headers, "x-amz-server-side-encryption-aws-kms-key-id") ?? null;

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { AwsError } from "../errors.js";
+import { ServiceError } from "../errors.js";
 
 /** A path-style S3 request, already split into bucket and key. */
 export interface S3Request {
@@ -40,7 +40,7 @@ export function parseS3Path(pathname: string): {
       key: decodeURIComponent(rest.slice(slash + 1)),
     };
   } catch {
-    throw new AwsError("InvalidURI", "Couldn't parse the specified URI.", 400);
+    throw new ServiceError("InvalidURI", "Couldn't parse the specified URI.", 400);
   }
 }
 

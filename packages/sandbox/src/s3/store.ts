@@ -1,5 +1,5 @@
 import type { Clock } from "../clock.js";
-import { AwsError } from "../errors.js";
+import { ServiceError } from "../errors.js";
 import type { HttpResult } from "../http-result.js";
 import { SortedIndex } from "../sorted-index.js";
 import { checkIfMatch } from "./conditions.js";
@@ -17,7 +17,7 @@ function checkBucketName(name: string): void {
     !/\.\./.test(name) &&
     !/^\d+\.\d+\.\d+\.\d+$/.test(name);
   if (!valid)
-    throw new AwsError("InvalidBucketName", "The specified bucket is not valid.", 400, {
+    throw new ServiceError("InvalidBucketName", "The specified bucket is not valid.", 400, {
       BucketName: name,
     });
 }
@@ -41,7 +41,7 @@ export class S3Store {
     checkBucketName(name);
     if (this.buckets.has(name)) {
       if (this.region === "us-east-1") return;
-      throw new AwsError(
+      throw new ServiceError(
         "BucketAlreadyOwnedByYou",
         "Your previous request to create the named bucket succeeded and you already own it.",
         409,
@@ -121,9 +121,14 @@ export class S3Store {
       case "DeleteBucket": {
         const b = this.bucket(bucket);
         if (b.objects.size > 0) {
-          throw new AwsError("BucketNotEmpty", "The bucket you tried to delete is not empty", 409, {
-            BucketName: bucket,
-          });
+          throw new ServiceError(
+            "BucketNotEmpty",
+            "The bucket you tried to delete is not empty",
+            409,
+            {
+              BucketName: bucket,
+            },
+          );
         }
         this.buckets.delete(bucket);
         return { status: 204, headers: {}, body: "" };
@@ -159,7 +164,7 @@ export class S3Store {
         return { status: 204, headers: {}, body: "" };
       }
       default:
-        throw new AwsError(
+        throw new ServiceError(
           "NotImplemented",
           "A header or query you provided implies functionality that is not implemented.",
           501,

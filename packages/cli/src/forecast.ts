@@ -6,6 +6,7 @@ import {
   type CalendarDate,
   daysBetween,
   decide,
+  type KeyChangeReason,
   LastUse,
   type Plan,
   type PolicySettings,
@@ -42,33 +43,35 @@ const NOTICE_ONLY = new Set(["warning", "two-active-keys notice", "in-use notice
 /** How far ahead a forecast looks (two years). */
 export const FORECAST_HORIZON_DAYS = 730;
 
+/** How a reader calls a deactivation or deletion; a reason not named here gets the plain word. */
+const KEY_CHANGE_TEXT: Record<
+  "DeactivateKey" | "DeleteKey",
+  { readonly plain: string } & Partial<Record<KeyChangeReason, string>>
+> = {
+  DeactivateKey: {
+    plain: "deactivation",
+    unused: "deactivation (unused)",
+  },
+  DeleteKey: {
+    plain: "deletion",
+    "inactive-blocker": "deletion (blocks a rotation)",
+  },
+};
+
+/** A key keyrotate created but never delivered is removed, whichever step removes it. */
+const keyChangeText = (step: "DeactivateKey" | "DeleteKey", reason: KeyChangeReason): string =>
+  reason === "undelivered"
+    ? "removal (undelivered key)"
+    : (KEY_CHANGE_TEXT[step][reason] ?? KEY_CHANGE_TEXT[step].plain);
+
 /** Events of one step, by the key they concern. */
 const eventsOf = (step: Step): ReadonlyArray<readonly [AccessKeyId, string]> => {
   switch (step._tag) {
     case "CreateKey":
       return [[step.replaces, "rotation"]];
     case "DeactivateKey":
-      return [
-        [
-          step.keyId,
-          step.reason === "unused"
-            ? "deactivation (unused)"
-            : step.reason === "undelivered"
-              ? "removal (undelivered key)"
-              : "deactivation",
-        ],
-      ];
     case "DeleteKey":
-      return [
-        [
-          step.keyId,
-          step.reason === "inactive-blocker"
-            ? "deletion (blocks a rotation)"
-            : step.reason === "undelivered"
-              ? "removal (undelivered key)"
-              : "deletion",
-        ],
-      ];
+      return [[step.keyId, keyChangeText(step._tag, step.reason)]];
     case "SendNotice": {
       const n = step.notice;
       if (n.kind === "Warning") return [[n.keyId, "warning"]];

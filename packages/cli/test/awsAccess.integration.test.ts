@@ -9,17 +9,13 @@ import {
   cli,
   deliverySets,
   type FailingEndpoint,
-  SENDER,
   startFailingEndpoint,
   startTestSandbox,
+  userWithKeys,
 } from "./harness.js";
 
 const users: ScenarioUser[] = [
-  {
-    name: "alice",
-    tags: { email: "alice@example.com" },
-    keys: [{ id: "AKIAALICE00000000001", ageDays: 95, lastUsedDaysAgo: 1 }],
-  },
+  userWithKeys("alice", { id: "AKIAALICE00000000001", ageDays: 95, lastUsedDaysAgo: 1 }),
 ];
 
 /** Sets `vars` in `process.env`, where the SDK reads them, and returns how to put them back. */
@@ -163,21 +159,9 @@ describe("how the CLI reaches AWS", () => {
   ])("makes AWS_MAX_ATTEMPTS=%s attempts per call", async (value, attempts) => {
     failing.reset();
 
-    const { code } = await cli(
-      [
-        "plan",
-        "--json",
-        "--endpoint-url",
-        failing.url,
-        "--set",
-        `SES_EMAIL=${SENDER}`,
-        "--set",
-        "SES_REGION=us-east-1",
-        "--set",
-        `S3_CSV_BUCKET=${BUCKET}`,
-      ],
-      { env: { AWS_MAX_ATTEMPTS: value, AWS_RETRY_MODE: "standard" } },
-    );
+    const { code } = await cli(["plan", "--json", "--endpoint-url", failing.url, ...deliverySets], {
+      env: { AWS_MAX_ATTEMPTS: value, AWS_RETRY_MODE: "standard" },
+    });
 
     expect(code).toBe(1);
     expect(failing.received()).toBe(attempts);

@@ -11,14 +11,11 @@ import {
   type FailingEndpoint,
   startFailingEndpoint,
   startTestSandbox,
+  userWithKeys,
 } from "./harness.js";
 
 const users: ScenarioUser[] = [
-  {
-    name: "alice",
-    tags: { email: "alice@example.com" },
-    keys: [{ id: "AKIAALICE00000000001", ageDays: 40, lastUsedDaysAgo: 1 }],
-  },
+  userWithKeys("alice", { id: "AKIAALICE00000000001", ageDays: 40, lastUsedDaysAgo: 1 }),
 ];
 
 let failing: FailingEndpoint;

@@ -1,6 +1,12 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Sandbox, type ScenarioUser, secretHygiene, startSandbox } from "@keyrotate/sandbox";
+import {
+  type Sandbox,
+  type ScenarioKey,
+  type ScenarioUser,
+  secretHygiene,
+  startSandbox,
+} from "@keyrotate/sandbox";
 import { main } from "../src/cli.js";
 import type { CliIo } from "../src/io.js";
 
@@ -16,6 +22,13 @@ export const startTestSandbox = (users: ScenarioUser[], now = START): Promise<Sa
     reportGenerationMs: 1,
     seed: { verifiedEmails: [SENDER], buckets: [BUCKET], users },
   });
+
+/** A user whose email tag is `<name>@example.com`, holding `keys`. */
+export const userWithKeys = (name: string, ...keys: ScenarioKey[]): ScenarioUser => ({
+  name,
+  tags: { email: `${name}@example.com` },
+  keys,
+});
 
 /** The settings a run against the test sandbox needs, as `--set` arguments. */
 export const deliverySets = [

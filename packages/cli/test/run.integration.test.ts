@@ -1,19 +1,18 @@
 import { acquireLease, createAwsClients } from "@keyrotate/aws-adapter";
 import type { Sandbox, ScenarioUser } from "@keyrotate/sandbox";
 import { afterEach, describe, expect, it } from "vitest";
-import { BUCKET, cli, deliverySets, startTestSandbox, storedSecrets } from "./harness.js";
+import {
+  BUCKET,
+  cli,
+  deliverySets,
+  startTestSandbox,
+  storedSecrets,
+  userWithKeys,
+} from "./harness.js";
 
 const users: ScenarioUser[] = [
-  {
-    name: "alice",
-    tags: { email: "alice@example.com" },
-    keys: [{ id: "AKIAALICE00000000001", ageDays: 95, lastUsedDaysAgo: 1 }],
-  },
-  {
-    name: "bob",
-    tags: { email: "bob@example.com" },
-    keys: [{ id: "AKIABOB0000000000001", ageDays: 31, lastUsedDaysAgo: 1 }],
-  },
+  userWithKeys("alice", { id: "AKIAALICE00000000001", ageDays: 95, lastUsedDaysAgo: 1 }),
+  userWithKeys("bob", { id: "AKIABOB0000000000001", ageDays: 31, lastUsedDaysAgo: 1 }),
 ];
 
 const keysOf = (sandbox: Sandbox, name: string) =>

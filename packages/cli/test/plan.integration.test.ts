@@ -1,13 +1,13 @@
 import type { Sandbox } from "@keyrotate/sandbox";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cli, deliverySets, startTestSandbox, userWithKeys } from "./harness.js";
+import { alice, cli, deliverySets, startTestSandbox, userWithKeys } from "./harness.js";
 
 describe("keyrotate plan", () => {
   let sandbox: Sandbox;
 
   beforeAll(async () => {
     sandbox = await startTestSandbox([
-      userWithKeys("alice", { id: "AKIAALICE00000000001", ageDays: 95, lastUsedDaysAgo: 1 }),
+      alice(95),
       userWithKeys("bob", { id: "AKIABOB0000000000001", ageDays: 35, lastUsedDaysAgo: 2 }),
       userWithKeys("carol", { id: "AKIACAROL00000000001", ageDays: 5, lastUsedDaysAgo: null }),
       {

@@ -13,7 +13,7 @@ import {
   S3ServiceException,
 } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
-import { caught, clients, raw, sandbox, T0 } from "./support.js";
+import { authorization, caught, clients, raw, sandbox, T0 } from "./support.js";
 
 /** Records the request headers the SDK actually sends, to prove which encoding a test exercised. */
 function recordHeaders(client: S3Client): Record<string, string>[] {
@@ -146,8 +146,7 @@ describe("S3 through the real SDK (path-style)", () => {
       data.subarray(10),
       Buffer.from(`\r\n0${sig}\r\n\r\n`),
     ]);
-    const auth =
-      "AWS4-HMAC-SHA256 Credential=AKIASANDBOXADMIN0001/20261123/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0";
+    const auth = authorization("s3");
     const ok = await raw(s, "/raw-bucket/signed", {
       method: "PUT",
       headers: {
@@ -273,10 +272,7 @@ describe("S3 through the real SDK (path-style)", () => {
   it("answers unsupported S3 features with NotImplemented instead of pretending", async () => {
     const s = await sandbox({ seed: { buckets: ["feature"] } });
     const res = await raw(s, "/feature?versioning", {
-      headers: {
-        authorization:
-          "AWS4-HMAC-SHA256 Credential=AKIASANDBOXADMIN0001/20261123/us-east-1/s3/aws4_request, Signature=0",
-      },
+      headers: { authorization: authorization("s3") },
     });
     expect(res.status).toBe(501);
     expect(res.text).toContain("<Code>NotImplemented</Code>");

@@ -66,6 +66,16 @@ export function sdkRetryClassification(): RetryClassification {
   return fromClient("@smithy/core/retry") as RetryClassification;
 }
 
+/** Sends a Query request ({@link queryRequest}) to the sandbox's root, as IAM and SES take it. */
+export function sendQuery(
+  s: Sandbox,
+  service: "iam" | "ses",
+  form: Record<string, string>,
+  accessKeyId?: string,
+): Promise<{ status: number; headers: Headers; text: string }> {
+  return raw(s, "/", queryRequest(service, form, accessKeyId));
+}
+
 /** A raw HTTP request to the sandbox (for inputs an SDK would never send). */
 export async function raw(
   s: Sandbox,
@@ -81,6 +91,17 @@ export async function raw(
 }
 
 /** A form-encoded Query request signed (scope only) for `service`, as the SDKs send it. */
+/**
+ * A SigV4 `Authorization` header by `accessKeyId` (default the admin's) for `service`: only its
+ * credential scope matters to the sandbox, which routes by it and checks no signature.
+ */
+export function authorization(
+  service: "iam" | "s3" | "ses",
+  accessKeyId = "AKIASANDBOXADMIN0001",
+): string {
+  return `AWS4-HMAC-SHA256 Credential=${accessKeyId}/20261123/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=00`;
+}
+
 export function queryRequest(
   service: "iam" | "ses",
   form: Record<string, string>,
@@ -90,7 +111,7 @@ export function queryRequest(
     method: "POST",
     headers: {
       "content-type": "application/x-www-form-urlencoded; charset=utf-8",
-      authorization: `AWS4-HMAC-SHA256 Credential=${accessKeyId}/20261123/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=00`,
+      authorization: authorization(service, accessKeyId),
     },
     body: new URLSearchParams(form).toString(),
   };

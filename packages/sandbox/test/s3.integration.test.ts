@@ -13,7 +13,7 @@ import {
   S3ServiceException,
 } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
-import { authorization, caught, clients, raw, sandbox, T0 } from "./support.js";
+import { authorization, caught, clients, raw, sandbox, sandboxWithClients, T0 } from "./support.js";
 
 /** Records the request headers the SDK actually sends, to prove which encoding a test exercised. */
 function recordHeaders(client: S3Client): Record<string, string>[] {
@@ -30,8 +30,7 @@ function recordHeaders(client: S3Client): Record<string, string>[] {
 
 describe("S3 through the real SDK (path-style)", () => {
   it("puts and gets objects, recording SSE, KMS key, content type and metadata, and echoing SSE", async () => {
-    const s = await sandbox();
-    const { s3 } = clients(s);
+    const { s, s3 } = await sandboxWithClients();
     await s3.send(new CreateBucketCommand({ Bucket: "reports" }));
     const put = await s3.send(
       new PutObjectCommand({
@@ -104,8 +103,7 @@ describe("S3 through the real SDK (path-style)", () => {
   });
 
   it("stores exactly the bytes put as a string, a Buffer and an aws-chunked stream with trailing checksum", async () => {
-    const s = await sandbox();
-    const { s3 } = clients(s);
+    const { s, s3 } = await sandboxWithClients();
     const headers = recordHeaders(s3);
     await s3.send(new CreateBucketCommand({ Bucket: "bytes" }));
     const text = "héllo wörld ✓ — ".repeat(1000);
@@ -191,8 +189,7 @@ describe("S3 through the real SDK (path-style)", () => {
   });
 
   it("lists with prefix, delimiter, max-keys and continuation tokens (paginateListObjectsV2)", async () => {
-    const s = await sandbox({ seed: { buckets: ["listing"] } });
-    const { s3 } = clients(s);
+    const { s3 } = await sandboxWithClients({ seed: { buckets: ["listing"] } });
     const keys = [
       ...Array.from({ length: 25 }, (_, i) => `logs/${String(i).padStart(2, "0")}.txt`),
       "other/a",
@@ -243,8 +240,7 @@ describe("S3 through the real SDK (path-style)", () => {
   });
 
   it("deletes objects and answers missing buckets and keys with S3's errors", async () => {
-    const s = await sandbox({ seed: { buckets: ["present"] } });
-    const { s3 } = clients(s);
+    const { s, s3 } = await sandboxWithClients({ seed: { buckets: ["present"] } });
     await s3.send(new PutObjectCommand({ Bucket: "present", Key: "k", Body: "v" }));
     await s3.send(new DeleteObjectCommand({ Bucket: "present", Key: "k" }));
     await s3.send(new DeleteObjectCommand({ Bucket: "present", Key: "never-existed" }));
@@ -285,7 +281,7 @@ describe("S3 through the real SDK (path-style)", () => {
   it("refuses an SSE-KMS put with a disabled or deleting key as S3 does, and stores nothing", async () => {
     const disabled = "arn:aws:kms:us-east-1:123456789012:key/disabled";
     const deleting = "alias/deleting";
-    const s = await sandbox({
+    const { s, s3 } = await sandboxWithClients({
       seed: {
         buckets: ["creds"],
         kmsKeys: [
@@ -295,7 +291,6 @@ describe("S3 through the real SDK (path-style)", () => {
         ],
       },
     });
-    const { s3 } = clients(s);
     const put = (key: string, kms: string) =>
       s3.send(
         new PutObjectCommand({
@@ -330,8 +325,7 @@ describe("S3 conditional writes, as S3 documents them", () => {
     new PutObjectCommand({ Bucket: "locks", Key: "lease.json", Body: body, ...extra });
 
   it("creates with If-None-Match: * only when the key is absent (412 PreconditionFailed after)", async () => {
-    const s = await sandbox();
-    const { s3 } = clients(s);
+    const { s3 } = await sandboxWithClients();
     await s3.send(new CreateBucketCommand({ Bucket: "locks" }));
 
     const first = await s3.send(put({ IfNoneMatch: "*" }, "first"));
@@ -348,8 +342,7 @@ describe("S3 conditional writes, as S3 documents them", () => {
   });
 
   it("replaces with If-Match only while the ETag is the one given", async () => {
-    const s = await sandbox();
-    const { s3 } = clients(s);
+    const { s3 } = await sandboxWithClients();
     await s3.send(new CreateBucketCommand({ Bucket: "locks" }));
     const { ETag } = await s3.send(put({}, "v1"));
 
@@ -367,8 +360,7 @@ describe("S3 conditional writes, as S3 documents them", () => {
   });
 
   it("deletes with If-Match only while the ETag is the one given", async () => {
-    const s = await sandbox();
-    const { s3 } = clients(s);
+    const { s, s3 } = await sandboxWithClients();
     await s3.send(new CreateBucketCommand({ Bucket: "locks" }));
     const { ETag: old } = await s3.send(put({}, "v1"));
     const { ETag: current } = await s3.send(put({}, "v2"));
@@ -386,8 +378,7 @@ describe("S3 conditional writes, as S3 documents them", () => {
   });
 
   it("refuses If-None-Match with an ETag on a write: S3 supports only *", async () => {
-    const s = await sandbox();
-    const { s3 } = clients(s);
+    const { s3 } = await sandboxWithClients();
     await s3.send(new CreateBucketCommand({ Bucket: "locks" }));
 
     const error = await caught(() => s3.send(put({ IfNoneMatch: '"abc"' })));

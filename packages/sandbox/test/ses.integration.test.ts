@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-ses";
 import { describe, expect, it } from "vitest";
 import type { Scenario } from "../src/scenario.js";
-import { caught, clients, sandbox, T0 } from "./support.js";
+import { caught, clients, sandbox, sandboxWithClients, T0 } from "./support.js";
 
 /** A sandbox whose SES has `verified` identities (and `ses` settings), and its SES client. */
 const sesSandbox = async (
@@ -36,8 +36,7 @@ const hello = (changes: Partial<SendEmailCommandInput> = {}) =>
 
 describe("SES v1 through the real SDK", () => {
   it("verifies identities at once and lists them with IdentityType and pagination", async () => {
-    const s = await sandbox();
-    const { ses } = clients(s);
+    const { ses } = await sandboxWithClients();
     await ses.send(new VerifyEmailIdentityCommand({ EmailAddress: "security@example.com" }));
     await ses.send(new VerifyEmailIdentityCommand({ EmailAddress: "alerts@example.com" }));
     const domain = await ses.send(new VerifyDomainIdentityCommand({ Domain: "corp.example" }));

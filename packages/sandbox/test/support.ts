@@ -32,6 +32,15 @@ export function clients(s: Sandbox, overrides: ClientOverrides = {}) {
   return { iam: new IAMClient(config), s3: new S3Client(config), ses: new SESClient(config) };
 }
 
+/** A sandbox (as {@link sandbox}, closed after the test) and IAM, S3 and SES clients for it. */
+export async function sandboxWithClients(
+  options: SandboxOptions = {},
+  overrides: ClientOverrides = {},
+): Promise<{ s: Sandbox } & ReturnType<typeof clients>> {
+  const s = await sandbox(options);
+  return { s, ...clients(s, overrides) };
+}
+
 /** What an SDK v3 service error carries besides name and message. */
 export type SdkError = Error & {
   $metadata: { httpStatusCode?: number; attempts?: number };
@@ -48,6 +57,16 @@ export async function caught(fn: () => Promise<unknown>): Promise<SdkError> {
     return e as SdkError;
   }
   throw new Error("expected the call to fail, but it succeeded");
+}
+
+/** Runs `fn` and returns what it threw (fails the test if it did not throw). */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error("expected the call to throw, but it returned");
 }
 
 interface RetryClassification {

@@ -44,44 +44,35 @@ const compose = (
   notice: Notice,
   ctx: NoticeContext,
 ): { subject: string; blocks: ReadonlyArray<Block> } => {
-  const hello = paragraph(`Hello ${notice.userName},`);
+  const letter = (subject: string, ...blocks: ReadonlyArray<Block>) => ({
+    subject,
+    blocks: [paragraph(`Hello ${notice.userName},`), ...blocks],
+  });
   switch (notice.kind) {
     case "Warning":
-      return {
-        subject: `Your AWS access key ${notice.keyId} will be rotated on ${notice.rotationDate}`,
-        blocks: [
-          hello,
-          paragraph(
-            `The access key ${notice.keyId} of IAM user ${notice.userName} is ${days(notice.keyAge)} old. It will be rotated on ${notice.rotationDate}: a new key will be created for you and the old one deactivated and later deleted.`,
-          ),
-          ...(notice.inactiveKeyId === undefined
-            ? [
-                paragraph(
-                  "You can rotate it yourself before then: create a new key, switch your applications to it, and delete the old one.",
-                ),
-              ]
-            : [
-                paragraph(
-                  `You also hold the inactive key ${notice.inactiveKeyId}. Please delete it: while it exists, the rotation cannot create your new key.`,
-                ),
-              ]),
-        ],
-      };
+      return letter(
+        `Your AWS access key ${notice.keyId} will be rotated on ${notice.rotationDate}`,
+        paragraph(
+          `The access key ${notice.keyId} of IAM user ${notice.userName} is ${days(notice.keyAge)} old. It will be rotated on ${notice.rotationDate}: a new key will be created for you and the old one deactivated and later deleted.`,
+        ),
+        paragraph(
+          notice.inactiveKeyId === undefined
+            ? "You can rotate it yourself before then: create a new key, switch your applications to it, and delete the old one."
+            : `You also hold the inactive key ${notice.inactiveKeyId}. Please delete it: while it exists, the rotation cannot create your new key.`,
+        ),
+      );
     case "TwoActiveKeys":
-      return {
-        subject: `Action required: IAM user ${notice.userName} has two active access keys`,
-        blocks: [
-          hello,
-          paragraph(`IAM user ${notice.userName} holds two active access keys:`),
-          list([
-            `${notice.keyIds[0]}: ${days(notice.keyAges[0])} old`,
-            `${notice.keyIds[1]}: ${days(notice.keyAges[1])} old`,
-          ]),
-          paragraph(
-            "Please move your applications to one of them and delete the other. Until then, the older key cannot be rotated.",
-          ),
-        ],
-      };
+      return letter(
+        `Action required: IAM user ${notice.userName} has two active access keys`,
+        paragraph(`IAM user ${notice.userName} holds two active access keys:`),
+        list([
+          `${notice.keyIds[0]}: ${days(notice.keyAges[0])} old`,
+          `${notice.keyIds[1]}: ${days(notice.keyAges[1])} old`,
+        ]),
+        paragraph(
+          "Please move your applications to one of them and delete the other. Until then, the older key cannot be rotated.",
+        ),
+      );
     case "Rotated": {
       const newKeyId =
         notice.newKey._tag === "Created" ? (ctx.newKeyId ?? PENDING_KEY) : notice.newKey.keyId;
@@ -94,95 +85,80 @@ const compose = (
         notice.hardDeadline > notice.deactivationDate
           ? ` If it is still in use then, it stays active until ${notice.hardDeadline} at the latest.`
           : "";
-      return {
-        subject: `Your AWS access key ${notice.oldKeyId} was rotated: new key ${newKeyId}`,
-        blocks: [
-          hello,
-          paragraph(
-            `The access key ${notice.oldKeyId} of IAM user ${notice.userName} is ${days(notice.oldKeyAge)} old and has been rotated. ${
-              withFile
-                ? `Your new key is ${newKeyId}.`
-                : `Your other active key ${newKeyId} replaces it.`
-            }`,
-          ),
-          ...(withFile
-            ? [
-                paragraph(
-                  `Download the file with the new secret${
-                    notice.downloadUntil === undefined
-                      ? ""
-                      : ` (it can be downloaded until ${notice.downloadUntil})`
-                  }, then delete your copy once it is in use:`,
-                ),
-                {
-                  _tag: "code" as const,
-                  text: secretCopyCommand(ctx.bucket, notice.userName, newKeyId),
-                },
-                {
-                  _tag: "link" as const,
-                  label: "Open the file in the S3 console",
-                  href: secretConsoleUrl(ctx.bucket, notice.userName, newKeyId, ctx.bucketRegion),
-                },
-              ]
-            : []),
-          paragraph(
-            `Switch your applications to ${newKeyId}. The old key ${notice.oldKeyId} will be deactivated ${when}${notice.earlyDeactivation ? "," : ""} and deleted on ${notice.deletionDate}.${inUse}`,
-          ),
-        ],
-      };
+      return letter(
+        `Your AWS access key ${notice.oldKeyId} was rotated: new key ${newKeyId}`,
+        paragraph(
+          `The access key ${notice.oldKeyId} of IAM user ${notice.userName} is ${days(notice.oldKeyAge)} old and has been rotated. ${
+            withFile
+              ? `Your new key is ${newKeyId}.`
+              : `Your other active key ${newKeyId} replaces it.`
+          }`,
+        ),
+        ...(withFile
+          ? [
+              paragraph(
+                `Download the file with the new secret${
+                  notice.downloadUntil === undefined
+                    ? ""
+                    : ` (it can be downloaded until ${notice.downloadUntil})`
+                }, then delete your copy once it is in use:`,
+              ),
+              {
+                _tag: "code" as const,
+                text: secretCopyCommand(ctx.bucket, notice.userName, newKeyId),
+              },
+              {
+                _tag: "link" as const,
+                label: "Open the file in the S3 console",
+                href: secretConsoleUrl(ctx.bucket, notice.userName, newKeyId, ctx.bucketRegion),
+              },
+            ]
+          : []),
+        paragraph(
+          `Switch your applications to ${newKeyId}. The old key ${notice.oldKeyId} will be deactivated ${when}${notice.earlyDeactivation ? "," : ""} and deleted on ${notice.deletionDate}.${inUse}`,
+        ),
+      );
     }
     case "OldKeyInUse":
-      return {
-        subject: `Your old AWS access key ${notice.keyId} is still in use: it stops working on ${notice.hardDeadline}`,
-        blocks: [
-          hello,
-          paragraph(
-            `The old access key ${notice.keyId} of IAM user ${notice.userName} was due to be deactivated, but it is still in use${
-              notice.lastUsed === undefined ? "" : ` (last used on ${notice.lastUsed})`
-            }. Its deactivation waits, but not beyond ${notice.hardDeadline}: on that day it is deactivated whatever uses it.`,
-          ),
-          paragraph(
-            `Switch what still uses ${notice.keyId} to your new key ${notice.newKeyId} before then. Once the old key has gone quiet it is deactivated as planned.`,
-          ),
-        ],
-      };
+      return letter(
+        `Your old AWS access key ${notice.keyId} is still in use: it stops working on ${notice.hardDeadline}`,
+        paragraph(
+          `The old access key ${notice.keyId} of IAM user ${notice.userName} was due to be deactivated, but it is still in use${
+            notice.lastUsed === undefined ? "" : ` (last used on ${notice.lastUsed})`
+          }. Its deactivation waits, but not beyond ${notice.hardDeadline}: on that day it is deactivated whatever uses it.`,
+        ),
+        paragraph(
+          `Switch what still uses ${notice.keyId} to your new key ${notice.newKeyId} before then. Once the old key has gone quiet it is deactivated as planned.`,
+        ),
+      );
     case "Deactivated":
-      return {
-        subject: `Your old AWS access key ${notice.keyId} was deactivated`,
-        blocks: [
-          hello,
-          paragraph(
-            `The old access key ${notice.keyId} of IAM user ${notice.userName} has been deactivated: requests signed with it now fail. It will be deleted on ${notice.deletionDate}.`,
-          ),
-          paragraph(
-            "If something stopped working, switch it to your new key. An administrator can reactivate the old key until it is deleted.",
-          ),
-        ],
-      };
+      return letter(
+        `Your old AWS access key ${notice.keyId} was deactivated`,
+        paragraph(
+          `The old access key ${notice.keyId} of IAM user ${notice.userName} has been deactivated: requests signed with it now fail. It will be deleted on ${notice.deletionDate}.`,
+        ),
+        paragraph(
+          "If something stopped working, switch it to your new key. An administrator can reactivate the old key until it is deleted.",
+        ),
+      );
     case "DeactivatedUnused":
-      return {
-        subject: `Your unused AWS access key ${notice.keyId} was deactivated`,
-        blocks: [
-          hello,
-          paragraph(
-            `The access key ${notice.keyId} of IAM user ${notice.userName} ${
-              notice.lastUsed === undefined
-                ? "has never been used"
-                : `was last used on ${notice.lastUsed}`
-            } and has been deactivated. It will be deleted on ${notice.deletionDate}.`,
-          ),
-          paragraph("If you still need it, ask an administrator to reactivate it before then."),
-        ],
-      };
+      return letter(
+        `Your unused AWS access key ${notice.keyId} was deactivated`,
+        paragraph(
+          `The access key ${notice.keyId} of IAM user ${notice.userName} ${
+            notice.lastUsed === undefined
+              ? "has never been used"
+              : `was last used on ${notice.lastUsed}`
+          } and has been deactivated. It will be deleted on ${notice.deletionDate}.`,
+        ),
+        paragraph("If you still need it, ask an administrator to reactivate it before then."),
+      );
     case "Deleted":
-      return {
-        subject: `Your old AWS access key ${notice.keyId} was deleted`,
-        blocks: [
-          hello,
-          paragraph(
-            `The old access key ${notice.keyId} of IAM user ${notice.userName} has been deleted, as announced. Nothing more is needed from you.`,
-          ),
-        ],
-      };
+      return letter(
+        `Your old AWS access key ${notice.keyId} was deleted`,
+        paragraph(
+          `The old access key ${notice.keyId} of IAM user ${notice.userName} has been deleted, as announced. Nothing more is needed from you.`,
+        ),
+      );
   }
 };

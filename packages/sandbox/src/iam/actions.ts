@@ -70,8 +70,27 @@ function keyMetadataXml(userName: string, key: KeyAsRead): string {
   );
 }
 
-function pageXml(truncated: boolean, marker: string | undefined): string {
-  return text("IsTruncated", truncated) + (truncated ? text("Marker", marker) : "");
+/**
+ * One page of the IAM listing named `listing`: reads `MaxItems` and `Marker` (a marker of another
+ * listing is refused), takes the page with `take`, and returns its items with the `IsTruncated`
+ * and `Marker` elements that end the answer.
+ */
+function iamPage<T>(
+  params: QueryParams,
+  listing: string,
+  take: (
+    after: string | undefined,
+    limit: number,
+  ) => { items: T[]; lastKey: string | undefined; truncated: boolean },
+): { items: T[]; pageXml: string } {
+  const limit = parseMaxItems(params.get("MaxItems"));
+  const after = decodeMarker(listing, params.get("Marker"));
+  const page = take(after, limit);
+  const marker = page.lastKey === undefined ? undefined : encodeMarker(listing, page.lastKey);
+  return {
+    items: page.items,
+    pageXml: text("IsTruncated", page.truncated) + (page.truncated ? text("Marker", marker) : ""),
+  };
 }
 
 function readTags(params: QueryParams): Tag[] {
@@ -160,17 +179,16 @@ const listUsers: Action = (params, ctx) => {
       "Member must satisfy regular expression pattern: \\u002F[\\u0021-\\u007F]*",
     );
   }
-  const limit = parseMaxItems(params.get("MaxItems"));
-  const after = decodeMarker("ListUsers", params.get("Marker"));
   const filter = (u: IamUser) =>
     (prefix === "/" || u.path.startsWith(prefix)) && userVisible(u, ctx.consistency);
-  const page = ctx.store.users.page(after, limit, filter);
-  const marker = page.lastKey === undefined ? undefined : encodeMarker("ListUsers", page.lastKey);
+  const page = iamPage(params, "ListUsers", (after, limit) =>
+    ctx.store.users.page(after, limit, filter),
+  );
   return (
     members(
       "Users",
       page.items.map((u) => userXml(u, [])),
-    ) + pageXml(page.truncated, marker)
+    ) + page.pageXml
   );
 };
 
@@ -226,13 +244,10 @@ const untagUser: Action = (params, ctx) => {
 
 const listUserTags: Action = (params, ctx) => {
   const user = visibleUser(requireUser(params, ctx), ctx);
-  const limit = parseMaxItems(params.get("MaxItems"));
-  const listing = `ListUserTags:${user.userId}`;
-  const after = decodeMarker(listing, params.get("Marker"));
-  const tags = readView(user, ctx.consistency).tags;
-  const page = pageArray(tags, (t) => t.key.toLowerCase(), after, limit);
-  const marker = page.lastKey === undefined ? undefined : encodeMarker(listing, page.lastKey);
-  return tagsXml(page.items) + pageXml(page.truncated, marker);
+  const page = iamPage(params, `ListUserTags:${user.userId}`, (after, limit) =>
+    pageArray(readView(user, ctx.consistency).tags, (t) => t.key.toLowerCase(), after, limit),
+  );
+  return tagsXml(page.items) + page.pageXml;
 };
 
 const createAccessKey: Action = (params, ctx) => {
@@ -261,17 +276,14 @@ const createAccessKey: Action = (params, ctx) => {
 
 const listAccessKeys: Action = (params, ctx) => {
   const user = visibleUser(targetUser(params, ctx), ctx);
-  const limit = parseMaxItems(params.get("MaxItems"));
-  const listing = `ListAccessKeys:${user.userId}`;
-  const after = decodeMarker(listing, params.get("Marker"));
-  const keys = readView(user, ctx.consistency).keys;
-  const page = pageArray(keys, (k) => k.accessKeyId, after, limit);
-  const marker = page.lastKey === undefined ? undefined : encodeMarker(listing, page.lastKey);
+  const page = iamPage(params, `ListAccessKeys:${user.userId}`, (after, limit) =>
+    pageArray(readView(user, ctx.consistency).keys, (k) => k.accessKeyId, after, limit),
+  );
   return (
     members(
       "AccessKeyMetadata",
       page.items.map((k) => keyMetadataXml(user.name, k)),
-    ) + pageXml(page.truncated, marker)
+    ) + page.pageXml
   );
 };
 
@@ -358,16 +370,12 @@ const getAccountAuthorizationDetails: Action = (params, ctx) => {
       );
     }
   });
-  const limit = parseMaxItems(params.get("MaxItems"));
-  const after = decodeMarker("GetAccountAuthorizationDetails", params.get("Marker"));
   const wantUsers = filters.length === 0 || filters.includes("User");
-  const page = wantUsers
-    ? ctx.store.users.page(after, limit, (u) => userVisible(u, ctx.consistency))
-    : { items: [], lastKey: undefined, truncated: false };
-  const marker =
-    page.lastKey === undefined
-      ? undefined
-      : encodeMarker("GetAccountAuthorizationDetails", page.lastKey);
+  const page = iamPage(params, "GetAccountAuthorizationDetails", (after, limit) =>
+    wantUsers
+      ? ctx.store.users.page(after, limit, (u) => userVisible(u, ctx.consistency))
+      : { items: [], lastKey: undefined, truncated: false },
+  );
   const users = page.items.map(
     (u) =>
       text("Path", u.path) +
@@ -385,7 +393,7 @@ const getAccountAuthorizationDetails: Action = (params, ctx) => {
     members("GroupDetailList", []) +
     members("RoleDetailList", []) +
     members("Policies", []) +
-    pageXml(page.truncated, marker)
+    page.pageXml
   );
 };
 

@@ -2,6 +2,8 @@
  * @keyrotate/aws-adapter: reads an AWS account into keyrotate's snapshots and applies the core's
  * plans against IAM, S3 and SES. It translates and never decides: every decision is the core's.
  */
+
+export { renderAdminSummary } from "./adminSummary.js";
 export {
   ApiCallCounter,
   type AttemptMiddleware,
@@ -24,6 +26,10 @@ export {
   readCredentialReport,
   type UnreadableReportRow,
 } from "./credentialReport.js";
+export { EMAIL_KIND_NAME, type EmailKind, type RenderedEmail } from "./email.js";
+export { checkHeaders, headerProblem } from "./emailHeaders.js";
+export { escapeHtml } from "./emailMarkup.js";
+export { type EmlOptions, renderEml } from "./eml.js";
 export {
   AwsError,
   type AwsErrorJson,
@@ -44,17 +50,7 @@ export {
   leaseOptionsFromEnv,
 } from "./lease.js";
 export type { Log, LogEntry } from "./log.js";
-export {
-  checkHeaders,
-  type EmlOptions,
-  escapeHtml,
-  headerProblem,
-  type NoticeContext,
-  type RenderedEmail,
-  renderAdminSummary,
-  renderEml,
-  renderNotice,
-} from "./notices.js";
+export { type NoticeContext, renderNotice } from "./notices.js";
 export { MUTATING_OPERATIONS } from "./operations.js";
 export {
   type AccountCredentials,

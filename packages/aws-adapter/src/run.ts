@@ -9,6 +9,7 @@ import {
   type UserSnapshot,
 } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
+import { renderAdminSummary } from "./adminSummary.js";
 import type { AwsClients } from "./clients.js";
 import type { ReportPolling } from "./credentialReport.js";
 import { type AwsError, mapAwsError } from "./errors.js";
@@ -16,7 +17,6 @@ import type { PlanOutcome } from "./executePlan.js";
 import type { ProgressEvent } from "./executePlans.js";
 import { acquireLease, type HeldLease, type LeaseOptions } from "./lease.js";
 import { type Log, silentLog } from "./log.js";
-import { renderAdminSummary } from "./notices.js";
 import { applyAfterPreflight } from "./preflight.js";
 import {
   type AdminSummaryOutcome,

@@ -1,12 +1,13 @@
 import { SendEmailCommand } from "@aws-sdk/client-ses";
 import * as E from "fp-ts/lib/Either.js";
 import type { AwsClients } from "./clients.js";
+import { EMAIL_KIND_NAME, type RenderedEmail } from "./email.js";
+import { checkHeaders } from "./emailHeaders.js";
 import { AwsError } from "./errors.js";
-import { checkHeaders, type RenderedEmail } from "./notices.js";
 
 /**
  * Sends an email with SES `SendEmail` from `from`, after checking that nothing in it can add a
- * header.
+ * header; its kind goes along as the message tag `X-Keyrotate-Notice`.
  */
 export const sendEmail = async (
   clients: Pick<AwsClients, "ses">,
@@ -26,6 +27,7 @@ export const sendEmail = async (
           Html: { Data: email.html, Charset: "UTF-8" },
         },
       },
+      ...(email.kind === undefined ? {} : { Tags: [{ Name: EMAIL_KIND_NAME, Value: email.kind }] }),
     }),
   );
 };

@@ -160,6 +160,7 @@ describe("executePlan: a rotation", () => {
     expect(input?.Message?.Body?.Text?.Data).toContain(
       `aws s3 cp s3://creds-bucket/credential/alice/alice_${NEW}.csv ./`,
     );
+    expect(input?.Tags).toEqual([{ Name: "X-Keyrotate-Notice", Value: "Rotated" }]);
     expect(JSON.stringify(input)).not.toContain(SECRET);
   });
 

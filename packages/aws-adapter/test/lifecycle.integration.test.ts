@@ -1,6 +1,7 @@
-import type { ScenarioUser } from "@keyrotate/sandbox";
+import type { ScenarioUser, SentEmail } from "@keyrotate/sandbox";
 import { emailTexts, secretHygiene } from "@keyrotate/sandbox";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EMAIL_KIND_NAME } from "../src/email.js";
 import type { LogEntry } from "../src/log.js";
 import type { RunReport } from "../src/report.js";
 import {
@@ -294,6 +295,21 @@ describe(`${DAYS} days of daily runs against the sandbox`, () => {
     const hygiene = secretHygiene(h.sandbox);
     expect(hygiene.secrets().length).toBeGreaterThan(seededIds.length);
     expect(hygiene.scan({ logs, reports, ...emailTexts(h.sandbox.emails()) })).toEqual([]);
+  });
+
+  it("marks every mail with its kind in the X-Keyrotate-Notice message tag", () => {
+    const kindOf = (e: SentEmail) => e.tags?.[EMAIL_KIND_NAME];
+    const mails = h.sandbox.emails();
+    const toAdmin = mails.filter((e) => e.destinations.to.includes("admin@example.com"));
+
+    expect(mails.filter((e) => kindOf(e) === undefined)).toEqual([]);
+    expect(new Set(toAdmin.map(kindOf))).toEqual(new Set(["AdminSummary"]));
+    expect(emailsTo("idle").filter((e) => kindOf(e) === "DeactivatedUnused")).toHaveLength(
+      noticesTo("idle", /unused AWS access key/),
+    );
+    expect(emailsTo("worker").filter((e) => kindOf(e) === "Rotated")).toHaveLength(
+      noticesTo("worker", /was rotated: new key/),
+    );
   });
 
   it("mails the admin a summary after every run", () => {

@@ -8,13 +8,11 @@ import type {
 } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
-import {
-  checkHeaders,
-  type RenderedEmail,
-  renderAdminSummary,
-  renderEml,
-  renderNotice,
-} from "../src/notices.js";
+import { renderAdminSummary } from "../src/adminSummary.js";
+import type { RenderedEmail } from "../src/email.js";
+import { checkHeaders } from "../src/emailHeaders.js";
+import { renderEml } from "../src/eml.js";
+import { renderNotice } from "../src/notices.js";
 import type { RunReport } from "../src/report.js";
 
 const KEY = "AKIAOLDOLDOLDOLDOLD1" as AccessKeyId;
@@ -75,6 +73,14 @@ describe("renderNotice", () => {
     const subjects = Object.values(notices).map((n) => renderNotice(n, ctx).subject);
     expect(new Set(subjects).size).toBe(subjects.length);
   });
+
+  it.each(Object.keys(notices) as NoticeKind[])(
+    "marks a %s notice with its kind, for the X-Keyrotate-Notice header and message tag",
+    (kind) => {
+      const email = renderNotice(notices[kind], ctx);
+      expect(email.kind).toBe(kind);
+    },
+  );
 
   it.each(Object.keys(notices) as NoticeKind[])(
     "names the user and the key in both bodies of a %s notice",
@@ -222,6 +228,7 @@ describe("renderEml", () => {
       `Subject: ${email.subject}`,
       "Date: Mon, 15 Jun 2026 09:30:00 +0000",
       "Message-ID: <run-1@keyrotate>",
+      "X-Keyrotate-Notice: Rotated",
       "MIME-Version: 1.0",
       'Content-Type: multipart/alternative; boundary="=_keyrotate_alternative"',
     ]);
@@ -230,6 +237,12 @@ describe("renderEml", () => {
     expect(eml.right.endsWith("--=_keyrotate_alternative--\r\n")).toBe(true);
     expect(eml.right.replace(/\r\n/g, "")).not.toMatch(/[\r\n]/);
     expect(Math.max(...eml.right.split("\r\n").map((l) => l.length))).toBeLessThanOrEqual(998);
+  });
+
+  it("writes no X-Keyrotate-Notice header for a mail of unknown kind", () => {
+    const { kind: _, ...unknown } = email;
+    const eml = renderEml(unknown, { from: "keys@example.com", date });
+    expect(E.isRight(eml) && eml.right).not.toContain("X-Keyrotate-Notice");
   });
 
   it("encodes a subject that is not ASCII", () => {
@@ -319,8 +332,9 @@ describe("renderAdminSummary", () => {
       skippedUsers: [],
     } as unknown as RunReport;
 
-    const { subject, text, to } = renderAdminSummary(report, "admin@example.com");
+    const { kind, subject, text, to } = renderAdminSummary(report, "admin@example.com");
 
+    expect(kind).toBe("AdminSummary");
     expect(to).toBe("admin@example.com");
     expect(subject).toBe("keyrotate 2026-06-15: 1 rotated, 0 deactivated, 0 deleted, 1 failed");
     expect(text).not.toContain("usersSeen");

@@ -9,6 +9,24 @@ export const awsOptionSpecs = {
   "endpoint-url": { type: "string" },
 } as const;
 
+/**
+ * The help lines of `--set` and of the options that say how to reach AWS, for the commands that
+ * read an account; `regionUse` says what `--region` is for and its default.
+ */
+export const accountOptionsHelp = (
+  regionUse: string,
+): string => `  --set NAME=VALUE       a setting (repeatable; overrides the environment variable NAME)
+  --profile NAME         AWS profile (default: the SDK's default credential chain)
+  --region REGION        ${regionUse}
+  --endpoint-url URL     one endpoint for IAM, S3 and SES (path-style S3), e.g. a local sandbox`;
+
+/** Closes the connections of the clients of a command, once it is done with them. */
+export const destroyClients = (clients: Pick<AwsClients, "iam" | "s3" | "ses">): void => {
+  clients.iam.destroy();
+  clients.s3.destroy();
+  clients.ses.destroy();
+};
+
 /** How to reach AWS, from `--profile`, `--region` and `--endpoint-url`. */
 export interface AwsAccess {
   readonly profile?: string;

@@ -5,6 +5,7 @@ import {
   type CalendarDate,
   daysBetween,
   decide,
+  type KeyChangeReason,
   LastUse,
   type Plan,
   type PolicySettings,
@@ -16,7 +17,7 @@ import {
 } from "@keyrotate/core";
 
 /** The next thing keyrotate will do about one key, and when. */
-export interface KeyEvent {
+export interface ForecastEvent {
   /** `warning`, `rotation`, `deactivation`, `deletion`, … as a reader says it. */
   readonly action: string;
   readonly date: CalendarDate;
@@ -28,13 +29,13 @@ export interface UserForecast {
   /** The core's plan for the forecast day. */
   readonly plan: Plan;
   /** Each key's next event within the horizon, by key id; absent when none is due. */
-  readonly next: ReadonlyMap<AccessKeyId, KeyEvent>;
+  readonly next: ReadonlyMap<AccessKeyId, ForecastEvent>;
   /**
    * Each key's next change (rotation, deactivation, deletion) when its next event is only a
    * notice: the rotation day a warning announces once the minimum notice has run, the
    * deactivation an in-use notice delays.
    */
-  readonly change: ReadonlyMap<AccessKeyId, KeyEvent>;
+  readonly change: ReadonlyMap<AccessKeyId, ForecastEvent>;
 }
 
 const NOTICE_ONLY = new Set(["warning", "two-active-keys notice", "in-use notice"]);
@@ -42,33 +43,35 @@ const NOTICE_ONLY = new Set(["warning", "two-active-keys notice", "in-use notice
 /** How far ahead a forecast looks (two years). */
 export const FORECAST_HORIZON_DAYS = 730;
 
+/** How a reader calls a deactivation or deletion; a reason not named here gets the plain word. */
+const KEY_CHANGE_TEXT: Record<
+  "DeactivateKey" | "DeleteKey",
+  { readonly plain: string } & Partial<Record<KeyChangeReason, string>>
+> = {
+  DeactivateKey: {
+    plain: "deactivation",
+    unused: "deactivation (unused)",
+  },
+  DeleteKey: {
+    plain: "deletion",
+    "inactive-blocker": "deletion (blocks a rotation)",
+  },
+};
+
+/** A key keyrotate created but never delivered is removed, whichever step removes it. */
+const keyChangeText = (step: "DeactivateKey" | "DeleteKey", reason: KeyChangeReason): string =>
+  reason === "undelivered"
+    ? "removal (undelivered key)"
+    : (KEY_CHANGE_TEXT[step][reason] ?? KEY_CHANGE_TEXT[step].plain);
+
 /** Events of one step, by the key they concern. */
 const eventsOf = (step: Step): ReadonlyArray<readonly [AccessKeyId, string]> => {
   switch (step._tag) {
     case "CreateKey":
       return [[step.replaces, "rotation"]];
     case "DeactivateKey":
-      return [
-        [
-          step.keyId,
-          step.reason === "unused"
-            ? "deactivation (unused)"
-            : step.reason === "undelivered"
-              ? "removal (undelivered key)"
-              : "deactivation",
-        ],
-      ];
     case "DeleteKey":
-      return [
-        [
-          step.keyId,
-          step.reason === "inactive-blocker"
-            ? "deletion (blocks a rotation)"
-            : step.reason === "undelivered"
-              ? "removal (undelivered key)"
-              : "deletion",
-        ],
-      ];
+      return [[step.keyId, keyChangeText(step._tag, step.reason)]];
     case "SendNotice": {
       const n = step.notice;
       if (n.kind === "Warning") return [[n.keyId, "warning"]];
@@ -115,8 +118,8 @@ const FORECAST_KEY_PREFIX = "AKIAFORECAST";
 export const forecastUser =
   (settings: PolicySettings, asOf: CalendarDate, horizonDays = FORECAST_HORIZON_DAYS) =>
   (user: UserSnapshot): UserForecast => {
-    const next = new Map<AccessKeyId, KeyEvent>();
-    const change = new Map<AccessKeyId, KeyEvent>();
+    const next = new Map<AccessKeyId, ForecastEvent>();
+    const change = new Map<AccessKeyId, ForecastEvent>();
     const pending = new Set(user.keys.map((k) => k.id));
     const pendingChange = new Set(user.keys.map((k) => k.id));
     const inUse = keysInUse(settings, asOf, user.keys);

@@ -11,5 +11,5 @@ export {
   type UserAssessment,
 } from "./compliance/assess.js";
 export { type Control, type ControlId, controls } from "./compliance/controls.js";
-export { forecastUser, type KeyEvent, type UserForecast } from "./forecast.js";
+export { type ForecastEvent, forecastUser, type UserForecast } from "./forecast.js";
 export { type CliIo, nodeIo, type Output } from "./io.js";

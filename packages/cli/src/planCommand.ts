@@ -8,7 +8,7 @@ import { type CalendarDate, parseCalendarDate, type Settings } from "@keyrotate/
 import * as E from "fp-ts/lib/Either.js";
 import { readAccount, unreadableRowWarning } from "./account.js";
 import { type ParsedOptions, stringOption } from "./args.js";
-import { awsOptionSpecs, buildClients } from "./awsAccess.js";
+import { accountOptionsHelp, awsOptionSpecs, buildClients, destroyClients } from "./awsAccess.js";
 import { awsCommandContext, type Command, ExitCode, usageFailure } from "./command.js";
 import { forecastUser, type UserForecast } from "./forecast.js";
 import type { CliIo } from "./io.js";
@@ -92,10 +92,7 @@ Options:
   --as-of YYYY-MM-DD     forecast a day: plan as if today were that date
   --json                 print the run report of a dry run (JSON) instead of the table
   --scan-mode MODE       with --json: credential-report (default, as the Lambda) or list-users
-  --set NAME=VALUE       a setting (repeatable; overrides the environment variable NAME)
-  --profile NAME         AWS profile (default: the SDK's default credential chain)
-  --region REGION        region for IAM and S3 (default: AWS_REGION, else SES_REGION)
-  --endpoint-url URL     one endpoint for IAM, S3 and SES (path-style S3), e.g. a local sandbox
+${accountOptionsHelp("region for IAM and S3 (default: AWS_REGION, else SES_REGION)")}
 ${orgPlanOptionsHelp}
   -h, --help             this help
 
@@ -170,9 +167,7 @@ Exit codes: 0 done, 1 the account could not be read, 2 invalid settings or argum
       return ExitCode.ok;
     } finally {
       progress.clear();
-      clients.iam.destroy();
-      clients.s3.destroy();
-      clients.ses.destroy();
+      destroyClients(clients);
     }
   },
 };

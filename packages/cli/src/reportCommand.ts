@@ -3,7 +3,7 @@ import { dirname, extname, resolve } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import { readAccount, unreadableRowWarning } from "./account.js";
 import { stringOption } from "./args.js";
-import { awsOptionSpecs, buildClients } from "./awsAccess.js";
+import { accountOptionsHelp, awsOptionSpecs, buildClients, destroyClients } from "./awsAccess.js";
 import { awsCommandContext, type Command, ExitCode, usageFailure } from "./command.js";
 import { assessAccount, type ComplianceReport } from "./compliance/assess.js";
 import { renderComplianceCsv } from "./compliance/csv.js";
@@ -94,10 +94,7 @@ Changes nothing. SES_EMAIL, SES_REGION and S3_CSV_BUCKET are not needed for a re
 Options:
   --format FORMAT        json, csv or html (default: from the --out extension, else html)
   -o, --out FILE         where to write (default: stdout)
-  --set NAME=VALUE       a setting (repeatable; overrides the environment variable NAME)
-  --profile NAME         AWS profile (default: the SDK's default credential chain)
-  --region REGION        region for IAM (default: AWS_REGION, else us-east-1)
-  --endpoint-url URL     one endpoint for IAM, S3 and SES (path-style S3), e.g. a local sandbox
+${accountOptionsHelp("region for IAM (default: AWS_REGION, else us-east-1)")}
   -h, --help             this help
 
 Examples:
@@ -174,9 +171,7 @@ Exit codes: 0 written (whatever the compliance), 1 the account could not be read
       return ExitCode.ok;
     } finally {
       progress.clear();
-      clients.iam.destroy();
-      clients.s3.destroy();
-      clients.ses.destroy();
+      destroyClients(clients);
     }
   },
 };

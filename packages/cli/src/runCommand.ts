@@ -1,7 +1,7 @@
 import { leaseOptionsFromEnv, type RunReport, runKeyrotate } from "@keyrotate/aws-adapter";
 import { changesKeysOrNotifies } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
-import { awsOptionSpecs, buildClients } from "./awsAccess.js";
+import { accountOptionsHelp, awsOptionSpecs, buildClients, destroyClients } from "./awsAccess.js";
 import { awsCommandContext, type Command, ExitCode, usageFailure } from "./command.js";
 import { signalExitCode, watchInterruptions } from "./interrupt.js";
 import type { CliIo } from "./io.js";
@@ -87,10 +87,7 @@ Options:
   --dry-run              decide and report only: change nothing, send nothing
   --json                 print the run report (JSON) instead of the summary
   --scan-mode MODE       credential-report (default, as the Lambda) or list-users
-  --set NAME=VALUE       a setting (repeatable; overrides the environment variable NAME)
-  --profile NAME         AWS profile (default: the SDK's default credential chain)
-  --region REGION        region for IAM and S3 (default: AWS_REGION, else SES_REGION)
-  --endpoint-url URL     one endpoint for IAM, S3 and SES (path-style S3), e.g. a local sandbox
+${accountOptionsHelp("region for IAM and S3 (default: AWS_REGION, else SES_REGION)")}
 ${orgOptionsHelp}
   -h, --help             this help
 
@@ -209,9 +206,7 @@ ${orgHelp}
     } finally {
       interruptions.dispose();
       progress.clear();
-      clients.iam.destroy();
-      clients.s3.destroy();
-      clients.ses.destroy();
+      destroyClients(clients);
     }
   },
 };

@@ -1,26 +1,19 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Sandbox, ScenarioUser } from "@keyrotate/sandbox";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { ScenarioUser } from "@keyrotate/sandbox";
+import { afterEach, describe, expect, it } from "vitest";
 import { buildClients, readAwsConfig } from "../src/awsAccess.js";
 import {
+  alice,
   BUCKET,
   cli,
   deliverySets,
-  type FailingEndpoint,
-  SENDER,
-  startFailingEndpoint,
-  startTestSandbox,
+  failingEndpointForFile,
+  sandboxPerTest,
 } from "./harness.js";
 
-const users: ScenarioUser[] = [
-  {
-    name: "alice",
-    tags: { email: "alice@example.com" },
-    keys: [{ id: "AKIAALICE00000000001", ageDays: 95, lastUsedDaysAgo: 1 }],
-  },
-];
+const users: ScenarioUser[] = [alice(95)];
 
 /** Sets `vars` in `process.env`, where the SDK reads them, and returns how to put them back. */
 const setProcessEnv = (vars: Record<string, string>): (() => void) => {
@@ -48,25 +41,19 @@ const awsFiles = (
   };
 };
 
-let failing: FailingEndpoint;
-beforeAll(async () => {
-  failing = await startFailingEndpoint();
-});
-afterAll(() => failing.close());
+const failing = failingEndpointForFile();
 
 describe("how the CLI reaches AWS", () => {
-  let sandbox: Sandbox | undefined;
+  const sandboxForTest = sandboxPerTest();
   let restore: (() => void) | undefined;
-  afterEach(async () => {
+  afterEach(() => {
     restore?.();
     restore = undefined;
-    await sandbox?.close();
-    sandbox = undefined;
   });
 
   it("lets AWS_ENDPOINT_URL_IAM, _S3 and _SES win over AWS_ENDPOINT_URL, as the SDK does", async () => {
     // Prepare: the general endpoint refuses everything; the per-service ones are the sandbox.
-    sandbox = await startTestSandbox(users);
+    const sandbox = await sandboxForTest(users);
     const env = {
       AWS_ENDPOINT_URL: failing.url,
       AWS_ENDPOINT_URL_IAM: sandbox.url,
@@ -93,7 +80,7 @@ describe("how the CLI reaches AWS", () => {
 
   it("reaches IAM, S3 and SES through a profile's endpoint_url", async () => {
     // Prepare: a profile that points at the sandbox; no endpoint in the environment.
-    sandbox = await startTestSandbox(users);
+    const sandbox = await sandboxForTest(users);
     const admin = sandbox.env();
     const files = awsFiles(
       `[profile sandbox]\nregion = us-east-1\nendpoint_url = ${sandbox.url}\naws_access_key_id = ${admin.AWS_ACCESS_KEY_ID}\naws_secret_access_key = ${admin.AWS_SECRET_ACCESS_KEY}\n`,
@@ -163,21 +150,9 @@ describe("how the CLI reaches AWS", () => {
   ])("makes AWS_MAX_ATTEMPTS=%s attempts per call", async (value, attempts) => {
     failing.reset();
 
-    const { code } = await cli(
-      [
-        "plan",
-        "--json",
-        "--endpoint-url",
-        failing.url,
-        "--set",
-        `SES_EMAIL=${SENDER}`,
-        "--set",
-        "SES_REGION=us-east-1",
-        "--set",
-        `S3_CSV_BUCKET=${BUCKET}`,
-      ],
-      { env: { AWS_MAX_ATTEMPTS: value, AWS_RETRY_MODE: "standard" } },
-    );
+    const { code } = await cli(["plan", "--json", "--endpoint-url", failing.url, ...deliverySets], {
+      env: { AWS_MAX_ATTEMPTS: value, AWS_RETRY_MODE: "standard" },
+    });
 
     expect(code).toBe(1);
     expect(failing.received()).toBe(attempts);

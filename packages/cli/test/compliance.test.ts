@@ -49,33 +49,34 @@ const results = (u: ReturnType<typeof withKey>) =>
     Object.entries(assessUser(settings, today)(u).controls).map(([k, v]) => [k, v.result]),
   );
 
+const usedDaysAgo = (n: number) => LastUse.usedOn(daysAgo(n));
+
+/** Expects, for a user with one key of each age and last use, the results of the named controls. */
+const expectControls = (
+  cases: ReadonlyArray<
+    readonly [ageDays: number, lastUse: Parameters<typeof withKey>[1], Record<string, string>]
+  >,
+) => {
+  for (const [ageDays, lastUse, expected] of cases)
+    expect(results(withKey(ageDays, lastUse)), `${ageDays} days old`).toMatchObject(expected);
+};
+
 describe("compliance controls", () => {
   it("fails CIS 1.12 at 45 days unused and IAM.8 only beyond 90", () => {
-    expect(results(withKey(100, LastUse.usedOn(daysAgo(44))))).toMatchObject({
-      "CIS-1.12": "pass",
-      "IAM.8": "pass",
-    });
-    expect(results(withKey(100, LastUse.usedOn(daysAgo(45))))).toMatchObject({
-      "CIS-1.12": "fail",
-      "IAM.8": "pass",
-    });
-    expect(results(withKey(100, LastUse.usedOn(daysAgo(90))))).toMatchObject({ "IAM.8": "pass" });
-    expect(results(withKey(100, LastUse.usedOn(daysAgo(91))))).toMatchObject({ "IAM.8": "fail" });
-    expect(results(withKey(50, LastUse.never))).toMatchObject({
-      "CIS-1.12": "fail",
-      "IAM.8": "pass",
-    });
+    expectControls([
+      [100, usedDaysAgo(44), { "CIS-1.12": "pass", "IAM.8": "pass" }],
+      [100, usedDaysAgo(45), { "CIS-1.12": "fail", "IAM.8": "pass" }],
+      [100, usedDaysAgo(90), { "IAM.8": "pass" }],
+      [100, usedDaysAgo(91), { "IAM.8": "fail" }],
+      [50, LastUse.never, { "CIS-1.12": "fail", "IAM.8": "pass" }],
+    ]);
   });
 
   it("fails CIS 1.14 and IAM.3 for a key more than 90 days old", () => {
-    expect(results(withKey(90, LastUse.usedOn(daysAgo(1))))).toMatchObject({
-      "CIS-1.14": "pass",
-      "IAM.3": "pass",
-    });
-    expect(results(withKey(91, LastUse.usedOn(daysAgo(1))))).toMatchObject({
-      "CIS-1.14": "fail",
-      "IAM.3": "fail",
-    });
+    expectControls([
+      [90, usedDaysAgo(1), { "CIS-1.14": "pass", "IAM.3": "pass" }],
+      [91, usedDaysAgo(1), { "CIS-1.14": "fail", "IAM.3": "fail" }],
+    ]);
   });
 
   it("calls a control unknown, not passed, when a key's last use is unknown", () => {

@@ -1,38 +1,18 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Sandbox, ScenarioUser } from "@keyrotate/sandbox";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { ScenarioUser } from "@keyrotate/sandbox";
+import { describe, expect, it } from "vitest";
 import { createProgress, PROGRESS_LINE_MS } from "../src/progress.js";
 import { staleReportWarning } from "../src/reportAge.js";
-import {
-  cli,
-  deliverySets,
-  type FailingEndpoint,
-  startFailingEndpoint,
-  startTestSandbox,
-} from "./harness.js";
+import { alice, cli, deliverySets, failingEndpointForFile, sandboxPerTest } from "./harness.js";
 
-const users: ScenarioUser[] = [
-  {
-    name: "alice",
-    tags: { email: "alice@example.com" },
-    keys: [{ id: "AKIAALICE00000000001", ageDays: 40, lastUsedDaysAgo: 1 }],
-  },
-];
+const users: ScenarioUser[] = [alice(40)];
 
-let failing: FailingEndpoint;
-beforeAll(async () => {
-  failing = await startFailingEndpoint();
-});
-afterAll(() => failing.close());
+const failing = failingEndpointForFile();
 
 describe("command-line conventions", () => {
-  let sandbox: Sandbox | undefined;
-  afterEach(async () => {
-    await sandbox?.close();
-    sandbox = undefined;
-  });
+  const sandboxForTest = sandboxPerTest();
 
   it("run prints its errors on stderr, and only the summary on stdout", async () => {
     const { code, stdout, stderr } = await cli(
@@ -99,7 +79,7 @@ describe("command-line conventions", () => {
     "%s warns on stderr when the credential report is more than a day old",
     async (...argv) => {
       // Prepare: the CLI's clock two days after the sandbox generated its report.
-      sandbox = await startTestSandbox(users);
+      const sandbox = await sandboxForTest(users);
       const later = new Date(sandbox.clock.now().getTime() + 2 * 86_400_000);
 
       // Act
@@ -116,7 +96,7 @@ describe("command-line conventions", () => {
   );
 
   it("says nothing about a report generated today", async () => {
-    sandbox = await startTestSandbox(users);
+    const sandbox = await sandboxForTest(users);
 
     const { code, stderr } = await cli(["plan", ...deliverySets], { sandbox });
 

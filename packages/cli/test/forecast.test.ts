@@ -25,6 +25,16 @@ const key = (
 
 const next = (settings: PolicySettings, u: UserSnapshot, keyId: string) =>
   forecastUser(settings, today)(u).next.get(id(keyId));
+/** A user in phase Rotated since 2026-02-25: old key AKIAOLD…1 (in use), new key AKIANEW…1. */
+const rotatedOn20260225 = (): UserSnapshot =>
+  user(
+    [key("AKIAOLD0000000000001", "2025-12-01"), key("AKIANEW0000000000001", "2026-02-25")],
+    [
+      { key: "email", value: "u@example.com" },
+      { key: "last-check-date", value: "2026-02-25" },
+      { key: "last-check-old-key", value: "AKIAOLD0000000000001" },
+    ],
+  );
 /** The original's timing: no minimum notice, no in-use delay (POLICY.md, invariant 10). */
 const original: PolicySettings = { ...defaultPolicySettings, minNoticeDays: 0, inUseDelayDays: 0 };
 
@@ -53,15 +63,7 @@ describe("forecastUser", () => {
   });
 
   it("gives the deactivation and then the deletion of a key in its Rotated phase", () => {
-    const tags = [
-      { key: "email", value: "u@example.com" },
-      { key: "last-check-date", value: "2026-02-25" },
-      { key: "last-check-old-key", value: "AKIAOLD0000000000001" },
-    ];
-    const u = user(
-      [key("AKIAOLD0000000000001", "2025-12-01"), key("AKIANEW0000000000001", "2026-02-25")],
-      tags,
-    );
+    const u = rotatedOn20260225();
 
     expect(next(original, u, "AKIAOLD0000000000001")).toEqual({
       action: "deactivation",
@@ -105,15 +107,7 @@ describe("forecastUser", () => {
   });
 
   it("shows an old key in use waiting with an in-use notice until its hard deadline", () => {
-    const tags = [
-      { key: "email", value: "u@example.com" },
-      { key: "last-check-date", value: "2026-02-25" },
-      { key: "last-check-old-key", value: "AKIAOLD0000000000001" },
-    ];
-    const u = user(
-      [key("AKIAOLD0000000000001", "2025-12-01"), key("AKIANEW0000000000001", "2026-02-25")],
-      tags,
-    );
+    const u = rotatedOn20260225();
     const f = forecastUser(defaultPolicySettings, today)(u);
     expect(f.next.get(id("AKIAOLD0000000000001"))).toEqual({
       action: "in-use notice",
@@ -138,6 +132,19 @@ describe("forecastUser", () => {
     expect(next(settings, user([busy]), "AKIABUSY000000000001")).toEqual({
       action: "warning",
       date: "2026-04-02",
+    });
+  });
+
+  it("names the deletion of an Inactive key that blocks a rotation (INACTIVE_BLOCKER=delete)", () => {
+    const settings: PolicySettings = { ...original, inactiveBlocker: "delete" };
+    const u = user([
+      key("AKIAOLD0000000000001", "2025-11-01"),
+      key("AKIAINACT00000000001", "2025-10-01", "Inactive"),
+    ]);
+
+    expect(next(settings, u, "AKIAINACT00000000001")).toEqual({
+      action: "deletion (blocks a rotation)",
+      date: today,
     });
   });
 

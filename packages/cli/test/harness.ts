@@ -1,6 +1,13 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Sandbox, type ScenarioUser, secretHygiene, startSandbox } from "@keyrotate/sandbox";
+import {
+  type Sandbox,
+  type ScenarioKey,
+  type ScenarioUser,
+  secretHygiene,
+  startSandbox,
+} from "@keyrotate/sandbox";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { main } from "../src/cli.js";
 import type { CliIo } from "../src/io.js";
 
@@ -16,6 +23,17 @@ export const startTestSandbox = (users: ScenarioUser[], now = START): Promise<Sa
     reportGenerationMs: 1,
     seed: { verifiedEmails: [SENDER], buckets: [BUCKET], users },
   });
+
+/** A user whose email tag is `<name>@example.com`, holding `keys`. */
+export const userWithKeys = (name: string, ...keys: ScenarioKey[]): ScenarioUser => ({
+  name,
+  tags: { email: `${name}@example.com` },
+  keys,
+});
+
+/** alice: one key `AKIAALICE00000000001`, `ageDays` old, used yesterday. */
+export const alice = (ageDays: number): ScenarioUser =>
+  userWithKeys("alice", { id: "AKIAALICE00000000001", ageDays, lastUsedDaysAgo: 1 });
 
 /** The settings a run against the test sandbox needs, as `--set` arguments. */
 export const deliverySets = [
@@ -146,5 +164,45 @@ export const startFailingEndpoint = async (): Promise<FailingEndpoint> => {
       received = 0;
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+};
+
+/**
+ * A failing endpoint for every test of the file: started before the first test, closed after
+ * the last. Call it at the top of a test file; tests use what it returns as the endpoint itself.
+ */
+export const failingEndpointForFile = (): FailingEndpoint => {
+  let endpoint: FailingEndpoint | undefined;
+  beforeAll(async () => {
+    endpoint = await startFailingEndpoint();
+  });
+  afterAll(() => endpoint?.close());
+  const started = (): FailingEndpoint => {
+    if (endpoint === undefined) throw new Error("the failing endpoint starts before the tests");
+    return endpoint;
+  };
+  return {
+    get url() {
+      return started().url;
+    },
+    received: () => started().received(),
+    reset: () => started().reset(),
+    close: () => started().close(),
+  };
+};
+
+/**
+ * Returns how to start a test sandbox (as {@link startTestSandbox}) that is closed after the test
+ * that started it. Call it in a `describe` block whose tests each start their own.
+ */
+export const sandboxPerTest = (): ((users: ScenarioUser[], now?: string) => Promise<Sandbox>) => {
+  const open: Sandbox[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+  return async (users, now) => {
+    const s = await startTestSandbox(users, now);
+    open.push(s);
+    return s;
   };
 };

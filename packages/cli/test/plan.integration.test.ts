@@ -1,27 +1,15 @@
 import type { Sandbox } from "@keyrotate/sandbox";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cli, deliverySets, startTestSandbox } from "./harness.js";
+import { alice, cli, deliverySets, startTestSandbox, userWithKeys } from "./harness.js";
 
 describe("keyrotate plan", () => {
   let sandbox: Sandbox;
 
   beforeAll(async () => {
     sandbox = await startTestSandbox([
-      {
-        name: "alice",
-        tags: { email: "alice@example.com" },
-        keys: [{ id: "AKIAALICE00000000001", ageDays: 95, lastUsedDaysAgo: 1 }],
-      },
-      {
-        name: "bob",
-        tags: { email: "bob@example.com" },
-        keys: [{ id: "AKIABOB0000000000001", ageDays: 35, lastUsedDaysAgo: 2 }],
-      },
-      {
-        name: "carol",
-        tags: { email: "carol@example.com" },
-        keys: [{ id: "AKIACAROL00000000001", ageDays: 5, lastUsedDaysAgo: null }],
-      },
+      alice(95),
+      userWithKeys("bob", { id: "AKIABOB0000000000001", ageDays: 35, lastUsedDaysAgo: 2 }),
+      userWithKeys("carol", { id: "AKIACAROL00000000001", ageDays: 5, lastUsedDaysAgo: null }),
       {
         name: "dave",
         tags: { team: "ops" },

@@ -1,33 +1,29 @@
 import { acquireLease, createAwsClients } from "@keyrotate/aws-adapter";
 import type { Sandbox, ScenarioUser } from "@keyrotate/sandbox";
-import { afterEach, describe, expect, it } from "vitest";
-import { BUCKET, cli, deliverySets, startTestSandbox, storedSecrets } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import {
+  alice,
+  BUCKET,
+  cli,
+  deliverySets,
+  sandboxPerTest,
+  storedSecrets,
+  userWithKeys,
+} from "./harness.js";
 
 const users: ScenarioUser[] = [
-  {
-    name: "alice",
-    tags: { email: "alice@example.com" },
-    keys: [{ id: "AKIAALICE00000000001", ageDays: 95, lastUsedDaysAgo: 1 }],
-  },
-  {
-    name: "bob",
-    tags: { email: "bob@example.com" },
-    keys: [{ id: "AKIABOB0000000000001", ageDays: 31, lastUsedDaysAgo: 1 }],
-  },
+  alice(95),
+  userWithKeys("bob", { id: "AKIABOB0000000000001", ageDays: 31, lastUsedDaysAgo: 1 }),
 ];
 
 const keysOf = (sandbox: Sandbox, name: string) =>
   sandbox.users().find((u) => u.name === name)?.keys ?? [];
 
 describe("keyrotate run", () => {
-  let sandbox: Sandbox | undefined;
-  afterEach(async () => {
-    await sandbox?.close();
-    sandbox = undefined;
-  });
+  const sandboxForTest = sandboxPerTest();
 
   it("refuses with exit 2 and calls nothing without a terminal or --yes", async () => {
-    sandbox = await startTestSandbox(users);
+    const sandbox = await sandboxForTest(users);
 
     const { code, stdout, stderr } = await cli(["run", ...deliverySets], { sandbox });
 
@@ -39,7 +35,7 @@ describe("keyrotate run", () => {
   });
 
   it("applies the plan with --yes: rotates, stores the secret, mails the user, never prints a secret", async () => {
-    sandbox = await startTestSandbox(users);
+    const sandbox = await sandboxForTest(users);
 
     const { code, stdout, stderr } = await cli(["run", "--yes", ...deliverySets], { sandbox });
 
@@ -62,7 +58,7 @@ describe("keyrotate run", () => {
   });
 
   it("prints the run report with --json", async () => {
-    sandbox = await startTestSandbox(users);
+    const sandbox = await sandboxForTest(users);
 
     const { code, stdout } = await cli(["run", "--yes", "--json", ...deliverySets], { sandbox });
 
@@ -74,7 +70,7 @@ describe("keyrotate run", () => {
   });
 
   it("changes nothing with --dry-run, even without a terminal", async () => {
-    sandbox = await startTestSandbox(users);
+    const sandbox = await sandboxForTest(users);
 
     const { code, stdout } = await cli(["run", "--dry-run", ...deliverySets], { sandbox });
 
@@ -86,7 +82,7 @@ describe("keyrotate run", () => {
   });
 
   it("shows the plan in a terminal and applies it only when confirmed", async () => {
-    sandbox = await startTestSandbox(users);
+    const sandbox = await sandboxForTest(users);
 
     const declined = await cli(["run", ...deliverySets], { sandbox, tty: true, answer: "n" });
 
@@ -105,7 +101,7 @@ describe("keyrotate run", () => {
   });
 
   it("exits 1 when a user fails, and undoes the failed rotation", async () => {
-    sandbox = await startTestSandbox(users);
+    const sandbox = await sandboxForTest(users);
     sandbox.setFaults({
       // A run's first PutObject is its lease's, the second the preflight's; the third stores
       // alice's secret.
@@ -124,7 +120,7 @@ describe("keyrotate run", () => {
   });
 
   it("exits 1 and changes nothing while another run holds the run lease", async () => {
-    sandbox = await startTestSandbox(users);
+    const sandbox = await sandboxForTest(users);
     const { endpoint, region, credentials } = sandbox.clientConfig();
     const other = createAwsClients({ endpoint, region, credentials });
     // The scheduled run holds the lease (its expiry is minutes away on the wall clock).
@@ -148,7 +144,7 @@ describe("keyrotate run", () => {
   });
 
   it("refuses a bad LEASE_WAIT_SECONDS with exit 2, naming it", async () => {
-    sandbox = await startTestSandbox(users);
+    const sandbox = await sandboxForTest(users);
 
     const { code, stderr } = await cli(["run", "--yes", ...deliverySets], {
       sandbox,

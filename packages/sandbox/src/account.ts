@@ -4,7 +4,7 @@ import { type FaultSettings, Faults } from "./faults.js";
 import { IamStore } from "./iam/store.js";
 import { Organization } from "./organizations.js";
 import { freshSeed, IdGenerator, Random } from "./random.js";
-import { S3Store } from "./s3.js";
+import { S3Store } from "./s3/store.js";
 import { parseScenario, type Scenario, ScenarioError, userCreateDate } from "./scenario.js";
 import { SesStore } from "./ses.js";
 

@@ -1,4 +1,4 @@
-import { AwsError } from "./errors.js";
+import { ServiceError } from "./errors.js";
 
 /**
  * Decodes an `aws-chunked` body (`<hex size>[;chunk-signature=…]\r\n<data>\r\n…0\r\n<trailers>\r\n\r\n`).
@@ -37,6 +37,10 @@ export function decodeAwsChunked(body: Buffer): { data: Buffer; trailers: Record
   return { data: Buffer.concat(chunks), trailers };
 }
 
-function malformed(): AwsError {
-  return new AwsError("IncompleteBody", "The request body is not valid aws-chunked encoding.", 400);
+function malformed(): ServiceError {
+  return new ServiceError(
+    "IncompleteBody",
+    "The request body is not valid aws-chunked encoding.",
+    400,
+  );
 }

@@ -2,7 +2,7 @@
  * An error the sandbox reports to the client in the service's own error format.
  * Handlers throw it for every expected failure so the server answers like AWS instead of crashing.
  */
-export class AwsError extends Error {
+export class ServiceError extends Error {
   /** The AWS error code, e.g. `NoSuchEntity`. */
   readonly code: string;
   /** The HTTP status AWS uses for this error. */
@@ -13,7 +13,7 @@ export class AwsError extends Error {
   /** Creates an error with AWS's code, message and HTTP status. */
   constructor(code: string, message: string, status = 400, extra: Record<string, string> = {}) {
     super(message);
-    this.name = "AwsError";
+    this.name = "ServiceError";
     this.code = code;
     this.status = status;
     this.extra = extra;
@@ -26,8 +26,12 @@ export class AwsError extends Error {
 }
 
 /** The Query-protocol error for a required parameter that was not sent. */
-export function missingParameter(name: string): AwsError {
-  return new AwsError("MissingParameter", `The request must contain the parameter ${name}.`, 400);
+export function missingParameter(name: string): ServiceError {
+  return new ServiceError(
+    "MissingParameter",
+    `The request must contain the parameter ${name}.`,
+    400,
+  );
 }
 
 /** AWS's "1 validation error detected" message, used for constraint violations on one input. */
@@ -35,9 +39,9 @@ export function validationError(
   value: string | null,
   member: string,
   constraint: string,
-): AwsError {
+): ServiceError {
   const shown = value === null ? "null" : `'${value}'`;
-  return new AwsError(
+  return new ServiceError(
     "ValidationError",
     `1 validation error detected: Value ${shown} at '${member}' failed to satisfy constraint: ${constraint}`,
     400,

@@ -1,10 +1,10 @@
 import type { Random } from "./random.js";
 
 /** The services the sandbox emulates, by SigV4 signing name. */
-export type ServiceName = "iam" | "s3" | "ses";
+export type EmulatedService = "iam" | "s3" | "ses";
 
 /** The services the sandbox emulates, as a list. */
-export const SERVICES: readonly ServiceName[] = ["iam", "s3", "ses"];
+export const SERVICES: readonly EmulatedService[] = ["iam", "s3", "ses"];
 
 /** A token-bucket limit for one service. */
 export interface ThrottleSettings {
@@ -36,7 +36,7 @@ export interface FaultSettings {
   /** Up to this many extra ms, drawn per call. */
   latencyJitterMs?: number;
   /** Token-bucket throttle per service. */
-  throttle?: Partial<Record<ServiceName, ThrottleSettings>>;
+  throttle?: Partial<Record<EmulatedService, ThrottleSettings>>;
   /** Probability (0–1) that a call is throttled (IAM/SES 400 `Throttling`, S3 503 `SlowDown`). */
   throttleRate?: number;
   /** Probability (0–1) that a call fails with a random 5xx. */
@@ -87,7 +87,7 @@ const emptyCounts = (): FaultCounts => ({
   failedOperations: 0,
 });
 
-const throttled = (service: ServiceName): FaultDecision =>
+const throttled = (service: EmulatedService): FaultDecision =>
   service === "s3"
     ? {
         kind: "error",
@@ -165,7 +165,7 @@ export function parseFaultSettings(input: unknown): FaultSettings {
     else {
       for (const [service, t] of Object.entries(input.throttle)) {
         const path = `faults.throttle.${service}`;
-        if (!SERVICES.includes(service as ServiceName))
+        if (!SERVICES.includes(service as EmulatedService))
           problems.push(`${path}: unknown service (use iam, s3 or ses)`);
         if (!isRecord(t)) {
           problems.push(`${path}: must be an object`);
@@ -184,7 +184,7 @@ export function parseFaultSettings(input: unknown): FaultSettings {
       for (const [op, f] of Object.entries(input.failOperations)) {
         const path = `faults.failOperations["${op}"]`;
         const [service, name] = op.split(":");
-        if (!SERVICES.includes(service as ServiceName) || !name) {
+        if (!SERVICES.includes(service as EmulatedService) || !name) {
           problems.push(`${path}: key must look like service:Operation (e.g. s3:PutObject)`);
         }
         if (!isRecord(f)) {
@@ -216,7 +216,7 @@ export function parseFaultSettings(input: unknown): FaultSettings {
   return structuredClone(input) as FaultSettings;
 }
 
-function defaultCode(service: ServiceName, status: number): string {
+function defaultCode(service: EmulatedService, status: number): string {
   if (status === 503) return "ServiceUnavailable";
   if (status >= 500) return service === "s3" ? "InternalError" : "InternalFailure";
   return "InjectedFault";
@@ -236,7 +236,7 @@ function defaultMessage(code: string): string {
 }
 
 function errorOf(
-  service: ServiceName,
+  service: EmulatedService,
   status: number,
   code?: string,
   message?: string,
@@ -256,7 +256,7 @@ interface Bucket {
  */
 export class Faults {
   private settings: FaultSettings = {};
-  private buckets = new Map<ServiceName, Bucket>();
+  private buckets = new Map<EmulatedService, Bucket>();
   private callsSinceSet = 0;
   private injected: FaultCounts = emptyCounts();
 
@@ -303,7 +303,11 @@ export class Faults {
   }
 
   /** Decides the fate of one call of `service:operation` (and counts it for the crash switch). */
-  decide(service: ServiceName, operation: string, realNowMs = performance.now()): FaultDecision {
+  decide(
+    service: EmulatedService,
+    operation: string,
+    realNowMs = performance.now(),
+  ): FaultDecision {
     const decision = this.roll(service, operation, realNowMs);
     if (decision.kind === "reset") {
       if (decision.cause === "crash") this.injected.crashed++;
@@ -318,7 +322,7 @@ export class Faults {
     return decision;
   }
 
-  private roll(service: ServiceName, operation: string, realNowMs: number): FaultDecision {
+  private roll(service: EmulatedService, operation: string, realNowMs: number): FaultDecision {
     const s = this.settings;
     this.callsSinceSet++;
     if (
@@ -352,7 +356,7 @@ export class Faults {
     return PASS;
   }
 
-  private take(service: ServiceName, t: ThrottleSettings, now: number): boolean {
+  private take(service: EmulatedService, t: ThrottleSettings, now: number): boolean {
     const burst = t.burst ?? Math.max(1, t.ratePerSecond);
     const bucket = this.buckets.get(service) ?? { tokens: burst, last: now };
     bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.last) * t.ratePerSecond) / 1000);

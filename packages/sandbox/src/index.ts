@@ -1,27 +1,26 @@
+// The public surface: what a demo, a test or a script driving the sandbox needs. The package's
+// own tests and its CLI import internals by path.
 export type { SandboxUser } from "./account.js";
-export { SANDBOX_ACCOUNT_ID } from "./account.js";
 export type {
+  EmulatedService,
   FaultCounts,
   FaultSettings,
   OperationFailure,
-  ServiceName,
   ThrottleSettings,
 } from "./faults.js";
 export { FaultSettingsError } from "./faults.js";
-export { CREDENTIAL_REPORT_COLUMNS } from "./iam/credential-report.js";
 export type { IssuedSecret, KeyEvent } from "./iam/store.js";
 export {
   DEFAULT_MEMBER_ROLE,
-  memberCredentials,
-  ORGANIZATION_ID,
   type OrganizationScenario,
-  ROOT_ID,
   type ScenarioAccount,
   type ScenarioOu,
   type ScenarioRole,
 } from "./organizations.js";
-export type { StoredObject } from "./s3.js";
+export type { StoredObject } from "./s3/objects.js";
 export type {
+  AccountControl,
+  ClientConfig,
   Sandbox,
   SandboxAccount,
   SandboxAccountInfo,
@@ -42,5 +41,4 @@ export {
   secretHygiene,
   textsOf,
 } from "./secretHygiene.js";
-export { ADMIN_CREDENTIALS } from "./server.js";
 export type { SentEmail } from "./ses.js";

@@ -1,7 +1,7 @@
 import type { Account } from "./account.js";
 import { FaultSettingsError, parseFaultSettings } from "./faults.js";
+import type { HttpResult } from "./http-result.js";
 import { reportState, reportTime } from "./iam/credential-report.js";
-import type { HttpResult } from "./s3.js";
 import { ScenarioError } from "./scenario.js";
 
 /** An error answered as JSON `{ "error": …, "problems"?: […] }` with an HTTP status. */
@@ -52,7 +52,7 @@ const ENDPOINTS = {
   "POST /_sandbox/seed": "add a scenario to the account",
 };
 
-function iamView(account: Account, secrets: boolean): unknown {
+function iamView(account: Account, options: { withSecrets: boolean }): unknown {
   const report = account.iam.report;
   const state = reportState(report, account.clock.nowMs(), Date.now());
   const users = [];
@@ -66,7 +66,7 @@ function iamView(account: Account, secrets: boolean): unknown {
       tags: [...u.tags.values()],
       keys: u.keys.map((k) => ({
         accessKeyId: k.accessKeyId,
-        ...(secrets ? { secretAccessKey: k.secretAccessKey } : {}),
+        ...(options.withSecrets ? { secretAccessKey: k.secretAccessKey } : {}),
         status: k.status,
         createDate: new Date(k.createDate).toISOString(),
         lastUsed: k.lastUsed
@@ -155,7 +155,12 @@ export async function handleInspection(
       }
       case "/_sandbox/iam":
         allow("GET");
-        return json(200, iamView(account, q.get("secrets") === "1" || q.get("secrets") === "true"));
+        return json(
+          200,
+          iamView(account, {
+            withSecrets: q.get("secrets") === "1" || q.get("secrets") === "true",
+          }),
+        );
       case "/_sandbox/key-events":
         allow("GET");
         return json(200, {

@@ -1,5 +1,6 @@
 import type { Account } from "./account.js";
-import { AwsError } from "./errors.js";
+import { ServiceError } from "./errors.js";
+import type { HttpResult } from "./http-result.js";
 import {
   ORGANIZATION_ID,
   type OrgAccount,
@@ -7,7 +8,6 @@ import {
   type OrgParent,
   ROOT_ID,
 } from "./organizations.js";
-import type { HttpResult } from "./s3.js";
 
 /** The `X-Amz-Target` prefix of AWS Organizations (JSON 1.1 protocol). */
 export const ORGANIZATIONS_TARGET = "AWSOrganizationsV20161128";
@@ -36,14 +36,14 @@ export function jsonResult(status: number, body: unknown, requestId: string): Ht
 }
 
 /** A JSON 1.1 error: `{"__type", "Message"}` and the `x-amzn-ErrorType` header. */
-export function jsonError(err: AwsError, requestId: string): HttpResult {
+export function jsonError(err: ServiceError, requestId: string): HttpResult {
   const result = jsonResult(err.status, { __type: err.code, Message: err.message }, requestId);
   result.headers["x-amzn-errortype"] = err.code;
   return result;
 }
 
-const invalidInput = (message: string): AwsError =>
-  new AwsError("InvalidInputException", message, 400);
+const invalidInput = (message: string): ServiceError =>
+  new ServiceError("InvalidInputException", message, 400);
 
 function readInput(body: Buffer): Record<string, unknown> {
   const text = body.toString("utf8").trim();
@@ -55,7 +55,7 @@ function readInput(body: Buffer): Record<string, unknown> {
   } catch {
     // reported below
   }
-  throw new AwsError("SerializationException", "The request body is not a JSON object.", 400);
+  throw new ServiceError("SerializationException", "The request body is not a JSON object.", 400);
 }
 
 function page<T>(
@@ -107,17 +107,35 @@ function accountJson(a: OrgAccount): Record<string, unknown> {
   };
 }
 
+/**
+ * The thing an id parameter of the input names, found with `find`; `InvalidInputException` when
+ * the parameter is missing, `notFound` when it names nothing.
+ */
+function lookUp<T>(
+  input: Record<string, unknown>,
+  parameter: "ParentId" | "ResourceId",
+  find: (id: string) => T | undefined,
+  notFound: () => ServiceError,
+): T {
+  const id = input[parameter];
+  if (typeof id !== "string" || id === "") throw invalidInput(`${parameter} is required.`);
+  const found = find(id);
+  if (found === undefined) throw notFound();
+  return found;
+}
+
 function parentOf(org: Organization, input: Record<string, unknown>): OrgParent {
-  const id = input.ParentId;
-  if (typeof id !== "string" || id === "") throw invalidInput("ParentId is required.");
-  const parent = org.parent(id);
-  if (parent === undefined)
-    throw new AwsError(
-      "ParentNotFoundException",
-      "We can't find a root or OU with the ParentId that you specified.",
-      400,
-    );
-  return parent;
+  return lookUp(
+    input,
+    "ParentId",
+    (id) => org.parent(id),
+    () =>
+      new ServiceError(
+        "ParentNotFoundException",
+        "We can't find a root or OU with the ParentId that you specified.",
+        400,
+      ),
+  );
 }
 
 function listed<T extends string>(
@@ -138,7 +156,7 @@ export function handleOrganizations(
   body: Buffer,
 ): unknown {
   if (!ORGANIZATIONS_OPERATIONS.has(operation))
-    throw new AwsError(
+    throw new ServiceError(
       "UnknownOperationException",
       `The keyrotate sandbox does not emulate Organizations ${operation}.`,
       400,
@@ -146,13 +164,13 @@ export function handleOrganizations(
   const input = readInput(body);
   const org = management.organization;
   if (org === undefined || !org.exists)
-    throw new AwsError(
+    throw new ServiceError(
       "AWSOrganizationsNotInUseException",
       "Your account is not a member of an organization.",
       400,
     );
   if (caller !== management)
-    throw new AwsError(
+    throw new ServiceError(
       "AccessDeniedException",
       "You don't have permissions to access this resource.",
       400,
@@ -209,17 +227,19 @@ export function handleOrganizations(
       );
     }
     default: {
-      const id = input.ResourceId;
-      if (typeof id !== "string" || id === "") throw invalidInput("ResourceId is required.");
-      const account = org.account(id);
-      if (account === undefined)
-        throw new AwsError(
-          "TargetNotFoundException",
-          "We can't find a root, OU, account, or policy with the TargetId that you specified.",
-          400,
-        );
+      const account = lookUp(
+        input,
+        "ResourceId",
+        (id) => org.account(id),
+        () =>
+          new ServiceError(
+            "TargetNotFoundException",
+            "We can't find a root, OU, account, or policy with the TargetId that you specified.",
+            400,
+          ),
+      );
       const tags = account.tags.map((t) => ({ Key: t.key, Value: t.value }));
-      return listed("Tags", page(tags, input, `tags:${id}`));
+      return listed("Tags", page(tags, input, `tags:${account.id}`));
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { Account } from "./account.js";
 import { type FaultSettings, parseFaultSettings } from "./faults.js";
+import { isObjectWith, isRecord, unknownKeys } from "./json-input.js";
 import type { Random } from "./random.js";
 import { parseScenario, type Scenario, ScenarioError } from "./scenario.js";
 
@@ -122,10 +123,6 @@ export const memberCredentials = (accountId: string) => ({
 
 type AccountFactory = (accountId: string, random: Random) => Account;
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 /**
  * The organisation of the sandbox's management account: its tree of OUs, its member accounts
  * and the STS sessions issued into them. Requests signed with a member's credentials (or a
@@ -217,9 +214,7 @@ export class Organization {
     if (input.memberRole !== undefined) checkRole(problems, `${at}.memberRole`, input.memberRole);
     if (input.management !== undefined) {
       const m = input.management;
-      if (!isRecord(m)) problems.push(`${at}.management: must be an object`);
-      else {
-        unknownKeys(problems, `${at}.management`, m, ["name", "email", "tags", "role"]);
+      if (isObjectWith(problems, `${at}.management`, m, ["name", "email", "tags", "role"])) {
         if (m.name !== undefined && (typeof m.name !== "string" || m.name === ""))
           problems.push(`${at}.management.name: must be a non-empty string`);
         if (m.email !== undefined && (typeof m.email !== "string" || !m.email.includes("@")))
@@ -243,11 +238,7 @@ export class Organization {
         else
           node.ous.forEach((ou: unknown, i) => {
             const p = `${path}.ous[${i}]`;
-            if (!isRecord(ou)) {
-              problems.push(`${p}: must be an object`);
-              return;
-            }
-            unknownKeys(problems, p, ou, ["name", "accounts", "ous"]);
+            if (!isObjectWith(problems, p, ou, ["name", "accounts", "ous"])) return;
             if (typeof ou.name !== "string" || ou.name === "" || ou.name.length > 128)
               problems.push(`${p}.name: must be a string of 1 to 128 characters`);
             walk(ou, p);
@@ -362,16 +353,6 @@ function roleOf(role: ScenarioRole, managementId: string): MemberRole {
   };
 }
 
-function unknownKeys(
-  problems: string[],
-  path: string,
-  obj: Record<string, unknown>,
-  known: readonly string[],
-): void {
-  for (const k of Object.keys(obj))
-    if (!known.includes(k)) problems.push(`${path}.${k}: unknown field`);
-}
-
 function checkTags(problems: string[], path: string, tags: unknown): void {
   if (!isRecord(tags)) {
     problems.push(`${path}: must be an object of key: value strings`);
@@ -409,20 +390,19 @@ function checkRole(problems: string[], path: string, role: unknown): void {
 }
 
 function checkAccount(problems: string[], path: string, a: unknown, ids: Set<string>): void {
-  if (!isRecord(a)) {
-    problems.push(`${path}: must be an object`);
+  if (
+    !isObjectWith(problems, path, a, [
+      "id",
+      "name",
+      "email",
+      "status",
+      "tags",
+      "role",
+      "scenario",
+      "faults",
+    ])
+  )
     return;
-  }
-  unknownKeys(problems, path, a, [
-    "id",
-    "name",
-    "email",
-    "status",
-    "tags",
-    "role",
-    "scenario",
-    "faults",
-  ]);
   if (typeof a.id !== "string" || !ACCOUNT_ID.test(a.id))
     problems.push(`${path}.id: must be a 12-digit account id`);
   else if (ids.has(a.id)) problems.push(`${path}.id: duplicate account id ${a.id}`);

@@ -1,4 +1,4 @@
-import { AwsError, validationError } from "./errors.js";
+import { ServiceError, validationError } from "./errors.js";
 
 /** The default and the largest page size of IAM and SES list calls. */
 export const DEFAULT_MAX_ITEMS = 100;
@@ -19,7 +19,7 @@ export function encodeMarker(listing: string, lastKey: string): string {
 export function decodeMarker(
   listing: string,
   marker: string | undefined,
-  error: () => AwsError = invalidMarker,
+  error: () => ServiceError = invalidMarker,
 ): string | undefined {
   if (marker === undefined) return undefined;
   if (marker === "" || !/^[A-Za-z0-9+/]+={0,2}$/.test(marker)) throw error();
@@ -39,8 +39,8 @@ export function decodeMarker(
   throw error();
 }
 
-function invalidMarker(): AwsError {
-  return new AwsError("ValidationError", "Invalid Marker.", 400);
+function invalidMarker(): ServiceError {
+  return new ServiceError("ValidationError", "Invalid Marker.", 400);
 }
 
 /**

@@ -2,7 +2,7 @@ import { Account, type SandboxUser } from "./account.js";
 import type { FaultCounts, FaultSettings } from "./faults.js";
 import type { IssuedSecret, KeyEvent } from "./iam/store.js";
 import { memberCredentials, type Organization } from "./organizations.js";
-import type { StoredObject } from "./s3.js";
+import type { StoredObject } from "./s3/objects.js";
 import type { Scenario } from "./scenario.js";
 import { ADMIN_CREDENTIALS, SandboxServer } from "./server.js";
 import type { SentEmail } from "./ses.js";
@@ -35,23 +35,12 @@ export interface SandboxClock {
   advanceMs(ms: number): void;
 }
 
-/** A running sandbox: its address, a control surface and inspection of what was done to it. */
-export interface Sandbox {
-  url: string;
-  port: number;
-  region: string;
-  /** env vars that point an SDK/CLI at the sandbox: AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION */
-  env(): Record<string, string>;
-  /** ready-made SDK client config: { endpoint, region, credentials, forcePathStyle: true } */
-  clientConfig(): {
-    endpoint: string;
-    region: string;
-    credentials: { accessKeyId: string; secretAccessKey: string };
-    forcePathStyle: true;
-  };
-  /** Stops the server and closes open connections. */
-  close(): Promise<void>;
-  clock: SandboxClock;
+/**
+ * What every account of the sandbox offers, the default one (on `Sandbox` itself) and each of an
+ * organisation (`Sandbox.account(id)`): its calls, faults and scenario, and inspection of what was
+ * done to it.
+ */
+export interface AccountControl {
   /** Request counts keyed `service:Operation`. */
   calls(): Record<string, number>;
   /** Sets every request count back to zero. */
@@ -60,10 +49,11 @@ export interface Sandbox {
   setFaults(faults: FaultSettings): void;
   /** The fault settings in force (per-operation counts show what is left). */
   faults(): FaultSettings;
-  /** Adds a scenario to the current state; throws a ScenarioError listing every problem. */
+  /**
+   * Adds a scenario (users, buckets, SES identities) to the current state; throws a
+   * ScenarioError listing every problem.
+   */
   seed(scenario: Scenario): void;
-  /** Empty account; calls and faults cleared. The clock keeps its time. */
-  reset(): void;
   /** Every email sent through SES. */
   emails(): readonly SentEmail[];
   /** Every S3 object, or those of one bucket. */
@@ -78,6 +68,22 @@ export interface Sandbox {
   keyEvents(): readonly KeyEvent[];
   /** How many faults of each kind were injected so far (cleared by `reset`). */
   faultCounts(): FaultCounts;
+}
+
+/** A running sandbox: its address, a control surface and inspection of what was done to it. */
+export interface Sandbox extends AccountControl {
+  url: string;
+  port: number;
+  region: string;
+  /** env vars that point an SDK/CLI at the sandbox: AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION */
+  env(): Record<string, string>;
+  /** ready-made SDK client config: { endpoint, region, credentials, forcePathStyle: true } */
+  clientConfig(): ClientConfig;
+  /** Stops the server and closes open connections. */
+  close(): Promise<void>;
+  clock: SandboxClock;
+  /** Empty account; calls and faults cleared. The clock keeps its time. */
+  reset(): void;
   /**
    * Records a use of a live Active key at the sandbox's now, as a request signed with it would,
    * without a request: a simulation of many users at work stays cheap. False for a key AWS
@@ -93,6 +99,14 @@ export interface Sandbox {
   account(id: string): SandboxAccount;
 }
 
+/** SDK client config for the sandbox: its endpoint and region, signed with `credentials`. */
+export interface ClientConfig {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  forcePathStyle: true;
+}
+
 /** An account of the sandbox's organisation, as `accounts()` lists it. */
 export interface SandboxAccountInfo {
   id: string;
@@ -105,28 +119,31 @@ export interface SandboxAccountInfo {
 }
 
 /** The control and inspection surface of one account of the organisation. */
-export interface SandboxAccount {
+export interface SandboxAccount extends AccountControl {
   readonly id: string;
   /** The account administrator's credentials. */
   readonly credentials: { accessKeyId: string; secretAccessKey: string };
   /** SDK client config signed as the account's administrator. */
-  clientConfig(): ReturnType<Sandbox["clientConfig"]>;
-  calls(): Record<string, number>;
-  resetCalls(): void;
-  setFaults(faults: FaultSettings): void;
-  faults(): FaultSettings;
-  /** Adds a scenario (users, buckets, SES identities) to this account. */
-  seed(scenario: Scenario): void;
-  emails(): readonly SentEmail[];
-  objects(bucket?: string): readonly StoredObject[];
-  users(): readonly SandboxUser[];
-  secretOf(accessKeyId: string): string | undefined;
-  issuedSecrets(): readonly IssuedSecret[];
-  keyEvents(): readonly KeyEvent[];
-  faultCounts(): FaultCounts;
+  clientConfig(): ClientConfig;
   /** Suspends or reactivates the account (a suspended account refuses AssumeRole). */
   setStatus(status: "ACTIVE" | "SUSPENDED"): void;
 }
+
+/** The control surface of one account's state. */
+const controlOf = (state: Account): AccountControl => ({
+  calls: () => state.calls.snapshot(),
+  resetCalls: () => state.calls.reset(),
+  setFaults: (faults) => state.faults.set(faults),
+  faults: () => state.faults.get(),
+  seed: (scenario) => state.seed(scenario),
+  emails: () => state.ses.emails(),
+  objects: (bucket) => state.s3.objects(bucket),
+  users: () => state.users(),
+  secretOf: (accessKeyId) => state.iam.findKey(accessKeyId)?.secretAccessKey,
+  issuedSecrets: () => state.iam.issuedSecrets(),
+  keyEvents: () => state.iam.keyEvents(),
+  faultCounts: () => state.faults.counts(),
+});
 
 /**
  * Starts a fake AWS account (IAM, S3, SES) on one local HTTP endpoint that real SDK clients talk to.
@@ -152,7 +169,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const boundPort = await server.listen(port, host);
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${boundPort}`;
   let closed: Promise<void> | undefined;
+  const configFor = (credentials: ClientConfig["credentials"]): ClientConfig => ({
+    endpoint: url,
+    region,
+    credentials: { ...credentials },
+    forcePathStyle: true,
+  });
   return {
+    ...controlOf(account),
     url,
     port: boundPort,
     region,
@@ -162,12 +186,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       AWS_SECRET_ACCESS_KEY: ADMIN_CREDENTIALS.secretAccessKey,
       AWS_REGION: region,
     }),
-    clientConfig: () => ({
-      endpoint: url,
-      region,
-      credentials: { ...ADMIN_CREDENTIALS },
-      forcePathStyle: true,
-    }),
+    clientConfig: () => configFor(ADMIN_CREDENTIALS),
     close: () => {
       closed ??= server.close();
       return closed;
@@ -178,19 +197,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       advanceDays: (days) => account.clock.advanceDays(days),
       advanceMs: (ms) => account.clock.advanceMs(ms),
     },
-    calls: () => account.calls.snapshot(),
-    resetCalls: () => account.calls.reset(),
-    setFaults: (faults) => account.faults.set(faults),
-    faults: () => account.faults.get(),
-    seed: (scenario) => account.seed(scenario),
     reset: () => account.reset(),
-    emails: () => account.ses.emails(),
-    objects: (bucket) => account.s3.objects(bucket),
-    users: () => account.users(),
-    secretOf: (accessKeyId) => account.iam.findKey(accessKeyId)?.secretAccessKey,
-    issuedSecrets: () => account.iam.issuedSecrets(),
-    keyEvents: () => account.iam.keyEvents(),
-    faultCounts: () => account.faults.counts(),
     useKey: (accessKeyId, service) => account.useKey(accessKeyId, service),
     accounts: () =>
       (account.organization?.accounts() ?? []).map((a) => ({
@@ -209,26 +216,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const credentials =
         state === account ? { ...ADMIN_CREDENTIALS } : { ...memberCredentials(id) };
       return {
+        ...controlOf(state),
         id,
         credentials,
-        clientConfig: () => ({
-          endpoint: url,
-          region,
-          credentials: { ...credentials },
-          forcePathStyle: true,
-        }),
-        calls: () => state.calls.snapshot(),
-        resetCalls: () => state.calls.reset(),
-        setFaults: (faults) => state.faults.set(faults),
-        faults: () => state.faults.get(),
-        seed: (scenario) => state.seed(scenario),
-        emails: () => state.ses.emails(),
-        objects: (bucket) => state.s3.objects(bucket),
-        users: () => state.users(),
-        secretOf: (accessKeyId) => state.iam.findKey(accessKeyId)?.secretAccessKey,
-        issuedSecrets: () => state.iam.issuedSecrets(),
-        keyEvents: () => state.iam.keyEvents(),
-        faultCounts: () => state.faults.counts(),
+        clientConfig: () => configFor(credentials),
         setStatus: (status) => {
           if (member === undefined)
             throw new RangeError(`account ${id} is not in the sandbox's organization`);

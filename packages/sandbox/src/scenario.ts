@@ -1,7 +1,8 @@
 import { DAY_MS } from "./clock.js";
-import type { AwsError } from "./errors.js";
+import type { ServiceError } from "./errors.js";
 import type { IamStore } from "./iam/store.js";
 import { checkPath, checkTagKey, checkTagValue, checkUserName } from "./iam/validation.js";
+import { isObjectWith, isRecord, unknownKeys } from "./json-input.js";
 import type { OrganizationScenario } from "./organizations.js";
 
 /** One access key in a scenario, described by its age rather than a date. */
@@ -74,10 +75,6 @@ export class ScenarioError extends Error {
 
 const KEY_ID = /^AKIA[A-Z0-9]{16}$/;
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 function isAge(v: unknown): v is number {
   return typeof v === "number" && Number.isFinite(v) && v >= 0;
 }
@@ -86,18 +83,8 @@ function check(problems: string[], path: string, fn: () => void): void {
   try {
     fn();
   } catch (e) {
-    problems.push(`${path}: ${(e as AwsError).message}`);
+    problems.push(`${path}: ${(e as ServiceError).message}`);
   }
-}
-
-function unknownKeys(
-  problems: string[],
-  path: string,
-  obj: Record<string, unknown>,
-  known: readonly string[],
-): void {
-  for (const k of Object.keys(obj))
-    if (!known.includes(k)) problems.push(`${path}.${k}: unknown field`);
 }
 
 /**
@@ -121,11 +108,7 @@ export function parseScenario(input: unknown, iam?: IamStore): Scenario {
     else
       input.kmsKeys.forEach((k: unknown, i) => {
         const path = `$.kmsKeys[${i}]`;
-        if (!isRecord(k)) {
-          problems.push(`${path}: must be an object`);
-          return;
-        }
-        unknownKeys(problems, path, k, ["id", "state"]);
+        if (!isObjectWith(problems, path, k, ["id", "state"])) return;
         if (typeof k.id !== "string" || k.id.trim() === "")
           problems.push(`${path}.id: must be a key id, key ARN or alias`);
         if (
@@ -139,9 +122,7 @@ export function parseScenario(input: unknown, iam?: IamStore): Scenario {
       });
   }
   if (input.ses !== undefined) {
-    if (!isRecord(input.ses)) problems.push("$.ses: must be an object");
-    else {
-      unknownKeys(problems, "$.ses", input.ses, ["sendingEnabled", "max24HourSend"]);
+    if (isObjectWith(problems, "$.ses", input.ses, ["sendingEnabled", "max24HourSend"])) {
       if (input.ses.sendingEnabled !== undefined && typeof input.ses.sendingEnabled !== "boolean")
         problems.push("$.ses.sendingEnabled: must be true or false");
       const max = input.ses.max24HourSend;
@@ -181,11 +162,8 @@ export function parseScenario(input: unknown, iam?: IamStore): Scenario {
   const users = Array.isArray(input.users) ? input.users : [];
   users.forEach((u: unknown, i) => {
     const path = `$.users[${i}]`;
-    if (!isRecord(u)) {
-      problems.push(`${path}: must be an object`);
+    if (!isObjectWith(problems, path, u, ["name", "path", "tags", "createdDaysAgo", "keys"]))
       return;
-    }
-    unknownKeys(problems, path, u, ["name", "path", "tags", "createdDaysAgo", "keys"]);
     if (typeof u.name !== "string") problems.push(`${path}.name: must be a string`);
     else {
       check(problems, `${path}.name`, () => checkUserName(u.name as string));
@@ -229,18 +207,17 @@ export function parseScenario(input: unknown, iam?: IamStore): Scenario {
       problems.push(`${path}.keys: at most 2 access keys per user (got ${u.keys.length})`);
     u.keys.forEach((k: unknown, j) => {
       const kp = `${path}.keys[${j}]`;
-      if (!isRecord(k)) {
-        problems.push(`${kp}: must be an object`);
+      if (
+        !isObjectWith(problems, kp, k, [
+          "ageDays",
+          "status",
+          "lastUsedDaysAgo",
+          "lastUsedService",
+          "lastUsedRegion",
+          "id",
+        ])
+      )
         return;
-      }
-      unknownKeys(problems, kp, k, [
-        "ageDays",
-        "status",
-        "lastUsedDaysAgo",
-        "lastUsedService",
-        "lastUsedRegion",
-        "id",
-      ]);
       if (!isAge(k.ageDays)) problems.push(`${kp}.ageDays: must be a number >= 0`);
       else if (isAge(u.createdDaysAgo) && k.ageDays > u.createdDaysAgo) {
         problems.push(

@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Account } from "./account.js";
-import { AwsError } from "./errors.js";
-import type { FaultDecision, ServiceName } from "./faults.js";
+import { ServiceError } from "./errors.js";
+import type { EmulatedService, FaultDecision } from "./faults.js";
+import type { HttpResult } from "./http-result.js";
 import { IAM_ACTIONS } from "./iam/actions.js";
 import { handleInspection } from "./inspect.js";
 import type { StsSession } from "./organizations.js";
@@ -13,7 +14,8 @@ import {
   ORGANIZATIONS_TARGET,
 } from "./organizations-api.js";
 import { QUERY_NAMESPACES, QueryParams, queryErrorResponse, queryResponse } from "./query.js";
-import { type HttpResult, parseS3Path, s3ErrorResult, s3Operation } from "./s3.js";
+import { s3ErrorResult } from "./s3/errors.js";
+import { parseS3Path, s3Operation } from "./s3/routing.js";
 import { SES_ACTIONS } from "./ses.js";
 import { readSigningInfo, type SigningInfo } from "./sigv4.js";
 import { callerOf, handleSts, STS_ACTIONS, STS_NAMESPACE, STS_VERSION } from "./sts.js";
@@ -32,7 +34,7 @@ const MAX_BODY_BYTES = 256 * 1024 * 1024;
 const QUERY_VERSIONS = { iam: "2010-05-08", ses: "2010-12-01" } as const;
 
 type Routed =
-  | { service: ServiceName; operation: string }
+  | { service: EmulatedService; operation: string }
   | { service: string; operation: string; unsupported: true };
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -43,7 +45,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
         reject(
-          new AwsError(
+          new ServiceError(
             "EntityTooLarge",
             "Your proposed upload exceeds the maximum allowed size",
             400,
@@ -111,7 +113,7 @@ function queryResult(status: number, xml: string, requestId: string): HttpResult
   };
 }
 
-function queryError(service: string, err: AwsError, requestId: string): HttpResult {
+function queryError(service: string, err: ServiceError, requestId: string): HttpResult {
   const ns =
     service === "ses"
       ? QUERY_NAMESPACES.ses
@@ -128,7 +130,7 @@ function queryError(service: string, err: AwsError, requestId: string): HttpResu
 function errorResult(
   service: string,
   method: string,
-  err: AwsError,
+  err: ServiceError,
   requestId: string,
   resource: string,
 ): HttpResult {
@@ -141,14 +143,14 @@ function errorResult(
   return queryError(service, err, requestId);
 }
 
-function authError(service: string): AwsError {
+function authError(service: string): ServiceError {
   return service === "s3"
-    ? new AwsError(
+    ? new ServiceError(
         "InvalidAccessKeyId",
         "The AWS Access Key Id you provided does not exist in our records.",
         403,
       )
-    : new AwsError(
+    : new ServiceError(
         "InvalidClientTokenId",
         "The security token included in the request is invalid.",
         403,
@@ -172,7 +174,7 @@ export class SandboxServer {
           res,
           queryError(
             "iam",
-            new AwsError("InternalFailure", "The sandbox hit an unexpected error.", 500),
+            new ServiceError("InternalFailure", "The sandbox hit an unexpected error.", 500),
             "0",
           ),
         );
@@ -224,7 +226,7 @@ export class SandboxServer {
     try {
       body = await readBody(req);
     } catch (err) {
-      if (err instanceof AwsError)
+      if (err instanceof ServiceError)
         send(res, errorResult("s3", method, err, requestId, url.pathname));
       return;
     }
@@ -233,7 +235,7 @@ export class SandboxServer {
     const { account, session } = this.resolve(signing);
     if (session !== undefined && session.expirationMs <= management.clock.nowMs()) {
       account.calls.record(`${service}:ExpiredToken`);
-      const expired = new AwsError(
+      const expired = new ServiceError(
         "ExpiredToken",
         "The security token included in the request is expired",
         service === "s3" ? 400 : 403,
@@ -272,14 +274,14 @@ export class SandboxServer {
             : { service, operation, unsupported: true };
       }
     } catch (err) {
-      if (!(err instanceof AwsError)) throw err;
+      if (!(err instanceof ServiceError)) throw err;
       account.calls.record(`${service}:InvalidRequest`);
       send(res, errorResult(service, method, err, requestId, url.pathname));
       return;
     }
     account.calls.record(`${routed.service}:${routed.operation}`);
     if ("unsupported" in routed) {
-      const err = new AwsError(
+      const err = new ServiceError(
         "InvalidAction",
         `The keyrotate sandbox does not emulate the ${routed.service} service.`,
         400,
@@ -296,7 +298,7 @@ export class SandboxServer {
     }
     try {
       if (decision.kind === "error")
-        throw new AwsError(decision.code, decision.message, decision.status);
+        throw new ServiceError(decision.code, decision.message, decision.status);
       this.authenticate(account, signing, routed.service);
       send(
         res,
@@ -315,7 +317,7 @@ export class SandboxServer {
         ),
       );
     } catch (err) {
-      if (!(err instanceof AwsError)) throw err;
+      if (!(err instanceof ServiceError)) throw err;
       send(res, errorResult(routed.service, method, err, requestId, url.pathname));
     }
   }
@@ -324,7 +326,7 @@ export class SandboxServer {
   private authenticate(
     account: Account,
     signing: SigningInfo | undefined,
-    service: ServiceName,
+    service: EmulatedService,
   ): void {
     if (!signing) return;
     const iam = account.iam;
@@ -360,7 +362,7 @@ export class SandboxServer {
           requestId,
         );
       } catch (err) {
-        if (!(err instanceof AwsError)) throw err;
+        if (!(err instanceof ServiceError)) throw err;
         return jsonError(err, requestId);
       }
     }
@@ -371,7 +373,7 @@ export class SandboxServer {
       account.calls.record(`sts:${operation}`);
       const version = params.get("Version");
       if (!STS_ACTIONS.has(operation) || (version !== undefined && version !== STS_VERSION))
-        throw new AwsError(
+        throw new ServiceError(
           "InvalidAction",
           `Could not find operation ${operation} for version ${version ?? STS_VERSION}`,
           400,
@@ -384,14 +386,14 @@ export class SandboxServer {
         requestId,
       );
     } catch (err) {
-      if (!(err instanceof AwsError)) throw err;
+      if (!(err instanceof ServiceError)) throw err;
       return queryError("sts", err, requestId);
     }
   }
 
   private dispatch(
     account: Account,
-    service: ServiceName,
+    service: EmulatedService,
     operation: string,
     method: string,
     params: QueryParams | undefined,
@@ -417,7 +419,7 @@ export class SandboxServer {
     }
     const q = params as QueryParams;
     if (operation === "MissingAction") {
-      throw new AwsError(
+      throw new ServiceError(
         "MissingAction",
         "The request is missing an action or a required parameter.",
         400,
@@ -426,7 +428,7 @@ export class SandboxServer {
     const version = q.get("Version");
     const known = service === "iam" ? IAM_ACTIONS.has(operation) : SES_ACTIONS.has(operation);
     if (!known || (version !== undefined && version !== QUERY_VERSIONS[service])) {
-      throw new AwsError(
+      throw new ServiceError(
         "InvalidAction",
         `Could not find operation ${operation} for version ${version ?? QUERY_VERSIONS[service]}`,
         400,

@@ -1,5 +1,5 @@
 import type { Clock } from "./clock.js";
-import { AwsError, missingParameter } from "./errors.js";
+import { missingParameter, ServiceError } from "./errors.js";
 import { decodeMarker, encodeMarker, parseMaxItems } from "./pagination.js";
 import type { QueryParams } from "./query.js";
 import type { IdGenerator } from "./random.js";
@@ -21,6 +21,8 @@ export interface SentEmail {
   html: string | null;
   /** The raw MIME message for SendRawEmail, null for SendEmail. */
   raw: string | null;
+  /** The message tags (`Tags`) sent with it, by name; absent when it carried none. */
+  tags?: Readonly<Record<string, string>>;
 }
 
 interface Identity {
@@ -50,6 +52,35 @@ function parseRawHeaders(raw: string): Map<string, string> {
       headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
   }
   return headers;
+}
+
+/** The characters SES allows in a message tag's name and value, 256 at most. */
+const TAG_PART = /^[A-Za-z0-9_-]{1,256}$/;
+
+/**
+ * The `Tags` of a send as `{ tags }` (nothing when there are none), refused as SES refuses a name
+ * or value it does not allow.
+ */
+function messageTags(params: QueryParams): { tags?: Record<string, string> } {
+  const list = params.structList("Tags", ["Name", "Value"]);
+  if (list.length === 0) return {};
+  const tags: Record<string, string> = {};
+  for (const { Name: name, Value: value } of list) {
+    for (const [field, v] of [
+      ["name", name],
+      ["value", value],
+    ] as const) {
+      if (v === undefined || !TAG_PART.test(v)) {
+        throw new ServiceError(
+          "InvalidParameterValue",
+          `Invalid tag ${field} <${v ?? ""}>: only alphanumeric ASCII characters, '_', and '-' are allowed.`,
+          400,
+        );
+      }
+    }
+    tags[name as string] = value as string;
+  }
+  return { tags };
 }
 
 function splitAddresses(list: string | undefined): string[] {
@@ -123,14 +154,14 @@ export class SesStore {
 
   private checkSending(): void {
     if (!this.sendingEnabled) {
-      throw new AwsError(
+      throw new ServiceError(
         "AccountSendingPausedException",
         "Email sending is disabled for your entire Amazon SES account.",
         400,
       );
     }
     if (this.max24HourSend >= 0 && this.sentLast24Hours() >= this.max24HourSend) {
-      throw new AwsError("Throttling", "Daily message quota exceeded.", 400);
+      throw new ServiceError("Throttling", "Daily message quota exceeded.", 400);
     }
   }
 
@@ -148,10 +179,10 @@ export class SesStore {
 
   private checkSource(source: string): void {
     if (!bareAddress(source).includes("@")) {
-      throw new AwsError("InvalidParameterValue", `Missing final '@domain'`, 400);
+      throw new ServiceError("InvalidParameterValue", `Missing final '@domain'`, 400);
     }
     if (!this.isVerified(source)) {
-      throw new AwsError(
+      throw new ServiceError(
         "MessageRejected",
         `Email address is not verified. The following identities failed the check in region ${this.region.toUpperCase()}: ${bareAddress(source)}`,
         400,
@@ -161,9 +192,9 @@ export class SesStore {
 
   private checkRecipients(all: readonly string[]): void {
     if (all.length === 0)
-      throw new AwsError("InvalidParameterValue", "Missing required header 'To'.", 400);
+      throw new ServiceError("InvalidParameterValue", "Missing required header 'To'.", 400);
     if (all.length > MAX_RECIPIENTS) {
-      throw new AwsError(
+      throw new ServiceError(
         "InvalidParameterValue",
         `Recipient count exceeds ${MAX_RECIPIENTS}.`,
         400,
@@ -171,7 +202,7 @@ export class SesStore {
     }
     for (const a of all) {
       if (!bareAddress(a).includes("@"))
-        throw new AwsError("InvalidParameterValue", `Missing final '@domain'`, 400);
+        throw new ServiceError("InvalidParameterValue", `Missing final '@domain'`, 400);
     }
   }
 
@@ -188,7 +219,7 @@ export class SesStore {
       case "VerifyEmailAddress": {
         const email = params.require("EmailAddress");
         if (!/^[^@\s]+@[^@\s]+$/.test(bareAddress(email))) {
-          throw new AwsError("InvalidParameterValue", `Invalid email address<${email}>.`, 400);
+          throw new ServiceError("InvalidParameterValue", `Invalid email address<${email}>.`, 400);
         }
         this.verify(bareAddress(email));
         return action === "VerifyEmailIdentity" ? "" : null;
@@ -196,7 +227,7 @@ export class SesStore {
       case "VerifyDomainIdentity": {
         const domain = params.require("Domain");
         if (!/^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/.test(domain)) {
-          throw new AwsError("InvalidParameterValue", `Invalid domain name ${domain}.`, 400);
+          throw new ServiceError("InvalidParameterValue", `Invalid domain name ${domain}.`, 400);
         }
         this.verify(domain);
         return text("VerificationToken", Buffer.from(this.ids.hex(16), "hex").toString("base64"));
@@ -204,7 +235,7 @@ export class SesStore {
       case "ListIdentities": {
         const type = params.get("IdentityType");
         if (type !== undefined && type !== "EmailAddress" && type !== "Domain") {
-          throw new AwsError(
+          throw new ServiceError(
             "ValidationError",
             `1 validation error detected: Value '${type}' at 'identityType' failed to satisfy constraint: Member must satisfy enum value set: [EmailAddress, Domain]`,
             400,
@@ -214,7 +245,7 @@ export class SesStore {
         const after = decodeMarker(
           "ListIdentities",
           params.get("NextToken"),
-          () => new AwsError("InvalidParameterValue", "Invalid NextToken.", 400),
+          () => new ServiceError("InvalidParameterValue", "Invalid NextToken.", 400),
         );
         const page = this.identities.page(after, limit, type ? (i) => i.type === type : undefined);
         return (
@@ -231,7 +262,7 @@ export class SesStore {
         const asked = params.list("Identities");
         if (!params.hasPrefix("Identities")) throw missingParameter("Identities");
         if (asked.length > 100) {
-          throw new AwsError(
+          throw new ServiceError(
             "ValidationError",
             "1 validation error detected: Value at 'identities' failed to satisfy constraint: Member must have length less than or equal to 100",
             400,
@@ -257,7 +288,11 @@ export class SesStore {
       case "UpdateAccountSendingEnabled": {
         const enabled = params.get("Enabled");
         if (enabled !== undefined && enabled !== "true" && enabled !== "false") {
-          throw new AwsError("InvalidParameterValue", `Invalid value for Enabled: ${enabled}`, 400);
+          throw new ServiceError(
+            "InvalidParameterValue",
+            `Invalid value for Enabled: ${enabled}`,
+            400,
+          );
         }
         this.sendingEnabled = enabled !== "false";
         return null;
@@ -277,7 +312,7 @@ export class SesStore {
         const textBody = params.get("Message.Body.Text.Data") ?? null;
         const html = params.get("Message.Body.Html.Data") ?? null;
         if (textBody === null && html === null) {
-          throw new AwsError(
+          throw new ServiceError(
             "MissingParameter",
             "The request must contain the parameter Message.Body.",
             400,
@@ -294,19 +329,24 @@ export class SesStore {
           text: textBody,
           html,
           raw: null,
+          ...messageTags(params),
         });
         return text("MessageId", id);
       }
       case "SendRawEmail": {
         const data = params.require("RawMessage.Data");
         if (!/^[A-Za-z0-9+/=\s]*$/.test(data)) {
-          throw new AwsError("InvalidParameterValue", "RawMessage.Data is not valid base64.", 400);
+          throw new ServiceError(
+            "InvalidParameterValue",
+            "RawMessage.Data is not valid base64.",
+            400,
+          );
         }
         const raw = Buffer.from(data, "base64").toString("utf8");
         const headers = parseRawHeaders(raw);
         const source = params.get("Source") ?? headers.get("from");
         if (source === undefined) {
-          throw new AwsError("InvalidParameterValue", "Missing required header 'From'.", 400);
+          throw new ServiceError("InvalidParameterValue", "Missing required header 'From'.", 400);
         }
         const listed = params.list("Destinations");
         const to = listed.length > 0 ? listed : splitAddresses(headers.get("to"));
@@ -326,11 +366,12 @@ export class SesStore {
           text: contentType.toLowerCase().startsWith("text/plain") ? body : null,
           html: contentType.toLowerCase().startsWith("text/html") ? body : null,
           raw,
+          ...messageTags(params),
         });
         return text("MessageId", id);
       }
       default:
-        throw new AwsError(
+        throw new ServiceError(
           "InvalidAction",
           `Could not find operation ${action} for version 2010-12-01`,
           400,

@@ -1,5 +1,5 @@
 import type { Account } from "./account.js";
-import { AwsError, missingParameter } from "./errors.js";
+import { missingParameter, ServiceError } from "./errors.js";
 import type { OrgAccount, StsSession } from "./organizations.js";
 import type { QueryParams } from "./query.js";
 import { isoSeconds, node, text } from "./xml.js";
@@ -46,8 +46,8 @@ export function callerOf(
   };
 }
 
-const denied = (caller: StsCaller, roleArn: string): AwsError =>
-  new AwsError(
+const denied = (caller: StsCaller, roleArn: string): ServiceError =>
+  new ServiceError(
     "AccessDenied",
     `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
     403,
@@ -75,16 +75,16 @@ export function handleSts(
   const sessionName = params.get("RoleSessionName");
   if (sessionName === undefined) throw missingParameter("RoleSessionName");
   const match = ROLE_ARN.exec(roleArn);
-  if (!match) throw new AwsError("ValidationError", `${roleArn} is invalid`, 400);
+  if (!match) throw new ServiceError("ValidationError", `${roleArn} is invalid`, 400);
   if (!SESSION_NAME.test(sessionName))
-    throw new AwsError(
+    throw new ServiceError(
       "ValidationError",
       `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
       400,
     );
   const externalId = params.get("ExternalId");
   if (externalId !== undefined && !EXTERNAL_ID.test(externalId))
-    throw new AwsError(
+    throw new ServiceError(
       "ValidationError",
       "1 validation error detected: Value at 'externalId' failed to satisfy constraint: Member must have length between 2 and 1224 and match [\\w+=,.@:/-]*",
       400,
@@ -92,7 +92,7 @@ export function handleSts(
   const durationText = params.get("DurationSeconds");
   const duration = durationText === undefined ? 3600 : Number(durationText);
   if (!Number.isInteger(duration) || duration < 900 || duration > 43200)
-    throw new AwsError(
+    throw new ServiceError(
       "ValidationError",
       `1 validation error detected: Value '${durationText}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`,
       400,
@@ -112,7 +112,7 @@ export function handleSts(
     throw denied(caller, roleArn);
   }
   if (duration > MAX_SESSION_SECONDS)
-    throw new AwsError(
+    throw new ServiceError(
       "ValidationError",
       "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
       400,

@@ -2,7 +2,7 @@ import { execFile, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { CREDENTIAL_REPORT_COLUMNS } from "../src/index.js";
+import { CREDENTIAL_REPORT_COLUMNS } from "../src/iam/credential-report.js";
 import { sandbox } from "./support.js";
 
 const SCRIPT = fileURLToPath(new URL("./boto3-compat.py", import.meta.url));

@@ -5,7 +5,7 @@ import {
 } from "@aws-sdk/client-iam";
 import { describe, expect, it } from "vitest";
 import { Clock } from "../src/clock.js";
-import { clients, sandbox, T0 } from "./support.js";
+import { sandboxWithClients, T0 } from "./support.js";
 
 describe("the sandbox clock", () => {
   it("stays frozen and moves only when set or advanced", async () => {
@@ -24,8 +24,7 @@ describe("the sandbox clock", () => {
   });
 
   it("stamps IAM dates with sandbox time so key ages follow advanceDays", async () => {
-    const s = await sandbox();
-    const { iam } = clients(s);
+    const { s, iam } = await sandboxWithClients();
     await iam.send(new CreateUserCommand({ UserName: "alice" }));
     await iam.send(new CreateAccessKeyCommand({ UserName: "alice" }));
     s.clock.advanceDays(90);

@@ -16,7 +16,7 @@ import {
 import { ListIdentitiesCommand } from "@aws-sdk/client-ses";
 import { describe, expect, it } from "vitest";
 import { FaultSettingsError } from "../src/index.js";
-import { caught, clients, sandbox } from "./support.js";
+import { caught, clients, sandbox, sandboxWithClients } from "./support.js";
 
 const alice = {
   name: "alice",
@@ -179,8 +179,7 @@ describe("eventual consistency (faults.consistencyDelayMs)", () => {
   });
 
   it("keeps every secret it issued, deleted keys' included", async () => {
-    const s = await sandbox({ seed: { users: [alice] } });
-    const { iam } = clients(s);
+    const { s, iam } = await sandboxWithClients({ seed: { users: [alice] } });
     const created = await iam.send(new CreateAccessKeyCommand({ UserName: "alice" }));
     const id = created.AccessKey?.AccessKeyId as string;
     await iam.send(new DeleteAccessKeyCommand({ UserName: "alice", AccessKeyId: id }));

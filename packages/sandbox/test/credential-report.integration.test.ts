@@ -9,8 +9,8 @@ import {
   type IAMClient,
 } from "@aws-sdk/client-iam";
 import { describe, expect, it } from "vitest";
-import { CREDENTIAL_REPORT_COLUMNS } from "../src/index.js";
-import { caught, clients, sandbox } from "./support.js";
+import { CREDENTIAL_REPORT_COLUMNS } from "../src/iam/credential-report.js";
+import { caught, sandboxWithClients } from "./support.js";
 
 async function waitForReport(iam: IAMClient) {
   for (let i = 0; i < 200; i++) {
@@ -51,8 +51,7 @@ const SCENARIO = {
 
 describe("the credential report", () => {
   it("goes ReportNotPresent → STARTED → ReportInProgress → COMPLETE with the real 22-column CSV", async () => {
-    const s = await sandbox({ seed: SCENARIO, reportGenerationMs: 150 });
-    const { iam } = clients(s);
+    const { iam } = await sandboxWithClients({ seed: SCENARIO, reportGenerationMs: 150 });
     const absent = await caught(() => iam.send(new GetCredentialReportCommand({})));
     expect(absent).toBeInstanceOf(CredentialReportNotPresentException);
     expect(absent.$metadata.httpStatusCode).toBe(410);
@@ -115,8 +114,7 @@ describe("the credential report", () => {
   });
 
   it("reuses a report younger than 4 hours and does not include later changes (snapshot)", async () => {
-    const s = await sandbox({ seed: SCENARIO, reportGenerationMs: 0 });
-    const { iam } = clients(s);
+    const { s, iam } = await sandboxWithClients({ seed: SCENARIO, reportGenerationMs: 0 });
     await iam.send(new GenerateCredentialReportCommand({}));
     const first = await waitForReport(iam);
     await iam.send(new CreateUserCommand({ UserName: "carol" }));
@@ -130,8 +128,7 @@ describe("the credential report", () => {
   });
 
   it("expires a report after 4 hours (ReportExpired) and regenerates with the current state and dates", async () => {
-    const s = await sandbox({ seed: SCENARIO, reportGenerationMs: 0 });
-    const { iam } = clients(s);
+    const { s, iam } = await sandboxWithClients({ seed: SCENARIO, reportGenerationMs: 0 });
     await iam.send(new GenerateCredentialReportCommand({}));
     await waitForReport(iam);
     await iam.send(new CreateUserCommand({ UserName: "carol" }));
@@ -150,10 +147,9 @@ describe("the credential report", () => {
   });
 
   it("writes a user name with commas unquoted, in the user and arn cells, as IAM does", async () => {
-    const s = await sandbox({
+    const { iam } = await sandboxWithClients({
       seed: { now: "2026-11-23T10:00:00Z", users: [{ name: "svc,deploy" }] },
     });
-    const { iam } = clients(s);
     await iam.send(new GenerateCredentialReportCommand({}));
 
     const report = await waitForReport(iam);

@@ -8,7 +8,14 @@ import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from "@aw
 import { ListIdentitiesCommand } from "@aws-sdk/client-ses";
 import { describe, expect, it } from "vitest";
 import { FaultSettingsError } from "../src/index.js";
-import { caught, clients, sandbox, sdkRetryClassification } from "./support.js";
+import {
+  caught,
+  clients,
+  sandbox,
+  sandboxWithClients,
+  sdkRetryClassification,
+  thrown,
+} from "./support.js";
 
 const retry = sdkRetryClassification();
 
@@ -46,8 +53,7 @@ describe("faults and limits", () => {
   it("lets a default client ride out throttling with retries", async () => {
     // Seeded throttling, one call at a time: which attempts are throttled depends on the seed
     // only, never on the machine's speed or the SDK's random backoff.
-    const s = await sandbox({ randomSeed: 7, faults: { throttleRate: 0.5 } });
-    const { iam } = clients(s);
+    const { s, iam } = await sandboxWithClients({ randomSeed: 7, faults: { throttleRate: 0.5 } });
     const results = [];
     for (let i = 0; i < 4; i++) results.push(await iam.send(new ListUsersCommand({})));
     expect(results.every((r) => r.$metadata.httpStatusCode === 200)).toBe(true);
@@ -58,8 +64,10 @@ describe("faults and limits", () => {
 
   it("injects random 5xx errors and resets reproducibly from the random seed", async () => {
     async function run(): Promise<string[]> {
-      const s = await sandbox({ randomSeed: 7, faults: { errorRate: 0.3, resetRate: 0.2 } });
-      const { iam } = clients(s, { maxAttempts: 1 });
+      const { s, iam } = await sandboxWithClients(
+        { randomSeed: 7, faults: { errorRate: 0.3, resetRate: 0.2 } },
+        { maxAttempts: 1 },
+      );
       const outcomes: string[] = [];
       for (let i = 0; i < 40; i++) {
         try {
@@ -90,8 +98,7 @@ describe("faults and limits", () => {
   });
 
   it("crashes every call after the Nth with 500 InternalFailure, or with connection resets", async () => {
-    const s = await sandbox();
-    const { iam } = clients(s, { maxAttempts: 1 });
+    const { s, iam } = await sandboxWithClients({}, { maxAttempts: 1 });
     await iam.send(new ListUsersCommand({}));
     s.setFaults({ crashAfterCalls: 2 });
     await iam.send(new ListUsersCommand({}));
@@ -111,8 +118,10 @@ describe("faults and limits", () => {
   });
 
   it("fails the next N calls of one operation as configured, then recovers", async () => {
-    const s = await sandbox({ seed: { buckets: ["bkt"], users: [{ name: "alice" }] } });
-    const { iam, s3 } = clients(s, { maxAttempts: 1 });
+    const { s, iam, s3 } = await sandboxWithClients(
+      { seed: { buckets: ["bkt"], users: [{ name: "alice" }] } },
+      { maxAttempts: 1 },
+    );
     s.setFaults({
       failOperations: {
         "s3:PutObject": { count: 1, status: 500, code: "InternalError" },
@@ -157,8 +166,7 @@ describe("faults and limits", () => {
   });
 
   it("lets `skip` calls of an operation pass before its failures start", async () => {
-    const s = await sandbox({ seed: { buckets: ["bkt"] } });
-    const { s3 } = clients(s, { maxAttempts: 1 });
+    const { s, s3 } = await sandboxWithClients({ seed: { buckets: ["bkt"] } }, { maxAttempts: 1 });
     s.setFaults({ failOperations: { "s3:PutObject": { skip: 1, count: 1, status: 403 } } });
     const put = (key: string) =>
       s3.send(new PutObjectCommand({ Bucket: "bkt", Key: key, Body: "v" }));
@@ -172,16 +180,17 @@ describe("faults and limits", () => {
   });
 
   it("adds latency with jitter to every call", async () => {
-    const s = await sandbox({ faults: { latencyMs: 60, latencyJitterMs: 20 } });
-    const { iam } = clients(s);
+    const { iam } = await sandboxWithClients({ faults: { latencyMs: 60, latencyJitterMs: 20 } });
     const started = performance.now();
     await iam.send(new GetUserCommand({}));
     expect(performance.now() - started).toBeGreaterThanOrEqual(55);
   });
 
   it("counts every call per service:Operation, including failed ones, and resets the counts", async () => {
-    const s = await sandbox({ seed: { buckets: ["counted"] } });
-    const { iam, s3, ses } = clients(s, { maxAttempts: 1 });
+    const { s, iam, s3, ses } = await sandboxWithClients(
+      { seed: { buckets: ["counted"] } },
+      { maxAttempts: 1 },
+    );
     await iam.send(new CreateUserCommand({ UserName: "u1" }));
     await caught(() => iam.send(new CreateUserCommand({ UserName: "u1" })));
     await s3.send(new CreateBucketCommand({ Bucket: "another" }));
@@ -197,16 +206,13 @@ describe("faults and limits", () => {
 
   it("refuses invalid fault settings with every problem listed", () => {
     return sandbox().then((s) => {
-      let error: unknown;
-      try {
+      const error = thrown(() =>
         s.setFaults({
           errorRate: 2,
           crashMode: "explode" as "error",
           throttle: { ec2: { ratePerSecond: 0 } } as never,
-        });
-      } catch (e) {
-        error = e;
-      }
+        }),
+      );
       expect(error).toBeInstanceOf(FaultSettingsError);
       expect((error as FaultSettingsError).problems).toEqual([
         "faults.errorRate: must be a number between 0 and 1",

@@ -13,12 +13,11 @@ import {
 } from "@aws-sdk/client-iam";
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
-import { caught, clients, sandbox, T0 } from "./support.js";
+import { caught, sandboxWithClients, T0 } from "./support.js";
 
 describe("IAM access keys through the real SDK", () => {
   it("creates keys shaped like AWS's and lists them", async () => {
-    const s = await sandbox();
-    const { iam } = clients(s);
+    const { iam } = await sandboxWithClients();
     await iam.send(new CreateUserCommand({ UserName: "alice" }));
     const { AccessKey } = await iam.send(new CreateAccessKeyCommand({ UserName: "alice" }));
     expect(AccessKey?.AccessKeyId).toMatch(/^AKIA[A-Z0-9]{16}$/);
@@ -41,8 +40,7 @@ describe("IAM access keys through the real SDK", () => {
   });
 
   it("allows two keys per user and refuses the third with LimitExceeded (409)", async () => {
-    const s = await sandbox();
-    const { iam } = clients(s, { maxAttempts: 1 });
+    const { s, iam } = await sandboxWithClients({}, { maxAttempts: 1 });
     await iam.send(new CreateUserCommand({ UserName: "bob" }));
     await iam.send(new CreateAccessKeyCommand({ UserName: "bob" }));
     await iam.send(new CreateAccessKeyCommand({ UserName: "bob" }));
@@ -54,8 +52,7 @@ describe("IAM access keys through the real SDK", () => {
   });
 
   it("deactivates, reactivates and deletes keys; unknown keys are NoSuchEntity", async () => {
-    const s = await sandbox();
-    const { iam } = clients(s);
+    const { s, iam } = await sandboxWithClients();
     await iam.send(new CreateUserCommand({ UserName: "carol" }));
     const id = (await iam.send(new CreateAccessKeyCommand({ UserName: "carol" }))).AccessKey
       ?.AccessKeyId as string;
@@ -93,8 +90,7 @@ describe("IAM access keys through the real SDK", () => {
   });
 
   it("reports a never-used key with N/A and no LastUsedDate, as AWS does", async () => {
-    const s = await sandbox();
-    const { iam } = clients(s);
+    const { iam } = await sandboxWithClients();
     await iam.send(new CreateUserCommand({ UserName: "erin" }));
     const id = (await iam.send(new CreateAccessKeyCommand({ UserName: "erin" }))).AccessKey
       ?.AccessKeyId as string;
@@ -104,8 +100,7 @@ describe("IAM access keys through the real SDK", () => {
   });
 
   it("records last use (sandbox time, region, service) when a request is signed with a sandbox key", async () => {
-    const s = await sandbox({ region: "eu-west-1" });
-    const { iam, s3 } = clients(s);
+    const { s, iam, s3 } = await sandboxWithClients({ region: "eu-west-1" });
     await iam.send(new CreateUserCommand({ UserName: "frank" }));
     const key = (await iam.send(new CreateAccessKeyCommand({ UserName: "frank" }))).AccessKey;
     const credentials = {
@@ -141,8 +136,7 @@ describe("IAM access keys through the real SDK", () => {
   });
 
   it("acts on the signing user when UserName is omitted, and refuses that for admin credentials", async () => {
-    const s = await sandbox();
-    const { iam } = clients(s);
+    const { s, iam } = await sandboxWithClients();
     await iam.send(new CreateUserCommand({ UserName: "gina" }));
     const key = (await iam.send(new CreateAccessKeyCommand({ UserName: "gina" }))).AccessKey;
     const asGina = new IAMClient({
@@ -162,8 +156,7 @@ describe("IAM access keys through the real SDK", () => {
   });
 
   it("refuses requests signed with an inactive or deleted key (InvalidClientTokenId / InvalidAccessKeyId)", async () => {
-    const s = await sandbox();
-    const { iam } = clients(s);
+    const { s, iam } = await sandboxWithClients();
     await iam.send(new CreateUserCommand({ UserName: "hank" }));
     const key = (await iam.send(new CreateAccessKeyCommand({ UserName: "hank" }))).AccessKey;
     const id = key?.AccessKeyId as string;

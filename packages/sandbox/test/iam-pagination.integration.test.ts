@@ -8,7 +8,7 @@ import {
   paginateListUserTags,
 } from "@aws-sdk/client-iam";
 import { describe, expect, it } from "vitest";
-import { caught, clients, sandbox } from "./support.js";
+import { caught, sandboxWithClients } from "./support.js";
 
 function manyUsers(n: number) {
   return Array.from({ length: n }, (_, i) => ({
@@ -20,8 +20,7 @@ function manyUsers(n: number) {
 
 describe("IAM pagination with the SDK paginators", () => {
   it("pages through 3,000 users with paginateListUsers, each exactly once and in order", async () => {
-    const s = await sandbox({ seed: { users: manyUsers(3000) } });
-    const { iam } = clients(s);
+    const { s, iam } = await sandboxWithClients({ seed: { users: manyUsers(3000) } });
     const names: string[] = [];
     let pages = 0;
     for await (const page of paginateListUsers({ client: iam, pageSize: 1000 }, {})) {
@@ -36,8 +35,7 @@ describe("IAM pagination with the SDK paginators", () => {
   });
 
   it("defaults to 100 items per page with IsTruncated and an opaque Marker", async () => {
-    const s = await sandbox({ seed: { users: manyUsers(250) } });
-    const { iam } = clients(s);
+    const { iam } = await sandboxWithClients({ seed: { users: manyUsers(250) } });
     const first = await iam.send(new ListUsersCommand({}));
     expect(first.Users).toHaveLength(100);
     expect(first.IsTruncated).toBe(true);
@@ -52,8 +50,7 @@ describe("IAM pagination with the SDK paginators", () => {
   });
 
   it("keeps pagination stable when users are added or deleted between pages", async () => {
-    const s = await sandbox({ seed: { users: manyUsers(10) } });
-    const { iam } = clients(s);
+    const { s, iam } = await sandboxWithClients({ seed: { users: manyUsers(10) } });
     const first = await iam.send(new ListUsersCommand({ MaxItems: 5 }));
     s.seed({ users: [{ name: "aaa-before-everything" }, { name: "zzz-after-everything" }] });
     const rest = await iam.send(new ListUsersCommand({ Marker: first.Marker, MaxItems: 100 }));
@@ -68,8 +65,7 @@ describe("IAM pagination with the SDK paginators", () => {
   });
 
   it("rejects a bad Marker and an out-of-range MaxItems with ValidationError", async () => {
-    const s = await sandbox({ seed: { users: manyUsers(3) } });
-    const { iam } = clients(s);
+    const { iam } = await sandboxWithClients({ seed: { users: manyUsers(3) } });
     const garbage = await caught(() => iam.send(new ListUsersCommand({ Marker: "not-a-marker" })));
     expect(garbage.name).toBe("ValidationError");
     expect(garbage.message).toBe("Invalid Marker.");
@@ -90,8 +86,9 @@ describe("IAM pagination with the SDK paginators", () => {
     const tags = Object.fromEntries(
       Array.from({ length: 30 }, (_, i) => [`tag${String(i).padStart(2, "0")}`, `v${i}`]),
     );
-    const s = await sandbox({ seed: { users: [{ name: "tagged", tags }, ...manyUsers(120)] } });
-    const { iam } = clients(s);
+    const { iam } = await sandboxWithClients({
+      seed: { users: [{ name: "tagged", tags }, ...manyUsers(120)] },
+    });
     const tagPages: number[] = [];
     const allTags: string[] = [];
     for await (const p of paginateListUserTags(

@@ -15,12 +15,11 @@ import {
   UntagUserCommand,
 } from "@aws-sdk/client-iam";
 import { describe, expect, it } from "vitest";
-import { caught, clients, sandbox, T0 } from "./support.js";
+import { caught, clients, sandbox, sandboxWithClients, T0 } from "./support.js";
 
 describe("IAM users through the real SDK", () => {
   it("creates, gets, lists and deletes a user with AWS's shapes", async () => {
-    const s = await sandbox();
-    const { iam } = clients(s);
+    const { iam } = await sandboxWithClients();
     const created = await iam.send(
       new CreateUserCommand({ UserName: "alice", Tags: [{ Key: "team", Value: "payments" }] }),
     );
@@ -50,8 +49,7 @@ describe("IAM users through the real SDK", () => {
   });
 
   it("treats user names case-insensitively and refuses duplicates with EntityAlreadyExists (409)", async () => {
-    const s = await sandbox();
-    const { iam } = clients(s);
+    const { iam } = await sandboxWithClients();
     await iam.send(new CreateUserCommand({ UserName: "Bob" }));
     const dup = await caught(() => iam.send(new CreateUserCommand({ UserName: "bob" })));
     expect(dup).toBeInstanceOf(EntityAlreadyExistsException);
@@ -60,8 +58,7 @@ describe("IAM users through the real SDK", () => {
   });
 
   it("refuses to delete a user that still has keys (DeleteConflict)", async () => {
-    const s = await sandbox();
-    const { iam } = clients(s);
+    const { s, iam } = await sandboxWithClients();
     await iam.send(new CreateUserCommand({ UserName: "carol" }));
     await iam.send(new CreateAccessKeyCommand({ UserName: "carol" }));
     const err = await caught(() => iam.send(new DeleteUserCommand({ UserName: "carol" })));
@@ -71,8 +68,7 @@ describe("IAM users through the real SDK", () => {
   });
 
   it("tags, lists tags, retags case-insensitively and untags", async () => {
-    const s = await sandbox();
-    const { iam } = clients(s);
+    const { iam } = await sandboxWithClients();
     await iam.send(new CreateUserCommand({ UserName: "dave" }));
     await iam.send(
       new TagUserCommand({
@@ -117,8 +113,7 @@ describe("IAM users through the real SDK", () => {
   });
 
   it("rejects too-long tag keys and values and duplicate keys with AWS's validation errors", async () => {
-    const s = await sandbox();
-    const { iam } = clients(s);
+    const { s, iam } = await sandboxWithClients();
     await iam.send(new CreateUserCommand({ UserName: "fred" }));
     const longValue = await caught(() =>
       iam.send(
@@ -169,8 +164,7 @@ describe("IAM users through the real SDK", () => {
   });
 
   it("validates user names and paths", async () => {
-    const s = await sandbox();
-    const { iam } = clients(s);
+    const { iam } = await sandboxWithClients();
     const bad = await caught(() => iam.send(new CreateUserCommand({ UserName: "has space" })));
     expect(bad.name).toBe("ValidationError");
     expect(bad.$metadata.httpStatusCode).toBe(400);
@@ -188,8 +182,7 @@ describe("IAM users through the real SDK", () => {
   });
 
   it("answers GetUser without a name as the root user for the admin credentials", async () => {
-    const s = await sandbox();
-    const { iam } = clients(s);
+    const { iam } = await sandboxWithClients();
     const me = await iam.send(new GetUserCommand({}));
     expect(me.User?.Arn).toBe("arn:aws:iam::123456789012:root");
     expect(me.User?.UserId).toBe("123456789012");

@@ -8,7 +8,7 @@ import {
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { SendEmailCommand } from "@aws-sdk/client-ses";
 import { describe, expect, it } from "vitest";
-import { clients, raw, sandbox } from "./support.js";
+import { raw, sandbox, sandboxWithClients } from "./support.js";
 
 async function getJson(
   url: string,
@@ -29,12 +29,11 @@ function post(body: unknown): RequestInit {
 
 describe("the /_sandbox/ inspection and control API", () => {
   it("shows IAM users with tags and keys, and secrets only when asked", async () => {
-    const s = await sandbox({
+    const { s, iam } = await sandboxWithClients({
       seed: {
         users: [{ name: "alice", tags: { team: "x" }, keys: [{ ageDays: 5, lastUsedDaysAgo: 1 }] }],
       },
     });
-    const { iam } = clients(s);
     await iam.send(new CreateUserCommand({ UserName: "bob" }));
     await iam.send(new CreateAccessKeyCommand({ UserName: "bob" }));
     await iam.send(new GenerateCredentialReportCommand({}));
@@ -59,10 +58,9 @@ describe("the /_sandbox/ inspection and control API", () => {
   });
 
   it("shows sent emails, stored objects (content on request) and call counts", async () => {
-    const s = await sandbox({
+    const { s, s3, ses } = await sandboxWithClients({
       seed: { buckets: ["inspect-me"], verifiedEmails: ["a@example.com"] },
     });
-    const { s3, ses } = clients(s);
     await s3.send(
       new PutObjectCommand({
         Bucket: "inspect-me",
@@ -116,8 +114,7 @@ describe("the /_sandbox/ inspection and control API", () => {
   });
 
   it("shows the key trail: every creation, status change and deletion, with its sandbox time", async () => {
-    const s = await sandbox({ seed: { users: [{ name: "kim" }] } });
-    const { iam } = clients(s);
+    const { s, iam } = await sandboxWithClients({ seed: { users: [{ name: "kim" }] } });
     const made = await iam.send(new CreateAccessKeyCommand({ UserName: "kim" }));
     const id = made.AccessKey?.AccessKeyId as string;
     await iam.send(

@@ -13,7 +13,7 @@ import {
   S3ServiceException,
 } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
-import { caught, clients, raw, sandbox, T0 } from "./support.js";
+import { authorization, caught, clients, raw, sandbox, sandboxWithClients, T0 } from "./support.js";
 
 /** Records the request headers the SDK actually sends, to prove which encoding a test exercised. */
 function recordHeaders(client: S3Client): Record<string, string>[] {
@@ -30,8 +30,7 @@ function recordHeaders(client: S3Client): Record<string, string>[] {
 
 describe("S3 through the real SDK (path-style)", () => {
   it("puts and gets objects, recording SSE, KMS key, content type and metadata, and echoing SSE", async () => {
-    const s = await sandbox();
-    const { s3 } = clients(s);
+    const { s, s3 } = await sandboxWithClients();
     await s3.send(new CreateBucketCommand({ Bucket: "reports" }));
     const put = await s3.send(
       new PutObjectCommand({
@@ -104,8 +103,7 @@ describe("S3 through the real SDK (path-style)", () => {
   });
 
   it("stores exactly the bytes put as a string, a Buffer and an aws-chunked stream with trailing checksum", async () => {
-    const s = await sandbox();
-    const { s3 } = clients(s);
+    const { s, s3 } = await sandboxWithClients();
     const headers = recordHeaders(s3);
     await s3.send(new CreateBucketCommand({ Bucket: "bytes" }));
     const text = "héllo wörld ✓ — ".repeat(1000);
@@ -146,8 +144,7 @@ describe("S3 through the real SDK (path-style)", () => {
       data.subarray(10),
       Buffer.from(`\r\n0${sig}\r\n\r\n`),
     ]);
-    const auth =
-      "AWS4-HMAC-SHA256 Credential=AKIASANDBOXADMIN0001/20261123/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0";
+    const auth = authorization("s3");
     const ok = await raw(s, "/raw-bucket/signed", {
       method: "PUT",
       headers: {
@@ -192,8 +189,7 @@ describe("S3 through the real SDK (path-style)", () => {
   });
 
   it("lists with prefix, delimiter, max-keys and continuation tokens (paginateListObjectsV2)", async () => {
-    const s = await sandbox({ seed: { buckets: ["listing"] } });
-    const { s3 } = clients(s);
+    const { s3 } = await sandboxWithClients({ seed: { buckets: ["listing"] } });
     const keys = [
       ...Array.from({ length: 25 }, (_, i) => `logs/${String(i).padStart(2, "0")}.txt`),
       "other/a",
@@ -244,8 +240,7 @@ describe("S3 through the real SDK (path-style)", () => {
   });
 
   it("deletes objects and answers missing buckets and keys with S3's errors", async () => {
-    const s = await sandbox({ seed: { buckets: ["present"] } });
-    const { s3 } = clients(s);
+    const { s, s3 } = await sandboxWithClients({ seed: { buckets: ["present"] } });
     await s3.send(new PutObjectCommand({ Bucket: "present", Key: "k", Body: "v" }));
     await s3.send(new DeleteObjectCommand({ Bucket: "present", Key: "k" }));
     await s3.send(new DeleteObjectCommand({ Bucket: "present", Key: "never-existed" }));
@@ -273,10 +268,7 @@ describe("S3 through the real SDK (path-style)", () => {
   it("answers unsupported S3 features with NotImplemented instead of pretending", async () => {
     const s = await sandbox({ seed: { buckets: ["feature"] } });
     const res = await raw(s, "/feature?versioning", {
-      headers: {
-        authorization:
-          "AWS4-HMAC-SHA256 Credential=AKIASANDBOXADMIN0001/20261123/us-east-1/s3/aws4_request, Signature=0",
-      },
+      headers: { authorization: authorization("s3") },
     });
     expect(res.status).toBe(501);
     expect(res.text).toContain("<Code>NotImplemented</Code>");
@@ -289,7 +281,7 @@ describe("S3 through the real SDK (path-style)", () => {
   it("refuses an SSE-KMS put with a disabled or deleting key as S3 does, and stores nothing", async () => {
     const disabled = "arn:aws:kms:us-east-1:123456789012:key/disabled";
     const deleting = "alias/deleting";
-    const s = await sandbox({
+    const { s, s3 } = await sandboxWithClients({
       seed: {
         buckets: ["creds"],
         kmsKeys: [
@@ -299,7 +291,6 @@ describe("S3 through the real SDK (path-style)", () => {
         ],
       },
     });
-    const { s3 } = clients(s);
     const put = (key: string, kms: string) =>
       s3.send(
         new PutObjectCommand({
@@ -334,8 +325,7 @@ describe("S3 conditional writes, as S3 documents them", () => {
     new PutObjectCommand({ Bucket: "locks", Key: "lease.json", Body: body, ...extra });
 
   it("creates with If-None-Match: * only when the key is absent (412 PreconditionFailed after)", async () => {
-    const s = await sandbox();
-    const { s3 } = clients(s);
+    const { s3 } = await sandboxWithClients();
     await s3.send(new CreateBucketCommand({ Bucket: "locks" }));
 
     const first = await s3.send(put({ IfNoneMatch: "*" }, "first"));
@@ -352,8 +342,7 @@ describe("S3 conditional writes, as S3 documents them", () => {
   });
 
   it("replaces with If-Match only while the ETag is the one given", async () => {
-    const s = await sandbox();
-    const { s3 } = clients(s);
+    const { s3 } = await sandboxWithClients();
     await s3.send(new CreateBucketCommand({ Bucket: "locks" }));
     const { ETag } = await s3.send(put({}, "v1"));
 
@@ -371,8 +360,7 @@ describe("S3 conditional writes, as S3 documents them", () => {
   });
 
   it("deletes with If-Match only while the ETag is the one given", async () => {
-    const s = await sandbox();
-    const { s3 } = clients(s);
+    const { s, s3 } = await sandboxWithClients();
     await s3.send(new CreateBucketCommand({ Bucket: "locks" }));
     const { ETag: old } = await s3.send(put({}, "v1"));
     const { ETag: current } = await s3.send(put({}, "v2"));
@@ -390,8 +378,7 @@ describe("S3 conditional writes, as S3 documents them", () => {
   });
 
   it("refuses If-None-Match with an ETag on a write: S3 supports only *", async () => {
-    const s = await sandbox();
-    const { s3 } = clients(s);
+    const { s3 } = await sandboxWithClients();
     await s3.send(new CreateBucketCommand({ Bucket: "locks" }));
 
     const error = await caught(() => s3.send(put({ IfNoneMatch: '"abc"' })));

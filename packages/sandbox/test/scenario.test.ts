@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ScenarioError } from "../src/index.js";
-import { sandbox } from "./support.js";
+import { sandbox, thrown } from "./support.js";
 
 const example: unknown = JSON.parse(
   readFileSync(new URL("../scenarios/example.json", import.meta.url), "utf8"),
@@ -40,8 +40,7 @@ describe("scenario seeding", () => {
     const s = await sandbox({
       seed: { users: [{ name: "taken", keys: [{ ageDays: 1, id: "AKIATAKEN00000000001" }] }] },
     });
-    let error: unknown;
-    try {
+    const error = thrown(() =>
       s.seed({
         now: "yesterday",
         buckets: ["OK"],
@@ -61,10 +60,8 @@ describe("scenario seeding", () => {
           },
           { name: "DUP", tags: { ["k".repeat(129)]: "v" }, extra: true },
         ],
-      } as never);
-    } catch (e) {
-      error = e;
-    }
+      } as never),
+    );
     expect(error).toBeInstanceOf(ScenarioError);
     expect((error as ScenarioError).problems).toEqual([
       "$.now: must be an ISO 8601 date-time string",
@@ -98,16 +95,12 @@ describe("scenario seeding", () => {
 
   it("names every problem with the KMS keys and SES settings of a scenario", async () => {
     const s = await sandbox();
-    let error: unknown;
-
-    try {
+    const error = thrown(() =>
       s.seed({
         kmsKeys: [{ id: "" }, { id: "alias/x", state: "Off" }, "k"],
         ses: { sendingEnabled: "no", max24HourSend: -2, rate: 1 },
-      } as never);
-    } catch (e) {
-      error = e;
-    }
+      } as never),
+    );
 
     expect((error as ScenarioError).problems).toEqual([
       "$.kmsKeys[0].id: must be a key id, key ARN or alias",

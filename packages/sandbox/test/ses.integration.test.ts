@@ -5,18 +5,38 @@ import {
   ListIdentitiesCommand,
   MessageRejected,
   SendEmailCommand,
+  type SendEmailCommandInput,
   SendRawEmailCommand,
   UpdateAccountSendingEnabledCommand,
   VerifyDomainIdentityCommand,
   VerifyEmailIdentityCommand,
 } from "@aws-sdk/client-ses";
 import { describe, expect, it } from "vitest";
-import { caught, clients, sandbox, T0 } from "./support.js";
+import type { Scenario } from "../src/scenario.js";
+import { caught, clients, sandbox, sandboxWithClients, T0 } from "./support.js";
+
+/** A sandbox whose SES has `verified` identities (and `ses` settings), and its SES client. */
+const sesSandbox = async (
+  verified: string[],
+  ses: NonNullable<Scenario["ses"]> = {},
+  overrides: Parameters<typeof clients>[1] = {},
+) => {
+  const s = await sandbox({ seed: { verifiedEmails: verified, ses } });
+  return { s, ses: clients(s, overrides).ses };
+};
+
+/** A one-line mail from keyrotate@example.com to alice@example.com, with `changes`. */
+const hello = (changes: Partial<SendEmailCommandInput> = {}) =>
+  new SendEmailCommand({
+    Source: "keyrotate@example.com",
+    Destination: { ToAddresses: ["alice@example.com"] },
+    Message: { Subject: { Data: "hi" }, Body: { Text: { Data: "x" } } },
+    ...changes,
+  });
 
 describe("SES v1 through the real SDK", () => {
   it("verifies identities at once and lists them with IdentityType and pagination", async () => {
-    const s = await sandbox();
-    const { ses } = clients(s);
+    const { ses } = await sandboxWithClients();
     await ses.send(new VerifyEmailIdentityCommand({ EmailAddress: "security@example.com" }));
     await ses.send(new VerifyEmailIdentityCommand({ EmailAddress: "alerts@example.com" }));
     const domain = await ses.send(new VerifyDomainIdentityCommand({ Domain: "corp.example" }));
@@ -43,10 +63,7 @@ describe("SES v1 through the real SDK", () => {
   });
 
   it("sends email from a verified address or domain and records every field", async () => {
-    const s = await sandbox({
-      seed: { verifiedEmails: ["keyrotate@example.com", "corp.example"] },
-    });
-    const { ses } = clients(s);
+    const { s, ses } = await sesSandbox(["keyrotate@example.com", "corp.example"]);
     const sent = await ses.send(
       new SendEmailCommand({
         Source: '"Key Rotation" <keyrotate@example.com>',
@@ -94,9 +111,21 @@ describe("SES v1 through the real SDK", () => {
     });
   });
 
+  it("records the message tags of a send, and refuses a tag SES does not allow", async () => {
+    const { s, ses } = await sesSandbox(["keyrotate@example.com"]);
+    const send = (tag: { Name: string; Value: string }) => ses.send(hello({ Tags: [tag] }));
+
+    await send({ Name: "X-Keyrotate-Notice", Value: "DeactivatedUnused" });
+    const bad = await caught(() => send({ Name: "X-Keyrotate-Notice", Value: "not allowed" }));
+
+    expect(s.emails()).toHaveLength(1);
+    expect(s.emails()[0]?.tags).toEqual({ "X-Keyrotate-Notice": "DeactivatedUnused" });
+    expect(bad.name).toBe("InvalidParameterValue");
+    expect(bad.message).toContain("Invalid tag value <not allowed>");
+  });
+
   it("sends raw email, taking source and recipients from the MIME headers", async () => {
-    const s = await sandbox({ seed: { verifiedEmails: ["keyrotate@example.com"] } });
-    const { ses } = clients(s);
+    const { s, ses } = await sesSandbox(["keyrotate@example.com"]);
     const mime = [
       "From: keyrotate@example.com",
       "To: alice@example.com, Bob <bob@example.com>",
@@ -128,17 +157,8 @@ describe("SES v1 through the real SDK", () => {
   });
 
   it("rejects mail from an unverified source with MessageRejected (400) and records nothing", async () => {
-    const s = await sandbox({ seed: { verifiedEmails: ["keyrotate@example.com"] } });
-    const { ses } = clients(s);
-    const err = await caught(() =>
-      ses.send(
-        new SendEmailCommand({
-          Source: "mallory@evil.example",
-          Destination: { ToAddresses: ["alice@example.com"] },
-          Message: { Subject: { Data: "hi" }, Body: { Text: { Data: "x" } } },
-        }),
-      ),
-    );
+    const { s, ses } = await sesSandbox(["keyrotate@example.com"]);
+    const err = await caught(() => ses.send(hello({ Source: "mallory@evil.example" })));
     expect(err).toBeInstanceOf(MessageRejected);
     expect(err.$metadata.httpStatusCode).toBe(400);
     expect(err.message).toBe(
@@ -152,24 +172,13 @@ describe("SES v1 through the real SDK", () => {
       ),
     );
     expect(raw).toBeInstanceOf(MessageRejected);
-    const noRecipients = await caught(() =>
-      ses.send(
-        new SendEmailCommand({
-          Source: "keyrotate@example.com",
-          Destination: {},
-          Message: { Subject: { Data: "hi" }, Body: { Text: { Data: "x" } } },
-        }),
-      ),
-    );
+    const noRecipients = await caught(() => ses.send(hello({ Destination: {} })));
     expect(noRecipients.name).toBe("InvalidParameterValue");
     expect(s.emails()).toEqual([]);
   });
 
   it("reports verification status only for verified identities, addresses and domains alike", async () => {
-    const s = await sandbox({
-      seed: { verifiedEmails: ["keyrotate@example.com", "corp.example"] },
-    });
-    const { ses } = clients(s);
+    const { ses } = await sesSandbox(["keyrotate@example.com", "corp.example"]);
 
     const out = await ses.send(
       new GetIdentityVerificationAttributesCommand({
@@ -184,18 +193,8 @@ describe("SES v1 through the real SDK", () => {
   });
 
   it("pauses and resumes sending for the whole account, refusing every send while paused", async () => {
-    const s = await sandbox({
-      seed: { verifiedEmails: ["keyrotate@example.com"], ses: { sendingEnabled: false } },
-    });
-    const { ses } = clients(s);
-    const send = () =>
-      ses.send(
-        new SendEmailCommand({
-          Source: "keyrotate@example.com",
-          Destination: { ToAddresses: ["alice@example.com"] },
-          Message: { Subject: { Data: "hi" }, Body: { Text: { Data: "x" } } },
-        }),
-      );
+    const { s, ses } = await sesSandbox(["keyrotate@example.com"], { sendingEnabled: false });
+    const send = () => ses.send(hello());
 
     expect((await ses.send(new GetAccountSendingEnabledCommand({}))).Enabled).toBe(false);
     const refused = await caught(send);
@@ -211,18 +210,12 @@ describe("SES v1 through the real SDK", () => {
   });
 
   it("reports the 24-hour quota and what was sent in it, and refuses sends over the quota", async () => {
-    const s = await sandbox({
-      seed: { verifiedEmails: ["keyrotate@example.com"], ses: { max24HourSend: 1 } },
-    });
-    const { ses } = clients(s, { maxAttempts: 1 });
-    const send = () =>
-      ses.send(
-        new SendEmailCommand({
-          Source: "keyrotate@example.com",
-          Destination: { ToAddresses: ["alice@example.com"] },
-          Message: { Subject: { Data: "hi" }, Body: { Text: { Data: "x" } } },
-        }),
-      );
+    const { s, ses } = await sesSandbox(
+      ["keyrotate@example.com"],
+      { max24HourSend: 1 },
+      { maxAttempts: 1 },
+    );
+    const send = () => ses.send(hello());
 
     await send();
     const quota = await ses.send(new GetSendQuotaCommand({}));

@@ -32,6 +32,15 @@ export function clients(s: Sandbox, overrides: ClientOverrides = {}) {
   return { iam: new IAMClient(config), s3: new S3Client(config), ses: new SESClient(config) };
 }
 
+/** A sandbox (as {@link sandbox}, closed after the test) and IAM, S3 and SES clients for it. */
+export async function sandboxWithClients(
+  options: SandboxOptions = {},
+  overrides: ClientOverrides = {},
+): Promise<{ s: Sandbox } & ReturnType<typeof clients>> {
+  const s = await sandbox(options);
+  return { s, ...clients(s, overrides) };
+}
+
 /** What an SDK v3 service error carries besides name and message. */
 export type SdkError = Error & {
   $metadata: { httpStatusCode?: number; attempts?: number };
@@ -50,6 +59,16 @@ export async function caught(fn: () => Promise<unknown>): Promise<SdkError> {
   throw new Error("expected the call to fail, but it succeeded");
 }
 
+/** Runs `fn` and returns what it threw (fails the test if it did not throw). */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error("expected the call to throw, but it returned");
+}
+
 interface RetryClassification {
   isThrottlingError(e: unknown): boolean;
   isTransientError(e: unknown): boolean;
@@ -64,6 +83,16 @@ export function sdkRetryClassification(): RetryClassification {
   const local = createRequire(import.meta.url);
   const fromClient = createRequire(local.resolve("@aws-sdk/client-iam"));
   return fromClient("@smithy/core/retry") as RetryClassification;
+}
+
+/** Sends a Query request ({@link queryRequest}) to the sandbox's root, as IAM and SES take it. */
+export function sendQuery(
+  s: Sandbox,
+  service: "iam" | "ses",
+  form: Record<string, string>,
+  accessKeyId?: string,
+): Promise<{ status: number; headers: Headers; text: string }> {
+  return raw(s, "/", queryRequest(service, form, accessKeyId));
 }
 
 /** A raw HTTP request to the sandbox (for inputs an SDK would never send). */
@@ -81,6 +110,17 @@ export async function raw(
 }
 
 /** A form-encoded Query request signed (scope only) for `service`, as the SDKs send it. */
+/**
+ * A SigV4 `Authorization` header by `accessKeyId` (default the admin's) for `service`: only its
+ * credential scope matters to the sandbox, which routes by it and checks no signature.
+ */
+export function authorization(
+  service: "iam" | "s3" | "ses",
+  accessKeyId = "AKIASANDBOXADMIN0001",
+): string {
+  return `AWS4-HMAC-SHA256 Credential=${accessKeyId}/20261123/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=00`;
+}
+
 export function queryRequest(
   service: "iam" | "ses",
   form: Record<string, string>,
@@ -90,7 +130,7 @@ export function queryRequest(
     method: "POST",
     headers: {
       "content-type": "application/x-www-form-urlencoded; charset=utf-8",
-      authorization: `AWS4-HMAC-SHA256 Credential=${accessKeyId}/20261123/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=00`,
+      authorization: authorization(service, accessKeyId),
     },
     body: new URLSearchParams(form).toString(),
   };

@@ -8,7 +8,7 @@ import {
   type Settings,
   type UserSnapshot,
 } from "@keyrotate/core";
-import { forecastUser, type KeyEvent } from "../forecast.js";
+import { type ForecastEvent, forecastUser } from "../forecast.js";
 import { lastUseText } from "../keyText.js";
 import {
   CIS_UNUSED_DAYS,
@@ -42,12 +42,12 @@ export interface KeyAssessment {
    * keyrotate's next action on the key and its date, as `keyrotate plan` shows it (today's step
    * or the next transition); null when none is due within the forecast's horizon.
    */
-  readonly next: KeyEvent | null;
+  readonly next: ForecastEvent | null;
   /**
    * keyrotate's next change to the key when `next` is only a notice: the rotation a warning
    * announces, the deactivation an "old key still in use" notice delays; null otherwise.
    */
-  readonly nextChange: KeyEvent | null;
+  readonly nextChange: ForecastEvent | null;
 }
 
 /** A note on a control's result for one user: why it fails for now, and until when. */
@@ -135,8 +135,8 @@ const bins: ReadonlyArray<readonly [string, number, number | undefined]> = [
 const assessKey = (
   today: CalendarDate,
   k: UserSnapshot["keys"][number],
-  next: KeyEvent | undefined,
-  nextChange: KeyEvent | undefined,
+  next: ForecastEvent | undefined,
+  nextChange: ForecastEvent | undefined,
 ): KeyAssessment => ({
   id: k.id,
   status: k.status,
@@ -159,7 +159,7 @@ const assessKey = (
  */
 const midRotationNote = (active: ReadonlyArray<KeyAssessment>): ControlNote | undefined => {
   if (active.length !== 2) return undefined;
-  const deactivation = (k: KeyAssessment): KeyEvent | undefined =>
+  const deactivation = (k: KeyAssessment): ForecastEvent | undefined =>
     [k.next, k.nextChange].find((e) => e?.action === "deactivation") ?? undefined;
   const old = active.find((k) => deactivation(k) !== undefined);
   const replacement = active.find((k) => k !== old);

@@ -15,6 +15,7 @@ import type { HandlerDeps, KeyrotateHandler } from "@keyrotate/lambda";
 import { type Sandbox, type SentEmail, startSandbox } from "@keyrotate/sandbox";
 import * as E from "fp-ts/lib/Either.js";
 import { readAccount } from "../account.js";
+import { destroyClients } from "../awsAccess.js";
 import { assessAccount, type ComplianceReport } from "../compliance/assess.js";
 import { describeUser } from "../outcomeText.js";
 import {
@@ -305,11 +306,7 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
       failureDay,
     };
   } finally {
-    for (const c of clients) {
-      c.iam.destroy();
-      c.s3.destroy();
-      c.ses.destroy();
-    }
+    for (const c of clients) destroyClients(c);
     await sandbox.close();
   }
 };

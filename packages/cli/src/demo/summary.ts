@@ -9,7 +9,8 @@ export const renderDay = (day: DemoDay): string =>
     ? ""
     : `day ${day.day} (${day.date})\n${[...day.notes.map((n) => `  * ${n}`), ...day.lines.map((l) => `  ${l}`)].join("\n")}\n`;
 
-const noticeKinds: ReadonlyArray<NoticeKind> = [
+/** The notice kinds the demo's scenario sends, counted in its summary and written as files. */
+export const DEMO_NOTICE_KINDS: ReadonlyArray<NoticeKind> = [
   "Warning",
   "TwoActiveKeys",
   "Rotated",
@@ -26,9 +27,9 @@ export const renderSummary = (r: DemoResult): string => {
   const sum = (f: (d: DemoDay) => number) => r.days.reduce((n, d) => n + f(d), 0);
   const c = r.compliance.summary;
   const handled = r.compliance.users.filter((u) => u.handled).length;
-  const byKind = noticeKinds
-    .map((k) => `${k} ${r.emails.filter((e) => e.kind === k).length}`)
-    .join(", ");
+  const byKind = DEMO_NOTICE_KINDS.map(
+    (k) => `${k} ${r.emails.filter((e) => e.kind === k).length}`,
+  ).join(", ");
   const unmatched = r.emails.filter((e) => e.kind === "unmatched").length;
   const failures = r.days.flatMap((d) =>
     d.report.users.filter((u) => u.status === "failed").map((u) => `${u.userName} on day ${d.day}`),

@@ -1,12 +1,12 @@
 import type { Clock } from "../clock.js";
-import { AwsError, validationError } from "../errors.js";
+import { ServiceError, validationError } from "../errors.js";
 import { decodeMarker, encodeMarker, pageArray, parseMaxItems } from "../pagination.js";
 import type { QueryParams } from "../query.js";
 import type { SigningInfo } from "../sigv4.js";
 import { isoSeconds, members, node, text } from "../xml.js";
 import {
   type Consistency,
-  type KeyView,
+  type KeyAsRead,
   readView,
   recordCreation,
   recordWrite,
@@ -61,7 +61,7 @@ function tagsXml(tags: readonly Tag[]): string {
   );
 }
 
-function keyMetadataXml(userName: string, key: KeyView): string {
+function keyMetadataXml(userName: string, key: KeyAsRead): string {
   return (
     text("UserName", userName) +
     text("AccessKeyId", key.accessKeyId) +
@@ -70,8 +70,27 @@ function keyMetadataXml(userName: string, key: KeyView): string {
   );
 }
 
-function pageXml(truncated: boolean, marker: string | undefined): string {
-  return text("IsTruncated", truncated) + (truncated ? text("Marker", marker) : "");
+/**
+ * One page of the IAM listing named `listing`: reads `MaxItems` and `Marker` (a marker of another
+ * listing is refused), takes the page with `take`, and returns its items with the `IsTruncated`
+ * and `Marker` elements that end the answer.
+ */
+function iamPage<T>(
+  params: QueryParams,
+  listing: string,
+  take: (
+    after: string | undefined,
+    limit: number,
+  ) => { items: T[]; lastKey: string | undefined; truncated: boolean },
+): { items: T[]; pageXml: string } {
+  const limit = parseMaxItems(params.get("MaxItems"));
+  const after = decodeMarker(listing, params.get("Marker"));
+  const page = take(after, limit);
+  const marker = page.lastKey === undefined ? undefined : encodeMarker(listing, page.lastKey);
+  return {
+    items: page.items,
+    pageXml: text("IsTruncated", page.truncated) + (page.truncated ? text("Marker", marker) : ""),
+  };
 }
 
 function readTags(params: QueryParams): Tag[] {
@@ -96,7 +115,7 @@ function targetUser(params: QueryParams, ctx: IamContext): IamUser {
   }
   const key = ctx.caller ? ctx.store.findKey(ctx.caller.accessKeyId) : undefined;
   if (!key) {
-    throw new AwsError(
+    throw new ServiceError(
       "ValidationError",
       "Must specify userName when calling with non-User credentials",
       400,
@@ -114,7 +133,7 @@ function requireUser(params: QueryParams, ctx: IamContext): IamUser {
 /** For read calls: a user created within the consistency delay does not exist yet. */
 function visibleUser(user: IamUser, ctx: IamContext): IamUser {
   if (!userVisible(user, ctx.consistency)) {
-    throw new AwsError("NoSuchEntity", `The user with name ${user.name} cannot be found.`, 404);
+    throw new ServiceError("NoSuchEntity", `The user with name ${user.name} cannot be found.`, 404);
   }
   return user;
 }
@@ -160,17 +179,16 @@ const listUsers: Action = (params, ctx) => {
       "Member must satisfy regular expression pattern: \\u002F[\\u0021-\\u007F]*",
     );
   }
-  const limit = parseMaxItems(params.get("MaxItems"));
-  const after = decodeMarker("ListUsers", params.get("Marker"));
   const filter = (u: IamUser) =>
     (prefix === "/" || u.path.startsWith(prefix)) && userVisible(u, ctx.consistency);
-  const page = ctx.store.users.page(after, limit, filter);
-  const marker = page.lastKey === undefined ? undefined : encodeMarker("ListUsers", page.lastKey);
+  const page = iamPage(params, "ListUsers", (after, limit) =>
+    ctx.store.users.page(after, limit, filter),
+  );
   return (
     members(
       "Users",
       page.items.map((u) => userXml(u, [])),
-    ) + pageXml(page.truncated, marker)
+    ) + page.pageXml
   );
 };
 
@@ -182,12 +200,12 @@ const deleteUser: Action = (params, ctx) => {
 const tagUser: Action = (params, ctx) => {
   const user = requireUser(params, ctx);
   if (!params.hasPrefix("Tags.member."))
-    throw new AwsError("MissingParameter", "The request must contain the parameter Tags.", 400);
+    throw new ServiceError("MissingParameter", "The request must contain the parameter Tags.", 400);
   const tags = readTags(params);
   checkTags(tags);
   const added = tags.filter((t) => !user.tags.has(t.key.toLowerCase())).length;
   if (user.tags.size + added > MAX_TAGS_PER_USER) {
-    throw new AwsError(
+    throw new ServiceError(
       "LimitExceeded",
       `Cannot exceed quota for TagsPerUser: ${MAX_TAGS_PER_USER}`,
       409,
@@ -203,7 +221,11 @@ const untagUser: Action = (params, ctx) => {
   const user = requireUser(params, ctx);
   const keys = params.list("TagKeys");
   if (keys.length === 0 && !params.hasPrefix("TagKeys")) {
-    throw new AwsError("MissingParameter", "The request must contain the parameter TagKeys.", 400);
+    throw new ServiceError(
+      "MissingParameter",
+      "The request must contain the parameter TagKeys.",
+      400,
+    );
   }
   if (keys.length > 50)
     throw validationError(
@@ -222,13 +244,10 @@ const untagUser: Action = (params, ctx) => {
 
 const listUserTags: Action = (params, ctx) => {
   const user = visibleUser(requireUser(params, ctx), ctx);
-  const limit = parseMaxItems(params.get("MaxItems"));
-  const listing = `ListUserTags:${user.userId}`;
-  const after = decodeMarker(listing, params.get("Marker"));
-  const tags = readView(user, ctx.consistency).tags;
-  const page = pageArray(tags, (t) => t.key.toLowerCase(), after, limit);
-  const marker = page.lastKey === undefined ? undefined : encodeMarker(listing, page.lastKey);
-  return tagsXml(page.items) + pageXml(page.truncated, marker);
+  const page = iamPage(params, `ListUserTags:${user.userId}`, (after, limit) =>
+    pageArray(readView(user, ctx.consistency).tags, (t) => t.key.toLowerCase(), after, limit),
+  );
+  return tagsXml(page.items) + page.pageXml;
 };
 
 const createAccessKey: Action = (params, ctx) => {
@@ -257,17 +276,14 @@ const createAccessKey: Action = (params, ctx) => {
 
 const listAccessKeys: Action = (params, ctx) => {
   const user = visibleUser(targetUser(params, ctx), ctx);
-  const limit = parseMaxItems(params.get("MaxItems"));
-  const listing = `ListAccessKeys:${user.userId}`;
-  const after = decodeMarker(listing, params.get("Marker"));
-  const keys = readView(user, ctx.consistency).keys;
-  const page = pageArray(keys, (k) => k.accessKeyId, after, limit);
-  const marker = page.lastKey === undefined ? undefined : encodeMarker(listing, page.lastKey);
+  const page = iamPage(params, `ListAccessKeys:${user.userId}`, (after, limit) =>
+    pageArray(readView(user, ctx.consistency).keys, (k) => k.accessKeyId, after, limit),
+  );
   return (
     members(
       "AccessKeyMetadata",
       page.items.map((k) => keyMetadataXml(user.name, k)),
-    ) + pageXml(page.truncated, marker)
+    ) + page.pageXml
   );
 };
 
@@ -328,7 +344,7 @@ const getAccessKeyLastUsed: Action = (params, ctx) => {
   checkAccessKeyId(id);
   const key = ctx.store.findKey(id);
   if (!key)
-    throw new AwsError("NoSuchEntity", `The Access Key with id ${id} cannot be found.`, 404);
+    throw new ServiceError("NoSuchEntity", `The Access Key with id ${id} cannot be found.`, 404);
   const used = key.lastUsed;
   return (
     text("UserName", key.user.name) +
@@ -354,16 +370,12 @@ const getAccountAuthorizationDetails: Action = (params, ctx) => {
       );
     }
   });
-  const limit = parseMaxItems(params.get("MaxItems"));
-  const after = decodeMarker("GetAccountAuthorizationDetails", params.get("Marker"));
   const wantUsers = filters.length === 0 || filters.includes("User");
-  const page = wantUsers
-    ? ctx.store.users.page(after, limit, (u) => userVisible(u, ctx.consistency))
-    : { items: [], lastKey: undefined, truncated: false };
-  const marker =
-    page.lastKey === undefined
-      ? undefined
-      : encodeMarker("GetAccountAuthorizationDetails", page.lastKey);
+  const page = iamPage(params, "GetAccountAuthorizationDetails", (after, limit) =>
+    wantUsers
+      ? ctx.store.users.page(after, limit, (u) => userVisible(u, ctx.consistency))
+      : { items: [], lastKey: undefined, truncated: false },
+  );
   const users = page.items.map(
     (u) =>
       text("Path", u.path) +
@@ -381,7 +393,7 @@ const getAccountAuthorizationDetails: Action = (params, ctx) => {
     members("GroupDetailList", []) +
     members("RoleDetailList", []) +
     members("Policies", []) +
-    pageXml(page.truncated, marker)
+    page.pageXml
   );
 };
 
@@ -409,15 +421,15 @@ const getCredentialReport: Action = (_params, ctx) => {
   const report = ctx.store.report;
   switch (reportState(report, ctx.clock.nowMs(), Date.now())) {
     case "absent":
-      throw new AwsError(
+      throw new ServiceError(
         "ReportNotPresent",
         "Credential report not present. Use GenerateCredentialReport to create one.",
         410,
       );
     case "in-progress":
-      throw new AwsError("ReportInProgress", "Report is still being generated.", 404);
+      throw new ServiceError("ReportInProgress", "Report is still being generated.", 404);
     case "expired":
-      throw new AwsError(
+      throw new ServiceError(
         "ReportExpired",
         "Credential report has expired. Use GenerateCredentialReport to create a new one.",
         410,

@@ -18,7 +18,7 @@ export interface Instant {
 }
 
 /** A key as a read call shows it. */
-export interface KeyView {
+export interface KeyAsRead {
   readonly accessKeyId: string;
   readonly status: "Active" | "Inactive";
   readonly createDate: number;
@@ -26,13 +26,13 @@ export interface KeyView {
 }
 
 /** A user's tags and keys as read calls show them. */
-export interface UserView {
+export interface UserAsRead {
   readonly tags: readonly Tag[];
-  readonly keys: readonly KeyView[];
+  readonly keys: readonly KeyAsRead[];
 }
 
 /** One version of a user: its state after a write made at `at`. */
-interface Version extends UserView {
+interface Version extends UserAsRead {
   readonly at: Instant;
 }
 
@@ -53,14 +53,14 @@ const BEGINNING: Instant = { sandboxMs: -Infinity, realMs: -Infinity };
 const visible = (at: Instant, c: Consistency): boolean =>
   c.now.sandboxMs - at.sandboxMs >= c.delayMs || c.now.realMs - at.realMs >= c.delayMs;
 
-const viewOfKey = (k: AccessKey): KeyView => ({
+const viewOfKey = (k: AccessKey): KeyAsRead => ({
   accessKeyId: k.accessKeyId,
   status: k.status,
   createDate: k.createDate,
   lastUsed: k.lastUsed,
 });
 
-const liveView = (user: IamUser): UserView => ({
+const liveView = (user: IamUser): UserAsRead => ({
   tags: [...user.tags.values()].map((t) => ({ ...t })),
   keys: user.keys.map(viewOfKey),
 });
@@ -101,7 +101,7 @@ export function userVisible(user: IamUser, c: Consistency): boolean {
  * The user's tags and keys as a read call sees them now: the newest version whose write is
  * visible. The last use of a key still alive is always its current one (it is no write).
  */
-export function readView(user: IamUser, c: Consistency): UserView {
+export function readView(user: IamUser, c: Consistency): UserAsRead {
   const history = histories.get(user);
   if (history === undefined) return liveView(user);
   let newest = 0;

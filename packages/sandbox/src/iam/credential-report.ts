@@ -1,4 +1,4 @@
-import type { KeyView } from "./consistency.js";
+import type { KeyAsRead } from "./consistency.js";
 import type { IamStore, IamUser } from "./store.js";
 
 /** The 22 columns of IAM's credential report, in AWS's order. */
@@ -79,7 +79,7 @@ export function reportTime(ms: number): string {
   return `${date}T${two(Math.floor(seconds / 3600))}:${two(Math.floor(seconds / 60) % 60)}:${two(seconds % 60)}+00:00`;
 }
 
-function keyColumns(key: KeyView | undefined): string {
+function keyColumns(key: KeyAsRead | undefined): string {
   if (!key) return "false,N/A,N/A,N/A,N/A";
   const used = key.lastUsed;
   return [
@@ -100,7 +100,7 @@ function keyColumns(key: KeyView | undefined): string {
  */
 export function renderCredentialReport(
   store: IamStore,
-  keysOf: (user: IamUser) => readonly KeyView[] | undefined = (user) => user.keys,
+  keysOf: (user: IamUser) => readonly KeyAsRead[] | undefined = (user) => user.keys,
 ): Buffer {
   const rows: string[] = [CREDENTIAL_REPORT_COLUMNS.join(",")];
   rows.push(

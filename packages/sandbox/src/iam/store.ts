@@ -1,4 +1,4 @@
-import { AwsError } from "../errors.js";
+import { ServiceError } from "../errors.js";
 import type { IdGenerator } from "../random.js";
 import { SortedIndex } from "../sorted-index.js";
 import type { CredentialReport } from "./credential-report.js";
@@ -107,7 +107,7 @@ export class IamStore {
   getUser(name: string): IamUser {
     const user = this.findUser(name);
     if (!user)
-      throw new AwsError("NoSuchEntity", `The user with name ${name} cannot be found.`, 404);
+      throw new ServiceError("NoSuchEntity", `The user with name ${name} cannot be found.`, 404);
     return user;
   }
 
@@ -120,7 +120,11 @@ export class IamStore {
   }): IamUser {
     const lower = init.name.toLowerCase();
     if (this.users.has(lower)) {
-      throw new AwsError("EntityAlreadyExists", `User with name ${init.name} already exists.`, 409);
+      throw new ServiceError(
+        "EntityAlreadyExists",
+        `User with name ${init.name} already exists.`,
+        409,
+      );
     }
     let userId = this.ids.userId();
     while (this.userIds.has(userId)) userId = this.ids.userId();
@@ -142,7 +146,7 @@ export class IamStore {
   /** Deletes a user, refusing with DeleteConflict while it still has access keys. */
   deleteUser(user: IamUser): void {
     if (user.keys.length > 0) {
-      throw new AwsError(
+      throw new ServiceError(
         "DeleteConflict",
         "Cannot delete entity, must delete access keys first.",
         409,
@@ -163,7 +167,7 @@ export class IamStore {
     },
   ): AccessKey {
     if (user.keys.length >= MAX_KEYS_PER_USER) {
-      throw new AwsError(
+      throw new ServiceError(
         "LimitExceeded",
         `Cannot exceed quota for AccessKeysPerUser: ${MAX_KEYS_PER_USER}`,
         409,
@@ -172,7 +176,11 @@ export class IamStore {
     let accessKeyId = init.accessKeyId ?? this.ids.accessKeyId();
     if (this.keys.has(accessKeyId) || this.retiredKeys.has(accessKeyId)) {
       if (init.accessKeyId !== undefined) {
-        throw new AwsError("EntityAlreadyExists", `Access key ${accessKeyId} already exists.`, 409);
+        throw new ServiceError(
+          "EntityAlreadyExists",
+          `Access key ${accessKeyId} already exists.`,
+          409,
+        );
       }
       while (this.keys.has(accessKeyId) || this.retiredKeys.has(accessKeyId)) {
         accessKeyId = this.ids.accessKeyId();
@@ -197,7 +205,7 @@ export class IamStore {
   getUserKey(user: IamUser, accessKeyId: string): AccessKey {
     const key = this.keys.get(accessKeyId);
     if (!key || key.user !== user) {
-      throw new AwsError(
+      throw new ServiceError(
         "NoSuchEntity",
         `The Access Key with id ${accessKeyId} cannot be found.`,
         404,

@@ -1,4 +1,4 @@
-import { AwsError, validationError } from "../errors.js";
+import { ServiceError, validationError } from "../errors.js";
 import type { Tag } from "./store.js";
 
 const USER_NAME = /^[\w+=,.@-]+$/;
@@ -104,7 +104,7 @@ export function checkTags(tags: readonly Tag[]): void {
     checkTagValue(tag.value, `tags.${i + 1}.member.value`);
     const lower = tag.key.toLowerCase();
     if (seen.has(lower)) {
-      throw new AwsError(
+      throw new ServiceError(
         "InvalidInput",
         "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
         400,

@@ -66,6 +66,7 @@ export {
 } from "./notices.js";
 export {
   type AccountCredentials,
+  type AccountRunOptions,
   type AccountSelection,
   type CreateOrgClientsOptions,
   createOrgClients,
@@ -74,14 +75,17 @@ export {
   type OrganizationRunOptions,
   type OrgClients,
   type OrgProgressEvent,
+  runAccount,
   runOrganization,
 } from "./organization.js";
 export {
   type AccountCounts,
   type AccountSection,
   type AccountStatus,
+  assembleOrgReport,
   ORG_REPORT_SCHEMA_VERSION,
   type OrgReport,
+  type OrgReportParts,
   type SkippedAccount,
   type SkipReason,
 } from "./orgReport.js";

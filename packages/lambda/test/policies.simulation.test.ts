@@ -3,15 +3,13 @@ import { join } from "node:path";
 import {
   anonymousPrincipal,
   isWildcardOnlyAction,
-  runSimulation,
-  type Simulation,
   type SimulationRequestPrincipal,
 } from "@cloud-copilot/iam-simulate";
 import { PREFLIGHT_OBJECT_KEY } from "@keyrotate/aws-adapter";
+import { type Decision, deployedActions, type Json, Resolver, simulate } from "@keyrotate/testkit";
 import { describe, expect, it } from "vitest";
 import { packageDir } from "../scripts/build.js";
-import { deployedActions } from "./adapterOperations.js";
-import { type Json, loadTemplate, Resolver, testDeployment } from "./cfn.js";
+import { loadFunctionTemplate, testDeployment } from "./deployment.js";
 
 // The template's policies, resolved for a test account, evaluated by an offline IAM simulator:
 // identity policies (the function's role, the readers' managed policy) together with the
@@ -20,9 +18,7 @@ import { type Json, loadTemplate, Resolver, testDeployment } from "./cfn.js";
 const ACCOUNT = "123456789012";
 const BUCKET = "keyrotate-credentials-test";
 const SENDER = "keyrotate@example.com";
-const template = loadTemplate();
-
-type Decision = "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied";
+const template = loadFunctionTemplate();
 
 interface Deployed {
   readonly roleArn: string;
@@ -61,31 +57,8 @@ interface Request {
   readonly resourcePolicy?: Json;
 }
 
-/** TLS 1.3 over HTTPS: what every legitimate request uses. */
-const secure = { "aws:SecureTransport": "true" };
-
-const decide = async (request: Request): Promise<Decision> => {
-  const simulation: Simulation = {
-    request: {
-      principal: request.principal,
-      action: request.action,
-      resource: { resource: request.resource, accountId: ACCOUNT },
-      contextVariables: { ...secure, ...request.context },
-    },
-    identityPolicies: request.principal === anonymousPrincipal ? [] : request.identityPolicies,
-    serviceControlPolicies: [],
-    resourceControlPolicies: [],
-    ...(request.resourcePolicy === undefined ? {} : { resourcePolicy: request.resourcePolicy }),
-    ...(request.action.startsWith("s3:")
-      ? { additionalSettings: { s3: { blockPublicAccess: true } } }
-      : {}),
-  };
-  const result = await runSimulation(simulation, {});
-  if (result.resultType === "error") {
-    throw new Error(`${request.action} on ${request.resource}: ${JSON.stringify(result.errors)}`);
-  }
-  return result.overallResult as Decision;
-};
+const decide = (request: Request): Promise<Decision> =>
+  simulate({ ...request, resourceAccount: ACCOUNT });
 
 const object = (key: string) => `arn:aws:s3:::${BUCKET}/${key}`;
 const userArn = (name: string, path = "/") => `arn:aws:iam::${ACCOUNT}:user${path}${name}`;

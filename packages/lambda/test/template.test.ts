@@ -3,21 +3,22 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { decodeSettings, settingSpecs } from "@keyrotate/core";
-import * as E from "fp-ts/lib/Either.js";
-import { describe, expect, it } from "vitest";
-import { packageDir } from "../scripts/build.js";
-import { adapterActions, deployedActions, listUsersModeOnly } from "./adapterOperations.js";
 import {
+  adapterActions,
+  deployedActions,
   type Json,
+  listUsersModeOnly,
   loadSpecification,
-  loadTemplate,
   Resolver,
   resourceAttributes,
   specProblems,
-  testDeployment,
-} from "./cfn.js";
+} from "@keyrotate/testkit";
+import * as E from "fp-ts/lib/Either.js";
+import { describe, expect, it } from "vitest";
+import { packageDir } from "../scripts/build.js";
+import { loadFunctionTemplate, testDeployment } from "./deployment.js";
 
-const template = loadTemplate();
+const template = loadFunctionTemplate();
 const spec = loadSpecification();
 const resolved = (parameters: Record<string, string> = {}) =>
   new Resolver(template, testDeployment(parameters));

@@ -1,1 +1,26 @@
+export {
+  adapterActions,
+  adapterOperations,
+  adapterSourceDir,
+  deployedActions,
+  listUsersModeOnly,
+  type Operation,
+  organizationOnly,
+  organizationOperations,
+} from "./adapterOperations.js";
+export {
+  cloudFormationTags,
+  type Deployment,
+  type Json,
+  type JsonObject,
+  loadSpecification,
+  loadTemplate,
+  Resolver,
+  type Resource,
+  resourceAttributes,
+  type Specification,
+  specProblems,
+  type Template,
+} from "./cfn.js";
+export { type Decision, type SimulatedRequest, simulate } from "./iamSimulation.js";
 export { fakeContext } from "./lambdaContext.js";

@@ -1,14 +1,13 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
 import { parse, type Tags } from "yaml";
-import { packageDir } from "../scripts/build.js";
 
-// Reading, resolving and checking the SAM template, for the template and policy tests.
+// Reading, resolving and checking CloudFormation and SAM templates, for the template and policy
+// tests of the packages that deploy (lambda, org).
 
 /** A JSON value as a template holds it. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
 
 /** A template resource. */
 export interface Resource {
@@ -25,8 +24,6 @@ export interface Template {
   readonly Resources: Record<string, Resource>;
   readonly Outputs?: Record<string, JsonObject>;
 }
-
-export const templatePath = join(packageDir, "template.yaml");
 
 const functionNames = [
   "And",
@@ -70,8 +67,8 @@ export const cloudFormationTags: Tags = [
   })),
 ) as unknown as Tags;
 
-/** Parses the SAM template with CloudFormation's YAML tags. */
-export const loadTemplate = (path = templatePath): Template =>
+/** Parses a CloudFormation or SAM template with CloudFormation's YAML tags. */
+export const loadTemplate = (path: string): Template =>
   parse(readFileSync(path, "utf8"), { customTags: cloudFormationTags }) as Template;
 
 // ---------------------------------------------------------------------------------------------
@@ -304,7 +301,7 @@ const samCorrections: ReadonlyArray<readonly [string, string, SpecProperty]> = [
 
 /** The specification, with {@link samCorrections} applied. */
 export const loadSpecification = (): Specification => {
-  const require = createRequire(join(packageDir, "package.json"));
+  const require = createRequire(import.meta.url);
   const spec = JSON.parse(
     readFileSync(require.resolve("@aws-cdk/cfnspec/spec/specification.json"), "utf8"),
   ) as Specification;
@@ -417,55 +414,4 @@ export const specProblems = (
   };
   checkObject(spec.ResourceTypes[resourceType], properties, resourceType);
   return problems;
-};
-
-/** The test deployment: fixed account, region, names and ARNs for every resource. */
-export const testDeployment = (parameters: Readonly<Record<string, string>> = {}): Deployment => {
-  const account = "123456789012";
-  const region = "eu-west-1";
-  const keyId = "1234abcd-12ab-34cd-56ef-1234567890ab";
-  return {
-    accountId: account,
-    region,
-    stackName: "keyrotate",
-    parameters: { SesEmail: "keyrotate@example.com", ...parameters },
-    attributes: {
-      CredentialsBucket: {
-        Ref: "keyrotate-credentials-test",
-        Arn: "arn:aws:s3:::keyrotate-credentials-test",
-      },
-      CredentialsBucketPolicy: { Ref: "keyrotate-credentials-test" },
-      CredentialsKey: { Ref: keyId, Arn: `arn:aws:kms:${region}:${account}:key/${keyId}` },
-      CredentialsKeyAlias: { Ref: "alias/keyrotate-credentials" },
-      FunctionRole: {
-        Ref: "keyrotate-FunctionRole-1A2B3C4D",
-        Arn: `arn:aws:iam::${account}:role/keyrotate-FunctionRole-1A2B3C4D`,
-      },
-      FunctionLogGroup: {
-        Ref: "/aws/lambda/keyrotate",
-        Arn: `arn:aws:logs:${region}:${account}:log-group:/aws/lambda/keyrotate:*`,
-      },
-      FailedRunsQueue: {
-        Ref: `https://sqs.${region}.amazonaws.com/${account}/keyrotate-FailedRunsQueue-5E6F`,
-        Arn: `arn:aws:sqs:${region}:${account}:keyrotate-FailedRunsQueue-5E6F`,
-      },
-      KeyrotateFunction: {
-        Ref: "keyrotate",
-        Arn: `arn:aws:lambda:${region}:${account}:function:keyrotate`,
-      },
-      // What the custom resource answers is checked by running its code (template.test.ts).
-      CredentialsExpiryDays: { Ref: "keyrotate-credentials-expiry-days", Days: "(days sum)" },
-      DaysSumFunction: {
-        Ref: "keyrotate-DaysSumFunction-9I0J",
-        Arn: `arn:aws:lambda:${region}:${account}:function:keyrotate-DaysSumFunction-9I0J`,
-      },
-      DaysSumRole: {
-        Ref: "keyrotate-DaysSumRole-1K2L",
-        Arn: `arn:aws:iam::${account}:role/keyrotate-DaysSumRole-1K2L`,
-      },
-      CredentialsReaderPolicy: {
-        Ref: `arn:aws:iam::${account}:policy/keyrotate-CredentialsReaderPolicy-7G8H`,
-      },
-    },
-  };
 };

@@ -63,6 +63,7 @@ export {
   renderAdminSummary,
   renderEml,
   renderNotice,
+  renderOrgAdminSummary,
 } from "./notices.js";
 export {
   type AccountCredentials,

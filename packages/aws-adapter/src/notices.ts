@@ -1,5 +1,6 @@
 import type { AccessKeyId, Notice } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
+import type { OrgReport } from "./orgReport.js";
 import type { RunReport } from "./report.js";
 import { secretConsoleUrl, secretCopyCommand } from "./secretFile.js";
 
@@ -318,6 +319,58 @@ export const renderAdminSummary = (report: RunReport, to: string): RenderedEmail
       ? [p("Waiting or needing attention:"), { _tag: "list" as const, items: waiting }]
       : []),
     ...(skipped.length > 0 ? [p("Skipped users:"), { _tag: "list" as const, items: skipped }] : []),
+  ];
+  const ctx: NoticeContext = { bucket: "" };
+  return { to, subject, text: renderText(blocks, ctx), html: renderHtml(subject, blocks, ctx) };
+};
+
+/**
+ * Renders the admin summary of an organisation run (the Step Functions summarise step sends it):
+ * accounts by outcome, then per account what was done and what is waiting, as in
+ * {@link renderAdminSummary}, and the accounts left alone with their reasons.
+ */
+export const renderOrgAdminSummary = (report: OrgReport, to: string): RenderedEmail => {
+  const a = report.totals.accounts;
+  const u = report.totals.users;
+  const subject = `keyrotate organization ${report.date}${report.dryRun ? " (dry run)" : ""}: ${
+    report.error === undefined
+      ? `${a.completed} of ${a.selected} accounts completed; ${u.rotated} rotated, ${u.failed} failed`
+      : "the organization could not be listed"
+  }`;
+  const accountLines = report.accounts.map((s) => {
+    const r = s.report;
+    const why = s.error?.message ?? r?.error?.message;
+    return `${s.accountId} ${s.accountName}: ${s.status}${why === undefined ? "" : ` (${why})`}${
+      r === undefined
+        ? ""
+        : `; ${r.counts.usersSeen} users, rotated ${r.counts.rotated}, deactivated ${r.counts.deactivated}, deleted ${r.counts.deleted}, failed ${r.counts.failed}`
+    }`;
+  });
+  const perUser = report.accounts.flatMap((s) =>
+    (s.report?.users ?? []).flatMap((user) =>
+      [...doneText(user), ...waitingText(user)].map((t) => `${s.accountId} ${user.userName}: ${t}`),
+    ),
+  );
+  const skipped = report.skippedAccounts.map(
+    (s) => `${s.accountId}${s.accountName ? ` ${s.accountName}` : ""}: ${s.reason}: ${s.message}`,
+  );
+  const blocks: Block[] = [
+    p(
+      `Organization run ${report.runId} on ${report.date}: ${a.discovered} accounts found, ${a.selected} run: ${a.completed} completed, ${a.failed} failed, ${a.unreachable} unreachable, ${a.deferred} deferred; ${a.skipped} skipped. Users seen ${u.usersSeen}; warned ${u.warned}, rotated ${u.rotated}, deactivated ${u.deactivated}, deleted ${u.deleted}, failed ${u.failed}.`,
+    ),
+    ...(report.error === undefined
+      ? []
+      : [p(`The organization could not be listed; no account was run: ${report.error.message}`)]),
+    ...(accountLines.length > 0 ? [{ _tag: "list" as const, items: accountLines }] : []),
+    ...(perUser.length > 0
+      ? [
+          p(report.dryRun ? "Would be done, or waiting:" : "Done, or waiting:"),
+          { _tag: "list" as const, items: perUser },
+        ]
+      : []),
+    ...(skipped.length > 0
+      ? [p("Accounts left alone:"), { _tag: "list" as const, items: skipped }]
+      : []),
   ];
   const ctx: NoticeContext = { bucket: "" };
   return { to, subject, text: renderText(blocks, ctx), html: renderHtml(subject, blocks, ctx) };

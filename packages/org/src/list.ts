@@ -1,0 +1,151 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import {
+  type AwsClients,
+  createAwsClients,
+  createOrgClients,
+  discoverAccounts,
+  type OrgClients,
+  type SkippedAccount,
+} from "@keyrotate/aws-adapter";
+import { calendarDateOfTimestamp, type SettingsInput } from "@keyrotate/core";
+import {
+  type HandlerLogger,
+  InvalidEventError,
+  InvalidSettingsError,
+  parseInvocation,
+} from "@keyrotate/lambda";
+import type { Context } from "aws-lambda";
+import * as E from "fp-ts/lib/Either.js";
+import type { ListOutput, MapItem } from "./events.js";
+import { decodeListSettings } from "./settings.js";
+import { putJson, runKeys } from "./store.js";
+
+/** The selection the list step records for the summarise step (never the external id itself). */
+export interface SelectionRecord {
+  readonly startedAt: string;
+  readonly discovered: number;
+  readonly skipped: ReadonlyArray<SkippedAccount>;
+  /** The `ORG_*` settings in force; `externalId` only as "set" or absent. */
+  readonly org: {
+    readonly roleName: string;
+    readonly externalId?: "set";
+    readonly includeOus: ReadonlyArray<string>;
+    readonly includeAccounts: ReadonlyArray<string>;
+    readonly excludeAccounts: ReadonlyArray<string>;
+    readonly optOutTag?: { readonly key: string; readonly value?: string };
+    readonly concurrency: number;
+  };
+  readonly apiCalls: Readonly<Record<string, number>>;
+}
+
+/** What the list handler is made of; everything but `env` has a production default. */
+export interface ListDeps {
+  readonly env: SettingsInput;
+  /** Organizations (and STS) with the function's own role (default `createOrgClients`). */
+  readonly orgClients?: () => OrgClients;
+  /** The deployment account's S3 for `RESULTS_BUCKET` (default `createAwsClients`). */
+  readonly clients?: () => Pick<AwsClients, "s3">;
+  readonly now?: () => Date;
+  readonly logger?: HandlerLogger;
+}
+
+/** The event of the list step: the run's id (the execution's name) and the execution's input. */
+export interface ListEvent {
+  readonly runId: string;
+  readonly input?: unknown;
+}
+
+/**
+ * Makes the list step: discovers the covered accounts with the adapter's `discoverAccounts`
+ * (whole organisation, OU subtrees, include and exclude lists, opt-out tag, suspended accounts
+ * skipped), writes them to `RESULTS_BUCKET` as the JSON array the Distributed Map reads, and the
+ * selection beside it, and returns where they are with the run's date. A failed listing throws:
+ * a partial view of the organisation could silently leave accounts out.
+ *
+ * @example export const list = createListHandler({ env: process.env });
+ */
+export const createListHandler = (deps: ListDeps) => {
+  const logger = deps.logger ?? new Logger({ serviceName: "keyrotate-org" });
+  const now = deps.now ?? (() => new Date());
+  const decoded = decodeListSettings(deps.env);
+  const ready = E.isLeft(decoded)
+    ? E.left(new InvalidSettingsError(decoded.left))
+    : E.right({
+        ...decoded.right,
+        orgClients: (deps.orgClients ?? (() => createOrgClients(regionOf(deps.env))))(),
+        clients: (deps.clients ?? (() => createAwsClients(regionOf(deps.env))))(),
+      });
+
+  return async (event: ListEvent, context?: Context): Promise<ListOutput> => {
+    if (context !== undefined) logger.addContext(context);
+    if (E.isLeft(ready)) {
+      logger.error(ready.left.message, { event: "settings-invalid" });
+      throw ready.left;
+    }
+    const invocation = parseInvocation(event?.input);
+    if (typeof event?.runId !== "string" || event.runId === "" || E.isLeft(invocation)) {
+      const why = E.isLeft(invocation)
+        ? invocation.left
+        : `the list event needs "runId" (the execution's name), not ${JSON.stringify(event?.runId)}`;
+      logger.error(why, { event: "event-invalid" });
+      throw new InvalidEventError(`keyrotate cannot list the organization: ${why}`);
+    }
+    const { org, resultsBucket, orgClients, clients } = ready.right;
+    const startedAt = now().toISOString();
+    const date = calendarDateOfTimestamp(startedAt);
+    if (E.isLeft(date)) throw new Error(`the clock gave no usable date: ${date.left}`);
+    const before = orgClients.calls.snapshot();
+    const selection = await discoverAccounts(orgClients, org);
+    if (E.isLeft(selection)) {
+      logger.error(`the organization could not be listed: ${selection.left.message}`, {
+        event: "org-discovery-failed",
+        error: selection.left.toJSON(),
+      });
+      throw selection.left;
+    }
+    const keys = runKeys(event.runId);
+    const items: MapItem[] = selection.right.selected.map((a) => ({ id: a.id, name: a.name }));
+    const record: SelectionRecord = {
+      startedAt,
+      discovered: selection.right.discovered,
+      skipped: selection.right.skipped,
+      org: {
+        roleName: org.roleName,
+        ...(org.externalId === undefined ? {} : { externalId: "set" as const }),
+        includeOus: org.includeOus,
+        includeAccounts: org.includeAccounts,
+        excludeAccounts: org.excludeAccounts,
+        ...(org.optOutTag === undefined
+          ? {}
+          : {
+              optOutTag: {
+                key: org.optOutTag.key,
+                ...(org.optOutTag.value === undefined ? {} : { value: org.optOutTag.value }),
+              },
+            }),
+        concurrency: org.concurrency,
+      },
+      apiCalls: orgClients.calls.since(before),
+    };
+    await putJson(clients.s3, resultsBucket, keys.selection, record);
+    await putJson(clients.s3, resultsBucket, keys.accounts, items);
+    logger.info(`${items.length} accounts to run, ${record.skipped.length} skipped`, {
+      event: "org-listed",
+      selected: items.length,
+      skipped: record.skipped.length,
+    });
+    return {
+      runId: event.runId,
+      date: date.right,
+      dryRun: invocation.right.dryRun,
+      bucket: resultsBucket,
+      accountsKey: keys.accounts,
+      selectionKey: keys.selection,
+      selected: items.length,
+    };
+  };
+};
+
+/** The function's region for the clients (the SDK's chain when unset). */
+export const regionOf = (env: SettingsInput): { region?: string } =>
+  env.AWS_REGION === undefined || env.AWS_REGION === "" ? {} : { region: env.AWS_REGION };

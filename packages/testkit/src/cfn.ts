@@ -23,6 +23,8 @@ export interface Template {
   readonly Conditions: Record<string, Json>;
   readonly Resources: Record<string, Resource>;
   readonly Outputs?: Record<string, JsonObject>;
+  /** SAM's properties shared by every function (or state machine), before the transform. */
+  readonly Globals?: JsonObject;
 }
 
 const functionNames = [
@@ -413,5 +415,117 @@ export const specProblems = (
     }
   };
   checkObject(spec.ResourceTypes[resourceType], properties, resourceType);
+  return problems;
+};
+
+/** SAM event types and the property type that describes their `Properties`. */
+const samEventProperties: Readonly<Record<string, string>> = {
+  Schedule: "ScheduleEvent",
+  EventBridgeRule: "EventBridgeRuleEvent",
+  CloudWatchEvent: "CloudWatchEventEvent",
+};
+
+/**
+ * The problems of a whole template against the specification: resource types it does not
+ * know, unknown resource attributes, and {@link specProblems} of every resource (SAM events
+ * checked against their event type's properties). A custom resource needs only a ServiceToken.
+ */
+export const templateSpecProblems = (template: Template, spec: Specification): string[] => {
+  const problems: string[] = [];
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    if (resource.Type.startsWith("Custom::")) {
+      // A custom resource: any properties, and the ServiceToken CloudFormation calls.
+      if (resource.Properties?.ServiceToken === undefined) problems.push(`${id}: no ServiceToken`);
+      continue;
+    }
+    if (spec.ResourceTypes[resource.Type] === undefined) {
+      problems.push(`${id}: ${resource.Type} is not in the specification`);
+      continue;
+    }
+    for (const attribute of Object.keys(resource)) {
+      if (!resourceAttributes.has(attribute))
+        problems.push(`${id}: unknown attribute ${attribute}`);
+    }
+    problems.push(
+      ...specProblems(spec, resource.Type, resource.Properties ?? {}, (path, holder) =>
+        path.endsWith(".Properties") && typeof holder.Type === "string"
+          ? samEventProperties[holder.Type]
+          : undefined,
+      ).map((p) => `${id}: ${p}`),
+    );
+  }
+  return problems;
+};
+
+/**
+ * The references of a template that point nowhere: `Ref`, `Fn::GetAtt`, `Fn::Sub` variables and
+ * conditions naming a parameter, resource, attribute or condition the template does not have,
+ * in the resources, SAM's `Globals`, the conditions and the outputs.
+ */
+export const referenceProblems = (template: Template, spec: Specification): string[] => {
+  const problems: string[] = [];
+  const refs = new Set([
+    "AWS::AccountId",
+    "AWS::Region",
+    "AWS::Partition",
+    "AWS::StackName",
+    "AWS::NoValue",
+  ]);
+  const conditions = template.Conditions ?? {};
+  const attributeOk = (id: string, attribute: string): boolean => {
+    const type = template.Resources[id]?.Type;
+    if (type === undefined) return false;
+    if (type.startsWith("Custom::")) return true; // what its function answers
+    const real =
+      type === "AWS::Serverless::Function"
+        ? "AWS::Lambda::Function"
+        : type === "AWS::Serverless::StateMachine"
+          ? "AWS::StepFunctions::StateMachine"
+          : type;
+    return spec.ResourceTypes[real]?.Attributes?.[attribute] !== undefined;
+  };
+  const visit = (value: Json, where: string): void => {
+    if (value === null || typeof value !== "object") return;
+    if (Array.isArray(value)) {
+      for (const v of value) visit(v, where);
+      return;
+    }
+    for (const [key, arg] of Object.entries(value)) {
+      if (key === "Ref" && typeof arg === "string") {
+        if (!refs.has(arg) && !(arg in template.Parameters) && !(arg in template.Resources)) {
+          problems.push(`${where}: Ref ${arg}`);
+        }
+      } else if (key === "Fn::GetAtt" && Array.isArray(arg)) {
+        if (!attributeOk(String(arg[0]), String(arg[1])))
+          problems.push(`${where}: GetAtt ${arg.join(".")}`);
+      } else if (key === "Fn::Sub") {
+        const [text, vars] =
+          typeof arg === "string"
+            ? [arg, {}]
+            : [String((arg as Json[])[0]), (arg as Json[])[1] ?? {}];
+        for (const [, name = ""] of text.matchAll(/\$\{([^!}][^}]*)\}/g)) {
+          if (name in (vars as object) || refs.has(name) || name in template.Parameters) continue;
+          const [id = "", attribute] = name.split(".");
+          if (attribute === undefined ? !(id in template.Resources) : !attributeOk(id, attribute)) {
+            problems.push(`${where}: Sub \${${name}}`);
+          }
+        }
+      } else if ((key === "Condition" || key === "Fn::If") && where !== "Resources") {
+        const name = key === "Condition" ? arg : (arg as Json[])[0];
+        if (typeof name === "string" && !(name in conditions))
+          problems.push(`${where}: condition ${name}`);
+      }
+      visit(arg, where);
+    }
+  };
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    if (resource.Condition !== undefined && !(resource.Condition in conditions)) {
+      problems.push(`${id}: condition ${resource.Condition}`);
+    }
+    visit(resource.Properties ?? {}, id);
+  }
+  visit((template.Globals ?? {}) as Json, "Globals");
+  visit(conditions as Json, "Conditions");
+  visit((template.Outputs ?? {}) as Json, "Outputs");
   return problems;
 };

@@ -17,10 +17,12 @@ export {
   loadTemplate,
   Resolver,
   type Resource,
+  referenceProblems,
   resourceAttributes,
   type Specification,
   specProblems,
   type Template,
+  templateSpecProblems,
 } from "./cfn.js";
 export { type Decision, type SimulatedRequest, simulate } from "./iamSimulation.js";
 export { fakeContext } from "./lambdaContext.js";

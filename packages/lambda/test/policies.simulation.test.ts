@@ -1,12 +1,15 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  anonymousPrincipal,
-  isWildcardOnlyAction,
-  type SimulationRequestPrincipal,
-} from "@cloud-copilot/iam-simulate";
+import { anonymousPrincipal, type SimulationRequestPrincipal } from "@cloud-copilot/iam-simulate";
 import { PREFLIGHT_OBJECT_KEY } from "@keyrotate/aws-adapter";
-import { type Decision, deployedActions, type Json, Resolver, simulate } from "@keyrotate/testkit";
+import {
+  type Decision,
+  deployedActions,
+  type Json,
+  Resolver,
+  runResourceOf,
+  simulate,
+} from "@keyrotate/testkit";
 import { describe, expect, it } from "vitest";
 import { packageDir } from "../scripts/build.js";
 import { loadFunctionTemplate, testDeployment } from "./deployment.js";
@@ -91,20 +94,8 @@ const asReader = (
 });
 
 /** The resource a role's request for `action` is made on in a real run. */
-const resourceOf = async (action: string): Promise<{ resource: string; context?: object }> => {
-  const [service = "", name = ""] = action.split(":");
-  if (await isWildcardOnlyAction(service, name)) return { resource: "*" };
-  if (action === "iam:TagUser" || action === "iam:UntagUser") {
-    return { resource: userArn("alice"), context: { "aws:TagKeys": ["key-rotation-state"] } };
-  }
-  if (service === "iam") return { resource: userArn("alice") };
-  if (action === "s3:GetObject") return { resource: object("keyrotate/lease.json") };
-  if (service === "s3")
-    return { resource: object("credential/alice/alice_AKIAEXAMPLE000000001.csv") };
-  if (service === "ses")
-    return { resource: identity(SENDER), context: { "ses:FromAddress": SENDER } };
-  throw new Error(`no test resource for ${action}`);
-};
+const resourceOf = (action: string) =>
+  runResourceOf(action, { account: ACCOUNT, bucket: BUCKET, sender: SENDER, region: "eu-west-1" });
 
 describe("the function's role, simulated", () => {
   const d = deploy();

@@ -18,7 +18,6 @@ import { AccountThrottledError } from "../src/worker.js";
 import {
   allowedActions,
   EXTERNAL_ID,
-  list,
   MEMBER_ACCOUNT,
   memberTemplate,
   ORGANIZATION_ID,
@@ -362,6 +361,5 @@ describe("the roles", () => {
       ...allowedActions(resolveMember(), "MemberRole"),
     ];
     expect(actions.filter((a) => a.includes("*"))).toEqual([]);
-    expect(list(undefined)).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import {
   anonymousPrincipal,
+  isWildcardOnlyAction,
   runSimulation,
   type Simulation,
   type SimulationRequestPrincipal,
@@ -51,4 +52,40 @@ export const simulate = async (request: SimulatedRequest): Promise<Decision> => 
     throw new Error(`${request.action} on ${request.resource}: ${JSON.stringify(result.errors)}`);
   }
   return result.overallResult as Decision;
+};
+
+/** Where a run happens: its account, credentials bucket, sender and the sender's region. */
+export interface RunPlace {
+  readonly account: string;
+  readonly bucket: string;
+  readonly sender: string;
+  readonly region: string;
+}
+
+/**
+ * The resource (and request context) a keyrotate run's request for `action` is made on: a user
+ * for IAM, a credentials file or the run lease for S3, the sender's identity for SES, `*` for an
+ * action that takes no resource. Throws for an action a run does not make.
+ */
+export const runResourceOf = async (
+  action: string,
+  place: RunPlace,
+): Promise<{ resource: string; context?: Record<string, string | string[]> }> => {
+  const [service = "", name = ""] = action.split(":");
+  const user = `arn:aws:iam::${place.account}:user/alice`;
+  const object = (key: string) => `arn:aws:s3:::${place.bucket}/${key}`;
+  if (await isWildcardOnlyAction(service, name)) return { resource: "*" };
+  if (action === "iam:TagUser" || action === "iam:UntagUser") {
+    return { resource: user, context: { "aws:TagKeys": ["key-rotation-state"] } };
+  }
+  if (service === "iam") return { resource: user };
+  if (action === "s3:GetObject") return { resource: object("keyrotate/lease.json") };
+  if (service === "s3")
+    return { resource: object("credential/alice/alice_AKIAEXAMPLE000000001.csv") };
+  if (service === "ses")
+    return {
+      resource: `arn:aws:ses:${place.region}:${place.account}:identity/${place.sender}`,
+      context: { "ses:FromAddress": place.sender },
+    };
+  throw new Error(`no test resource for ${action}`);
 };

@@ -24,5 +24,11 @@ export {
   type Template,
   templateSpecProblems,
 } from "./cfn.js";
-export { type Decision, type SimulatedRequest, simulate } from "./iamSimulation.js";
+export {
+  type Decision,
+  type RunPlace,
+  runResourceOf,
+  type SimulatedRequest,
+  simulate,
+} from "./iamSimulation.js";
 export { fakeContext } from "./lambdaContext.js";

@@ -8,15 +8,8 @@ import {
   runOrganization,
 } from "@keyrotate/aws-adapter";
 import { decodeSettings } from "@keyrotate/core";
-import {
-  type OrganizationScenario,
-  type Sandbox,
-  type Scenario,
-  type ScenarioUser,
-  startSandbox,
-} from "@keyrotate/sandbox";
-import type { Json } from "@keyrotate/testkit";
-import { fakeContext } from "@keyrotate/testkit";
+import { type Sandbox, startSandbox } from "@keyrotate/sandbox";
+import { fakeContext, type Json, troubledOrganization } from "@keyrotate/testkit";
 import * as E from "fp-ts/lib/Either.js";
 import { afterEach, describe, expect, it } from "vitest";
 import type { WorkerEvent } from "../src/events.js";
@@ -37,59 +30,11 @@ const RESULTS = "keyrotate-org-results";
 const ROLE = "KeyrotateMember";
 const EXTERNAL_ID = "keyrotate-org-test";
 
-const user = (name: string, ageDays: number): ScenarioUser => ({
-  name,
-  tags: { email: `${name}@example.com` },
-  keys: [{ ageDays, lastUsedDaysAgo: 0 }],
-});
-
-/** A member account as member-role.yaml leaves it: its own credentials bucket and the sender. */
-const member = (id: string, prefix: string): Scenario => ({
-  verifiedEmails: [SENDER],
-  buckets: [`keyrotate-credentials-${id}`],
-  users: [user(`${prefix}-overdue`, 70), user(`${prefix}-fresh`, 5)],
-});
-
-const account = (id: string, name: string, extra: Record<string, unknown> = {}) => ({
-  id,
-  name,
-  scenario: member(id, name),
-  ...extra,
-});
-
-const ORG: OrganizationScenario = {
-  memberRole: { name: ROLE, externalId: EXTERNAL_ID },
-  management: { role: null },
-  accounts: [account("111111111111", "shared"), account("888888888888", "closing")],
-  ous: [
-    {
-      name: "workloads",
-      accounts: [account("222222222222", "prod")],
-      ous: [
-        {
-          name: "sandboxes",
-          accounts: [
-            { id: "333333333333", name: "closed", status: "SUSPENDED" },
-            account("444444444444", "norole", { role: null }),
-            account("666666666666", "throttled", { faults: { throttleRate: 1 } }),
-            account("777777777777", "mailless", {
-              faults: {
-                failOperations: {
-                  "ses:SendEmail": {
-                    count: 1000,
-                    status: 400,
-                    code: "MessageRejected",
-                    message: "Email address is not verified.",
-                  },
-                },
-              },
-            }),
-          ],
-        },
-      ],
-    },
-  ],
-};
+// Each member account has its own credentials bucket, as member-role.yaml makes it.
+const ORG = troubledOrganization(
+  { sender: SENDER, bucketOf: (id) => `keyrotate-credentials-${id}` },
+  { name: ROLE, externalId: EXTERNAL_ID },
+);
 
 /** The functions' environment, as template.yaml's Globals set it (policy, ORG_*, bucket). */
 const ENV = {
@@ -178,7 +123,7 @@ describe("the organisation state machine's steps against a multi-account sandbox
     const runId = "exec-2026-01-01";
     // Act: the list step, then (before the Map reaches it) an account is suspended.
     const listed = await list({ runId, input: {} }, fakeContext());
-    s.account("888888888888").setStatus("SUSPENDED");
+    s.account("555555555555").setStatus("SUSPENDED");
     const map = await runMap(
       s3,
       listed,
@@ -192,8 +137,8 @@ describe("the organisation state machine's steps against a multi-account sandbox
     const report = (await getJson(s3, RESULTS, summary.reportKey)) as OrgReport;
     expect(report.accounts.map((a) => [a.accountId, a.status])).toEqual([
       ["111111111111", "completed"],
-      ["888888888888", "unreachable"],
       ["222222222222", "completed"],
+      ["555555555555", "unreachable"],
       ["444444444444", "unreachable"],
       ["666666666666", "failed"],
       ["777777777777", "completed"],

@@ -32,3 +32,9 @@ export {
   simulate,
 } from "./iamSimulation.js";
 export { fakeContext } from "./lambdaContext.js";
+export {
+  emailUser,
+  type MemberDelivery,
+  memberScenario,
+  troubledOrganization,
+} from "./troubledOrganization.js";

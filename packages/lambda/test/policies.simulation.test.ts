@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { anonymousPrincipal, type SimulationRequestPrincipal } from "@cloud-copilot/iam-simulate";
+import { anonymousPrincipal } from "@cloud-copilot/iam-simulate";
 import { PREFLIGHT_OBJECT_KEY } from "@keyrotate/aws-adapter";
 import {
   type Decision,
@@ -8,6 +8,7 @@ import {
   type Json,
   Resolver,
   runResourceOf,
+  type SimulatedRequest,
   simulate,
 } from "@keyrotate/testkit";
 import { describe, expect, it } from "vitest";
@@ -51,14 +52,8 @@ const deploy = (parameters: Record<string, string> = {}): Deployed => {
   };
 };
 
-interface Request {
-  readonly principal: SimulationRequestPrincipal;
-  readonly action: string;
-  readonly resource: string;
-  readonly context?: Record<string, string | string[]>;
-  readonly identityPolicies: Array<{ name: string; policy: Json }>;
-  readonly resourcePolicy?: Json;
-}
+/** A request in the test account. */
+type Request = Omit<SimulatedRequest, "resourceAccount">;
 
 const decide = (request: Request): Promise<Decision> =>
   simulate({ ...request, resourceAccount: ACCOUNT });

@@ -8,16 +8,12 @@ import {
   type SkippedAccount,
 } from "@keyrotate/aws-adapter";
 import { calendarDateOfTimestamp, type SettingsInput } from "@keyrotate/core";
-import {
-  type HandlerLogger,
-  InvalidEventError,
-  InvalidSettingsError,
-  parseInvocation,
-} from "@keyrotate/lambda";
+import { type HandlerLogger, parseInvocation } from "@keyrotate/lambda";
 import type { Context } from "aws-lambda";
 import * as E from "fp-ts/lib/Either.js";
 import type { ListOutput, MapItem } from "./events.js";
 import { decodeListSettings } from "./settings.js";
+import { eventOrThrow, prepare, regionOf, whenReady } from "./shell.js";
 import { putJson, runKeys } from "./store.js";
 
 /** The selection the list step records for the summarise step (never the external id itself). */
@@ -67,30 +63,22 @@ export interface ListEvent {
 export const createListHandler = (deps: ListDeps) => {
   const logger = deps.logger ?? new Logger({ serviceName: "keyrotate-org" });
   const now = deps.now ?? (() => new Date());
-  const decoded = decodeListSettings(deps.env);
-  const ready = E.isLeft(decoded)
-    ? E.left(new InvalidSettingsError(decoded.left))
-    : E.right({
-        ...decoded.right,
-        orgClients: (deps.orgClients ?? (() => createOrgClients(regionOf(deps.env))))(),
-        clients: (deps.clients ?? (() => createAwsClients(regionOf(deps.env))))(),
-      });
+  const prepared = prepare(decodeListSettings(deps.env), () => ({
+    orgClients: (deps.orgClients ?? (() => createOrgClients(regionOf(deps.env))))(),
+    clients: (deps.clients ?? (() => createAwsClients(regionOf(deps.env))))(),
+  }));
 
   return async (event: ListEvent, context?: Context): Promise<ListOutput> => {
-    if (context !== undefined) logger.addContext(context);
-    if (E.isLeft(ready)) {
-      logger.error(ready.left.message, { event: "settings-invalid" });
-      throw ready.left;
-    }
-    const invocation = parseInvocation(event?.input);
-    if (typeof event?.runId !== "string" || event.runId === "" || E.isLeft(invocation)) {
-      const why = E.isLeft(invocation)
-        ? invocation.left
-        : `the list event needs "runId" (the execution's name), not ${JSON.stringify(event?.runId)}`;
-      logger.error(why, { event: "event-invalid" });
-      throw new InvalidEventError(`keyrotate cannot list the organization: ${why}`);
-    }
-    const { org, resultsBucket, orgClients, clients } = ready.right;
+    const { org, resultsBucket, orgClients, clients } = whenReady(prepared, logger, context);
+    const invocation = eventOrThrow(
+      typeof event?.runId === "string" && event.runId !== ""
+        ? parseInvocation(event.input)
+        : E.left(
+            `the event needs "runId" (the execution's name), not ${JSON.stringify(event?.runId)}`,
+          ),
+      logger,
+      "list the organization",
+    );
     const startedAt = now().toISOString();
     const date = calendarDateOfTimestamp(startedAt);
     if (E.isLeft(date)) throw new Error(`the clock gave no usable date: ${date.left}`);
@@ -137,7 +125,7 @@ export const createListHandler = (deps: ListDeps) => {
     return {
       runId: event.runId,
       date: date.right,
-      dryRun: invocation.right.dryRun,
+      dryRun: invocation.dryRun,
       bucket: resultsBucket,
       accountsKey: keys.accounts,
       selectionKey: keys.selection,
@@ -145,7 +133,3 @@ export const createListHandler = (deps: ListDeps) => {
     };
   };
 };
-
-/** The function's region for the clients (the SDK's chain when unset). */
-export const regionOf = (env: SettingsInput): { region?: string } =>
-  env.AWS_REGION === undefined || env.AWS_REGION === "" ? {} : { region: env.AWS_REGION };

@@ -86,18 +86,18 @@ export const decodeListSettings = (
 export const decodeRunSettings = (
   env: SettingsInput,
 ): E.Either<ReadonlyArray<SettingProblem>, RunSettings> => {
-  const problems: SettingProblem[] = [];
-  const org = decodeOrgSettings(orgInput(env));
-  if (E.isLeft(org)) problems.push(...org.left);
+  const listed = decodeListSettings(env);
   const settings = settingsForAccount(env, PROBE_ACCOUNT);
-  if (E.isLeft(settings)) problems.push(...settings.left);
-  const resultsBucket = resultsBucketOf(env, problems);
-  if (E.isLeft(org) || E.isLeft(settings) || problems.length > 0) return E.left(problems);
+  if (E.isLeft(listed) || E.isLeft(settings))
+    return E.left([
+      ...(E.isLeft(listed) ? listed.left : []),
+      ...(E.isLeft(settings) ? settings.left : []),
+    ]);
   const settingsFor = (accountId: string): Settings => {
     const decoded = settingsForAccount(env, accountId);
     // The probe decoded, and an account id only puts digits into a valid bucket name.
     if (E.isLeft(decoded)) throw new Error(`settings of ${accountId}: ${decoded.left[0]?.message}`);
     return decoded.right;
   };
-  return E.right({ org: org.right, settings: settings.right, settingsFor, resultsBucket });
+  return E.right({ ...listed.right, settings: settings.right, settingsFor });
 };

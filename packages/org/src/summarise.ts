@@ -13,13 +13,13 @@ import {
   sendEmail,
 } from "@keyrotate/aws-adapter";
 import type { SettingsInput } from "@keyrotate/core";
-import { type HandlerLogger, InvalidEventError, InvalidSettingsError } from "@keyrotate/lambda";
+import type { HandlerLogger } from "@keyrotate/lambda";
 import type { Context } from "aws-lambda";
-import * as E from "fp-ts/lib/Either.js";
 import { type MapItem, parseSummariseEvent, type SummariseEvent } from "./events.js";
 import type { SelectionRecord } from "./list.js";
 import { parseManifest, parseResultFile, sectionOf } from "./resultWriter.js";
 import { decodeRunSettings } from "./settings.js";
+import { eventOrThrow, prepare, whenReady } from "./shell.js";
 import { getJson, putJson, runKeys } from "./store.js";
 
 /** What the summarise step returns to the state machine: enough to choose success or failure. */
@@ -71,27 +71,17 @@ const findManifest = async (
 export const createSummariseHandler = (deps: SummariseDeps) => {
   const logger = deps.logger ?? new Logger({ serviceName: "keyrotate-org" });
   const now = deps.now ?? (() => new Date());
-  const decoded = decodeRunSettings(deps.env);
-  const ready = E.isLeft(decoded)
-    ? E.left(new InvalidSettingsError(decoded.left))
-    : E.right({
-        ...decoded.right,
-        clients: (deps.clients ?? (() => createAwsClients({ settings: decoded.right.settings })))(),
-      });
+  const prepared = prepare(decodeRunSettings(deps.env), (decoded) => ({
+    clients: (deps.clients ?? (() => createAwsClients({ settings: decoded.settings })))(),
+  }));
 
   return async (event: unknown, context?: Context): Promise<SummariseOutput> => {
-    if (context !== undefined) logger.addContext(context);
-    if (E.isLeft(ready)) {
-      logger.error(ready.left.message, { event: "settings-invalid" });
-      throw ready.left;
-    }
-    const parsed = parseSummariseEvent(event);
-    if (E.isLeft(parsed)) {
-      logger.error(parsed.left, { event: "event-invalid" });
-      throw new InvalidEventError(`keyrotate cannot summarise the run: ${parsed.left}`);
-    }
-    const { settings, clients } = ready.right;
-    const { list, map, mapError }: SummariseEvent = parsed.right;
+    const { settings, clients } = whenReady(prepared, logger, context);
+    const { list, map, mapError }: SummariseEvent = eventOrThrow(
+      parseSummariseEvent(event),
+      logger,
+      "summarise the run",
+    );
     const selection = (await getJson(
       clients.s3,
       list.bucket,

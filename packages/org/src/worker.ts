@@ -13,17 +13,14 @@ import type { Settings, SettingsInput } from "@keyrotate/core";
 import {
   DEFAULT_SAFETY_MARGIN,
   type HandlerLogger,
-  InvalidEventError,
-  InvalidSettingsError,
   logTo,
   type SafetyMargin,
   startGate,
 } from "@keyrotate/lambda";
 import type { Context } from "aws-lambda";
-import * as E from "fp-ts/lib/Either.js";
 import { parseWorkerEvent } from "./events.js";
-import { regionOf } from "./list.js";
 import { decodeRunSettings } from "./settings.js";
+import { eventOrThrow, prepare, regionOf, whenReady } from "./shell.js";
 
 /**
  * The account's run was throttled past the SDK's retries. Thrown (its name is the error the
@@ -63,31 +60,21 @@ export interface WorkerDeps {
  */
 export const createWorkerHandler = (deps: WorkerDeps) => {
   const logger = deps.logger ?? new Logger({ serviceName: "keyrotate-org" });
-  const decoded = decodeRunSettings(deps.env);
-  const ready = E.isLeft(decoded)
-    ? E.left(new InvalidSettingsError(decoded.left))
-    : E.right({
-        ...decoded.right,
-        orgClients: (deps.orgClients ?? (() => createOrgClients(regionOf(deps.env))))(),
-      });
+  const prepared = prepare(decodeRunSettings(deps.env), () => ({
+    orgClients: (deps.orgClients ?? (() => createOrgClients(regionOf(deps.env))))(),
+  }));
   const clientsFor =
     deps.clientsFor ??
     ((credentials: AccountCredentials, _: string, settings: Settings) =>
       createAwsClients({ settings, credentials, ...regionOf(deps.env) }));
 
   return async (event: unknown, context: Context): Promise<AccountSection> => {
-    logger.addContext(context);
-    if (E.isLeft(ready)) {
-      logger.error(ready.left.message, { event: "settings-invalid" });
-      throw ready.left;
-    }
-    const parsed = parseWorkerEvent(event);
-    if (E.isLeft(parsed)) {
-      logger.error(parsed.left, { event: "event-invalid" });
-      throw new InvalidEventError(`keyrotate cannot run the account: ${parsed.left}`);
-    }
-    const { org, settingsFor, orgClients } = ready.right;
-    const { account, runId, date, dryRun } = parsed.right;
+    const { org, settingsFor, orgClients } = whenReady(prepared, logger, context);
+    const { account, runId, date, dryRun } = eventOrThrow(
+      parseWorkerEvent(event),
+      logger,
+      "run the account",
+    );
     const settings = settingsFor(account.id);
     const section = await runAccount(
       {

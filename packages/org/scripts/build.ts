@@ -6,15 +6,12 @@ import { BUNDLE_LIMIT_BYTES, buildLambda } from "../../lambda/scripts/build.js";
 export const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /**
- * Bundles the three handlers into `dist/index.mjs` and zips it as `dist/keyrotate-org.zip`,
- * with the Lambda package's esbuild settings (one ESM file, Node 22, the SDK bundled).
+ * Bundles the three handlers into `<outDir>/index.mjs` (default `dist/`) and zips it as
+ * `keyrotate-org.zip` beside it, with the Lambda package's esbuild settings (one ESM file,
+ * Node 22, the SDK bundled).
  */
-export const buildOrg = () =>
-  buildLambda({
-    entry: join(packageDir, "src/bundle.ts"),
-    outDir: join(packageDir, "dist"),
-    zipName: "keyrotate-org.zip",
-  });
+export const buildOrg = (outDir = join(packageDir, "dist")) =>
+  buildLambda({ entry: join(packageDir, "src/bundle.ts"), outDir, zipName: "keyrotate-org.zip" });
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const result = await buildOrg();

@@ -89,6 +89,7 @@ export {
   type OrgReportParts,
   type SkippedAccount,
   type SkipReason,
+  selectionOf,
 } from "./orgReport.js";
 export {
   DEFAULT_ORG_CONCURRENCY,

@@ -161,7 +161,8 @@ export interface OrgReportParts {
   readonly date: CalendarDate;
   readonly startedAt: string;
   readonly finishedAt: string;
-  readonly org: OrgSettings;
+  /** The organisation settings in force, as the report shows them ({@link selectionOf}). */
+  readonly selection: OrgReport["selection"];
   /** The run's dry-run flag when one was given for every account; else from the accounts' reports. */
   readonly dryRun: boolean | undefined;
   readonly discovered: number;
@@ -186,7 +187,7 @@ export const assembleOrgReport = (parts: OrgReportParts): OrgReport => {
     date: parts.date,
     startedAt: parts.startedAt,
     dryRun: parts.dryRun ?? (ran.length > 0 && ran.every((r) => r.dryRun)),
-    selection: selectionOf(parts.org),
+    selection: parts.selection,
     finishedAt: parts.finishedAt,
     status: parts.error === undefined ? orgStatus(parts.sections) : "failed",
     ...(parts.error === undefined ? {} : { error: parts.error }),

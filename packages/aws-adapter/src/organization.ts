@@ -22,6 +22,7 @@ import {
   assembleOrgReport,
   type OrgReport,
   type SkippedAccount,
+  selectionOf,
 } from "./orgReport.js";
 import type { OrgSettings } from "./orgSettings.js";
 import { runKeyrotate } from "./run.js";
@@ -419,7 +420,7 @@ export const runOrganization = async (options: OrganizationRunOptions): Promise<
     options.dryRun ??
     (typeof options.settings === "function" ? undefined : options.settings.dryRun);
   const startedAt = now().toISOString();
-  const parts = { runId, date: today, startedAt, org, dryRun };
+  const parts = { runId, date: today, startedAt, selection: selectionOf(org), dryRun };
   log({ level: "info", event: "org-run-started", message: `org run ${runId} for ${today}`, runId });
   const selection = await discoverAccounts(orgClients, org);
   if (E.isLeft(selection)) {

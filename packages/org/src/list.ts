@@ -5,7 +5,9 @@ import {
   createOrgClients,
   discoverAccounts,
   type OrgClients,
+  type OrgReport,
   type SkippedAccount,
+  selectionOf,
 } from "@keyrotate/aws-adapter";
 import { calendarDateOfTimestamp, type SettingsInput } from "@keyrotate/core";
 import { type HandlerLogger, parseInvocation } from "@keyrotate/lambda";
@@ -21,16 +23,8 @@ export interface SelectionRecord {
   readonly startedAt: string;
   readonly discovered: number;
   readonly skipped: ReadonlyArray<SkippedAccount>;
-  /** The `ORG_*` settings in force; `externalId` only as "set" or absent. */
-  readonly org: {
-    readonly roleName: string;
-    readonly externalId?: "set";
-    readonly includeOus: ReadonlyArray<string>;
-    readonly includeAccounts: ReadonlyArray<string>;
-    readonly excludeAccounts: ReadonlyArray<string>;
-    readonly optOutTag?: { readonly key: string; readonly value?: string };
-    readonly concurrency: number;
-  };
+  /** The `ORG_*` settings in force, as the org report shows them. */
+  readonly selection: OrgReport["selection"];
   readonly apiCalls: Readonly<Record<string, number>>;
 }
 
@@ -97,22 +91,7 @@ export const createListHandler = (deps: ListDeps) => {
       startedAt,
       discovered: selection.right.discovered,
       skipped: selection.right.skipped,
-      org: {
-        roleName: org.roleName,
-        ...(org.externalId === undefined ? {} : { externalId: "set" as const }),
-        includeOus: org.includeOus,
-        includeAccounts: org.includeAccounts,
-        excludeAccounts: org.excludeAccounts,
-        ...(org.optOutTag === undefined
-          ? {}
-          : {
-              optOutTag: {
-                key: org.optOutTag.key,
-                ...(org.optOutTag.value === undefined ? {} : { value: org.optOutTag.value }),
-              },
-            }),
-        concurrency: org.concurrency,
-      },
+      selection: selectionOf(org),
       apiCalls: orgClients.calls.since(before),
     };
     await putJson(clients.s3, resultsBucket, keys.selection, record);

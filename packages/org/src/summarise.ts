@@ -82,11 +82,7 @@ export const createSummariseHandler = (deps: SummariseDeps) => {
       logger,
       "summarise the run",
     );
-    const selection = (await getJson(
-      clients.s3,
-      list.bucket,
-      list.selectionKey,
-    )) as SelectionRecord;
+    const record = (await getJson(clients.s3, list.bucket, list.selectionKey)) as SelectionRecord;
     const items = (await getJson(clients.s3, list.bucket, list.accountsKey)) as MapItem[];
     const manifestKey =
       map?.ResultWriterDetails.Key ??
@@ -129,21 +125,14 @@ export const createSummariseHandler = (deps: SummariseDeps) => {
     const report = assembleOrgReport({
       runId: list.runId,
       date: list.date,
-      startedAt: selection.startedAt,
+      startedAt: record.startedAt,
       finishedAt: now().toISOString(),
-      org: {
-        ...selection.org,
-        externalId: selection.org.externalId,
-        optOutTag:
-          selection.org.optOutTag === undefined
-            ? undefined
-            : { key: selection.org.optOutTag.key, value: selection.org.optOutTag.value },
-      },
+      selection: record.selection,
       dryRun: list.dryRun || settings.dryRun ? true : undefined,
-      discovered: selection.discovered,
+      discovered: record.discovered,
       sections,
-      skipped: selection.skipped,
-      apiCalls: selection.apiCalls,
+      skipped: record.skipped,
+      apiCalls: record.apiCalls,
     });
     const reportKey = runKeys(list.runId).report;
     await putJson(clients.s3, list.bucket, reportKey, report);

@@ -163,6 +163,17 @@ describe("the organisation state machine's steps against a multi-account sandbox
     expect(s.account("333333333333").calls()).toEqual({});
     expect(s.keyEvents()).toEqual([]);
     expect(report).toMatchObject({ runId, date: "2026-01-01", status: "partial", dryRun: false });
+    // The selection as the list step recorded it: the external id only as "set".
+    expect(report.selection).toEqual({
+      roleName: ROLE,
+      externalId: "set",
+      includeOus: [],
+      includeAccounts: [],
+      excludeAccounts: ["123456789012"],
+      optOutTag: null,
+      concurrency: 4,
+    });
+    expect(JSON.stringify(report)).not.toContain(EXTERNAL_ID);
     expect(report.totals.accounts).toEqual({
       discovered: 8,
       selected: 6,

@@ -1,5 +1,6 @@
 import type { RenderedEmail } from "./email.js";
 import { type Block, list, paragraph, renderBodies } from "./emailMarkup.js";
+import type { OrgReport } from "./orgReport.js";
 import type { RunReport } from "./report.js";
 
 /** What a user's run did, in a few words per step that was performed. */
@@ -62,6 +63,59 @@ export const renderAdminSummary = (report: RunReport, to: string): RenderedEmail
       : [paragraph("Nothing was done.")]),
     ...(waiting.length > 0 ? [paragraph("Waiting or needing attention:"), list(waiting)] : []),
     ...(skipped.length > 0 ? [paragraph("Skipped users:"), list(skipped)] : []),
+  ];
+  return { kind: "AdminSummary", to, subject, ...renderBodies(subject, blocks, undefined) };
+};
+
+/**
+ * Renders the admin summary of an organisation run (the Step Functions summarise step sends it):
+ * accounts by outcome, then per account what was done and what is waiting, as in
+ * {@link renderAdminSummary}, and the accounts left alone with their reasons.
+ */
+export const renderOrgAdminSummary = (report: OrgReport, to: string): RenderedEmail => {
+  const a = report.totals.accounts;
+  const u = report.totals.users;
+  const subject = `keyrotate organization ${report.date}${report.dryRun ? " (dry run)" : ""}: ${
+    report.error === undefined
+      ? `${a.completed} of ${a.selected} accounts completed; ${u.rotated} rotated, ${u.failed} failed`
+      : "the organization could not be listed"
+  }`;
+  const accountLines = report.accounts.map((s) => {
+    const r = s.report;
+    const why = s.error?.message ?? r?.error?.message;
+    return `${s.accountId} ${s.accountName}: ${s.status}${why === undefined ? "" : ` (${why})`}${
+      r === undefined
+        ? ""
+        : `; ${r.counts.usersSeen} users, rotated ${r.counts.rotated}, deactivated ${r.counts.deactivated}, deleted ${r.counts.deleted}, failed ${r.counts.failed}`
+    }`;
+  });
+  const perUser = report.accounts.flatMap((s) =>
+    (s.report?.users ?? []).flatMap((user) =>
+      [...doneText(user), ...waitingText(user)].map((t) => `${s.accountId} ${user.userName}: ${t}`),
+    ),
+  );
+  const skipped = report.skippedAccounts.map(
+    (s) => `${s.accountId}${s.accountName ? ` ${s.accountName}` : ""}: ${s.reason}: ${s.message}`,
+  );
+  const blocks: Block[] = [
+    paragraph(
+      `Organization run ${report.runId} on ${report.date}: ${a.discovered} accounts found, ${a.selected} run: ${a.completed} completed, ${a.failed} failed, ${a.unreachable} unreachable, ${a.deferred} deferred; ${a.skipped} skipped. Users seen ${u.usersSeen}; warned ${u.warned}, rotated ${u.rotated}, deactivated ${u.deactivated}, deleted ${u.deleted}, failed ${u.failed}.`,
+    ),
+    ...(report.error === undefined
+      ? []
+      : [
+          paragraph(
+            `The organization could not be listed; no account was run: ${report.error.message}`,
+          ),
+        ]),
+    ...(accountLines.length > 0 ? [list(accountLines)] : []),
+    ...(perUser.length > 0
+      ? [
+          paragraph(report.dryRun ? "Would be done, or waiting:" : "Done, or waiting:"),
+          list(perUser),
+        ]
+      : []),
+    ...(skipped.length > 0 ? [paragraph("Accounts left alone:"), list(skipped)] : []),
   ];
   return { kind: "AdminSummary", to, subject, ...renderBodies(subject, blocks, undefined) };
 };

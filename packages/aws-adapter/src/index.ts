@@ -3,7 +3,7 @@
  * plans against IAM, S3 and SES. It translates and never decides: every decision is the core's.
  */
 
-export { renderAdminSummary } from "./adminSummary.js";
+export { renderAdminSummary, renderOrgAdminSummary } from "./adminSummary.js";
 export {
   ApiCallCounter,
   type AttemptMiddleware,
@@ -54,6 +54,7 @@ export { type NoticeContext, renderNotice } from "./notices.js";
 export { MUTATING_OPERATIONS } from "./operations.js";
 export {
   type AccountCredentials,
+  type AccountRunOptions,
   type AccountSelection,
   type CreateOrgClientsOptions,
   createOrgClients,
@@ -62,16 +63,20 @@ export {
   type OrganizationRunOptions,
   type OrgClients,
   type OrgProgressEvent,
+  runAccount,
   runOrganization,
 } from "./organization.js";
 export {
   type AccountCounts,
   type AccountSection,
   type AccountStatus,
+  assembleOrgReport,
   ORG_REPORT_SCHEMA_VERSION,
   type OrgReport,
+  type OrgReportParts,
   type SkippedAccount,
   type SkipReason,
+  selectionOf,
 } from "./orgReport.js";
 export {
   DEFAULT_ORG_CONCURRENCY,
@@ -122,4 +127,5 @@ export {
   secretObjectKey,
   secretObjectKeyPattern,
 } from "./secretFile.js";
+export { sendEmail } from "./sendEmail.js";
 export { viewStep } from "./stepView.js";

@@ -1,5 +1,6 @@
 import type { CalendarDate } from "@keyrotate/core";
 import type { AwsErrorJson } from "./errors.js";
+import type { OrgSettings } from "./orgSettings.js";
 import type { RunCounts, RunReport } from "./report.js";
 
 /** The version of the {@link OrgReport} layout (`schema/org-report.schema.json`). */
@@ -136,4 +137,66 @@ export const orgStatus = (sections: ReadonlyArray<AccountSection>): OrgReport["s
   const completed = sections.filter((s) => s.status === "completed").length;
   if (completed === sections.length) return "completed";
   return completed === 0 ? "failed" : "partial";
+};
+
+/** The `selection` of an org report: the organisation settings, the external id only as set or not. */
+export const selectionOf = (org: OrgSettings): OrgReport["selection"] => ({
+  roleName: org.roleName,
+  externalId: org.externalId === undefined ? "not set" : "set",
+  includeOus: org.includeOus,
+  includeAccounts: org.includeAccounts,
+  excludeAccounts: org.excludeAccounts,
+  optOutTag:
+    org.optOutTag === undefined
+      ? null
+      : org.optOutTag.value === undefined
+        ? org.optOutTag.key
+        : `${org.optOutTag.key}=${org.optOutTag.value}`,
+  concurrency: org.concurrency,
+});
+
+/** What {@link assembleOrgReport} merges. */
+export interface OrgReportParts {
+  readonly runId: string;
+  readonly date: CalendarDate;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** The organisation settings in force, as the report shows them ({@link selectionOf}). */
+  readonly selection: OrgReport["selection"];
+  /** The run's dry-run flag when one was given for every account; else from the accounts' reports. */
+  readonly dryRun: boolean | undefined;
+  readonly discovered: number;
+  readonly sections: ReadonlyArray<AccountSection>;
+  readonly skipped: ReadonlyArray<SkippedAccount>;
+  readonly apiCalls: Readonly<Record<string, number>>;
+  /** Discovery failed: the report is `failed` with this error and no account. */
+  readonly error?: AwsErrorJson;
+}
+
+/**
+ * Merges the account sections of an organisation run into one {@link OrgReport}: status and
+ * totals from the sections. Used by `runOrganization` and by the Step Functions summarise step,
+ * which gets the sections from the Distributed Map's results.
+ */
+export const assembleOrgReport = (parts: OrgReportParts): OrgReport => {
+  const ran = parts.sections.flatMap((s) => (s.report === undefined ? [] : [s.report]));
+  return {
+    schemaVersion: ORG_REPORT_SCHEMA_VERSION,
+    kind: "organization",
+    runId: parts.runId,
+    date: parts.date,
+    startedAt: parts.startedAt,
+    dryRun: parts.dryRun ?? (ran.length > 0 && ran.every((r) => r.dryRun)),
+    selection: parts.selection,
+    finishedAt: parts.finishedAt,
+    status: parts.error === undefined ? orgStatus(parts.sections) : "failed",
+    ...(parts.error === undefined ? {} : { error: parts.error }),
+    totals: {
+      accounts: accountCounts(parts.discovered, parts.sections, parts.skipped),
+      users: totalCounts(parts.sections),
+    },
+    accounts: parts.sections,
+    skippedAccounts: parts.skipped,
+    apiCalls: parts.apiCalls,
+  };
 };

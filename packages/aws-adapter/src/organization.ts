@@ -19,12 +19,10 @@ import type { ProgressEvent } from "./executePlans.js";
 import { type Log, silentLog } from "./log.js";
 import {
   type AccountSection,
-  accountCounts,
-  ORG_REPORT_SCHEMA_VERSION,
+  assembleOrgReport,
   type OrgReport,
-  orgStatus,
   type SkippedAccount,
-  totalCounts,
+  selectionOf,
 } from "./orgReport.js";
 import type { OrgSettings } from "./orgSettings.js";
 import { runKeyrotate } from "./run.js";
@@ -311,6 +309,97 @@ const partitionOf = (region: string | undefined): string =>
 
 const SESSION_NAME_MAX = 64;
 
+/** Options of {@link runAccount}: those of an organisation run that concern one account. */
+export type AccountRunOptions = Omit<
+  OrganizationRunOptions,
+  "shouldStartAccount" | "onAccountProgress" | "runId"
+> & {
+  /** The organisation run's id; the account's run id is `<runId>-<accountId>`. */
+  readonly runId: string;
+};
+
+/**
+ * Runs keyrotate in one member account of an organisation run: assumes `ORG_ROLE_NAME` there
+ * (with `ORG_EXTERNAL_ID`), builds the account's clients from the temporary credentials and runs
+ * {@link runKeyrotate}. Never throws: a refused AssumeRole makes the section `unreachable`, a
+ * failed run `failed`. `runOrganization` calls it per account; so does the Step Functions
+ * worker (`@keyrotate/org`), one account per invocation.
+ *
+ * @example const section = await runAccount({ orgClients, org, settings, today, runId }, account)
+ */
+export const runAccount = async (
+  options: AccountRunOptions,
+  account: OrgAccount,
+): Promise<AccountSection> => {
+  const { orgClients, org, today, runId } = options;
+  const log = options.log ?? silentLog;
+  const settingsFor = (accountId: string): Settings =>
+    typeof options.settings === "function" ? options.settings(accountId) : options.settings;
+  const clientsFor =
+    options.clientsFor ??
+    ((credentials: AccountCredentials, accountId: string) =>
+      createAwsClients({ settings: settingsFor(accountId), credentials }));
+  const partition = partitionOf(await orgClients.sts.config.region());
+  const sessionName = `keyrotate-${runId}`.slice(0, SESSION_NAME_MAX);
+  const section = { accountId: account.id, accountName: account.name };
+  let credentials: AccountCredentials;
+  try {
+    const out = await orgClients.sts.send(
+      new AssumeRoleCommand({
+        RoleArn: `arn:${partition}:iam::${account.id}:role/${org.roleName}`,
+        RoleSessionName: sessionName,
+        ...(org.externalId === undefined ? {} : { ExternalId: org.externalId }),
+      }),
+    );
+    const c = out.Credentials;
+    if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined)
+      throw new Error("AssumeRole returned no credentials");
+    credentials = {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken ?? "",
+    };
+  } catch (e) {
+    const error = mapAwsError("sts:AssumeRole", e);
+    log({
+      level: "error",
+      event: "account-unreachable",
+      message: `account ${account.id}: the role ${org.roleName} could not be assumed: ${error.message}`,
+      accountId: account.id,
+      error: error.toJSON(),
+    });
+    return { ...section, status: "unreachable", error: error.toJSON() };
+  }
+  const clients = clientsFor(credentials, account.id);
+  try {
+    const report = await runKeyrotate({
+      clients,
+      settings: settingsFor(account.id),
+      today,
+      runId: `${runId}-${account.id}`,
+      log: (entry) => log({ ...entry, accountId: account.id }),
+      ...(options.dryRun === undefined ? {} : { dryRun: options.dryRun }),
+      ...(options.scanMode === undefined ? {} : { scanMode: options.scanMode }),
+      ...(options.polling === undefined ? {} : { polling: options.polling }),
+      ...(options.now === undefined ? {} : { now: options.now }),
+      ...(options.shouldStartUser === undefined
+        ? {}
+        : { shouldStartUser: options.shouldStartUser }),
+      ...(options.onProgress === undefined
+        ? {}
+        : { onProgress: (event: ProgressEvent) => options.onProgress?.(account.id, event) }),
+    });
+    return { ...section, status: report.status === "failed" ? "failed" : "completed", report };
+  } catch (e) {
+    const error = mapAwsError("keyrotate:Run", e);
+    return { ...section, status: "failed", error: error.toJSON() };
+  } finally {
+    clients.iam.destroy();
+    clients.s3.destroy();
+    clients.ses.destroy();
+  }
+};
+
 /**
  * Runs keyrotate in every covered account of an AWS Organization: discovers the accounts,
  * assumes `ORG_ROLE_NAME` (with `ORG_EXTERNAL_ID`) in each, runs {@link runKeyrotate} in up to
@@ -327,38 +416,11 @@ export const runOrganization = async (options: OrganizationRunOptions): Promise<
   const runId = options.runId ?? randomUUID();
   // With per-account settings each account's own dryRun applies; the report says dry only
   // when every account that ran was.
-  const staticDryRun =
+  const dryRun =
     options.dryRun ??
     (typeof options.settings === "function" ? undefined : options.settings.dryRun);
   const startedAt = now().toISOString();
-  const settingsFor = (accountId: string): Settings =>
-    typeof options.settings === "function" ? options.settings(accountId) : options.settings;
-  const clientsFor =
-    options.clientsFor ??
-    ((credentials: AccountCredentials, accountId: string) =>
-      createAwsClients({ settings: settingsFor(accountId), credentials }));
-  const base = {
-    schemaVersion: ORG_REPORT_SCHEMA_VERSION as typeof ORG_REPORT_SCHEMA_VERSION,
-    kind: "organization" as const,
-    runId,
-    date: today,
-    startedAt,
-    dryRun: staticDryRun ?? false,
-    selection: {
-      roleName: org.roleName,
-      externalId: org.externalId === undefined ? ("not set" as const) : ("set" as const),
-      includeOus: org.includeOus,
-      includeAccounts: org.includeAccounts,
-      excludeAccounts: org.excludeAccounts,
-      optOutTag:
-        org.optOutTag === undefined
-          ? null
-          : org.optOutTag.value === undefined
-            ? org.optOutTag.key
-            : `${org.optOutTag.key}=${org.optOutTag.value}`,
-      concurrency: org.concurrency,
-    },
-  };
+  const parts = { runId, date: today, startedAt, selection: selectionOf(org), dryRun };
   log({ level: "info", event: "org-run-started", message: `org run ${runId} for ${today}`, runId });
   const selection = await discoverAccounts(orgClients, org);
   if (E.isLeft(selection)) {
@@ -368,104 +430,38 @@ export const runOrganization = async (options: OrganizationRunOptions): Promise<
       message: `the organization could not be listed; no account was run: ${selection.left.message}`,
       error: selection.left.toJSON(),
     });
-    return {
-      ...base,
+    return assembleOrgReport({
+      ...parts,
+      dryRun: dryRun ?? false,
       finishedAt: now().toISOString(),
-      status: "failed",
       error: selection.left.toJSON(),
-      totals: { accounts: accountCounts(0, [], []), users: totalCounts([]) },
-      accounts: [],
-      skippedAccounts: [],
+      discovered: 0,
+      sections: [],
+      skipped: [],
       apiCalls: orgClients.calls.snapshot(),
-    };
+    });
   }
   const { selected, skipped, discovered } = selection.right;
   options.onAccountProgress?.({ kind: "discovered", selected: selected.length, skipped });
-  const region = await orgClients.sts.config.region();
-  const partition = partitionOf(region);
-  const sessionName = `keyrotate-${runId}`.slice(0, SESSION_NAME_MAX);
-
-  const runAccount = async (account: OrgAccount): Promise<AccountSection> => {
-    const section = { accountId: account.id, accountName: account.name };
-    if (options.shouldStartAccount?.() === false) return { ...section, status: "deferred" };
-    options.onAccountProgress?.({ kind: "account-started", ...section });
-    let credentials: AccountCredentials;
-    try {
-      const out = await orgClients.sts.send(
-        new AssumeRoleCommand({
-          RoleArn: `arn:${partition}:iam::${account.id}:role/${org.roleName}`,
-          RoleSessionName: sessionName,
-          ...(org.externalId === undefined ? {} : { ExternalId: org.externalId }),
-        }),
-      );
-      const c = out.Credentials;
-      if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined)
-        throw new Error("AssumeRole returned no credentials");
-      credentials = {
-        accessKeyId: c.AccessKeyId,
-        secretAccessKey: c.SecretAccessKey,
-        sessionToken: c.SessionToken ?? "",
-      };
-    } catch (e) {
-      const error = mapAwsError("sts:AssumeRole", e);
-      log({
-        level: "error",
-        event: "account-unreachable",
-        message: `account ${account.id}: the role ${org.roleName} could not be assumed: ${error.message}`,
-        accountId: account.id,
-        error: error.toJSON(),
-      });
-      return { ...section, status: "unreachable", error: error.toJSON() };
-    }
-    const clients = clientsFor(credentials, account.id);
-    try {
-      const report = await runKeyrotate({
-        clients,
-        settings: settingsFor(account.id),
-        today,
-        runId: `${runId}-${account.id}`,
-        log: (entry) => log({ ...entry, accountId: account.id }),
-        ...(options.dryRun === undefined ? {} : { dryRun: options.dryRun }),
-        ...(options.scanMode === undefined ? {} : { scanMode: options.scanMode }),
-        ...(options.polling === undefined ? {} : { polling: options.polling }),
-        ...(options.now === undefined ? {} : { now: options.now }),
-        ...(options.shouldStartUser === undefined
-          ? {}
-          : { shouldStartUser: options.shouldStartUser }),
-        ...(options.onProgress === undefined
-          ? {}
-          : { onProgress: (event: ProgressEvent) => options.onProgress?.(account.id, event) }),
-      });
-      return { ...section, status: report.status === "failed" ? "failed" : "completed", report };
-    } catch (e) {
-      const error = mapAwsError("keyrotate:Run", e);
-      return { ...section, status: "failed", error: error.toJSON() };
-    } finally {
-      clients.iam.destroy();
-      clients.s3.destroy();
-      clients.ses.destroy();
-    }
+  const startAccount = async (account: OrgAccount): Promise<AccountSection> => {
+    const ids = { accountId: account.id, accountName: account.name };
+    if (options.shouldStartAccount?.() === false) return { ...ids, status: "deferred" };
+    options.onAccountProgress?.({ kind: "account-started", ...ids });
+    return runAccount({ ...options, runId }, account);
   };
-
   const sections = await mapWithConcurrency(selected, org.concurrency, async (account) => {
-    const section = await runAccount(account);
+    const section = await startAccount(account);
     options.onAccountProgress?.({ kind: "account-finished", section });
     return section;
   });
-  const ran = sections.flatMap((s) => (s.report === undefined ? [] : [s.report]));
-  const report: OrgReport = {
-    ...base,
-    dryRun: staticDryRun ?? (ran.length > 0 && ran.every((r) => r.dryRun)),
+  const report = assembleOrgReport({
+    ...parts,
     finishedAt: now().toISOString(),
-    status: orgStatus(sections),
-    totals: {
-      accounts: accountCounts(discovered, sections, skipped),
-      users: totalCounts(sections),
-    },
-    accounts: sections,
-    skippedAccounts: skipped,
+    discovered,
+    sections,
+    skipped,
     apiCalls: orgClients.calls.snapshot(),
-  };
+  });
   log({
     level: report.status === "completed" ? "info" : "warn",
     event: "org-run-finished",

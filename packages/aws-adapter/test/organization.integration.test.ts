@@ -1,12 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { CalendarDate } from "@keyrotate/core";
-import {
-  type OrganizationScenario,
-  type Sandbox,
-  type Scenario,
-  type ScenarioUser,
-  startSandbox,
-} from "@keyrotate/sandbox";
+import { type Sandbox, type Scenario, startSandbox } from "@keyrotate/sandbox";
+import { memberScenario, troubledOrganization } from "@keyrotate/testkit";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import * as E from "fp-ts/lib/Either.js";
 import { afterEach, describe, expect, it } from "vitest";
@@ -29,68 +24,8 @@ const TODAY = "2026-01-01" as CalendarDate;
 const ROLE = "KeyrotateMember";
 const EXTERNAL_ID = "keyrotate-org-test";
 
-const user = (name: string, ageDays: number): ScenarioUser => ({
-  name,
-  tags: { email: `${name}@example.com` },
-  keys: [{ ageDays, lastUsedDaysAgo: 0 }],
-});
-
-/** What every member account holds: a verified sender, the bucket, one overdue and one fresh user. */
-const memberScenario = (prefix: string): Scenario => ({
-  verifiedEmails: [SENDER],
-  buckets: [BUCKET],
-  users: [user(`${prefix}-overdue`, 70), user(`${prefix}-fresh`, 5)],
-});
-
-const ORG: OrganizationScenario = {
-  memberRole: { name: ROLE, externalId: EXTERNAL_ID },
-  management: { role: null },
-  accounts: [{ id: "111111111111", name: "shared", scenario: memberScenario("shared") }],
-  ous: [
-    {
-      name: "workloads",
-      accounts: [
-        { id: "222222222222", name: "prod", scenario: memberScenario("prod") },
-        {
-          id: "555555555555",
-          name: "optout",
-          tags: { "keyrotate:opt-out": "true" },
-          scenario: memberScenario("optout"),
-        },
-      ],
-      ous: [
-        {
-          name: "sandboxes",
-          accounts: [
-            { id: "333333333333", name: "closed", status: "SUSPENDED" },
-            { id: "444444444444", name: "norole", role: null, scenario: memberScenario("norole") },
-            {
-              id: "666666666666",
-              name: "throttled",
-              scenario: memberScenario("throttled"),
-              faults: { throttleRate: 1 },
-            },
-            {
-              id: "777777777777",
-              name: "mailless",
-              scenario: memberScenario("mailless"),
-              faults: {
-                failOperations: {
-                  "ses:SendEmail": {
-                    count: 1000,
-                    status: 400,
-                    code: "MessageRejected",
-                    message: "Email address is not verified.",
-                  },
-                },
-              },
-            },
-          ],
-        },
-      ],
-    },
-  ],
-};
+const delivery = { sender: SENDER, bucketOf: () => BUCKET };
+const ORG = troubledOrganization(delivery, { name: ROLE, externalId: EXTERNAL_ID });
 
 const open: Sandbox[] = [];
 afterEach(async () => {
@@ -224,7 +159,7 @@ describe("runOrganization against a multi-account sandbox", () => {
 
   it("makes the same IAM calls in an account as a single-account run of it", async () => {
     // Prepare
-    const single = await start(memberScenario("shared"));
+    const single = await start(memberScenario(delivery, "111111111111", "shared"));
     const { endpoint, region, credentials } = single.clientConfig();
     const alone = await runKeyrotate({
       clients: createAwsClients({ settings, endpoint, region, credentials, maxAttempts: 2 }),
@@ -276,7 +211,7 @@ describe("runOrganization against a multi-account sandbox", () => {
     const accounts = Array.from({ length: 6 }, (_, i) => ({
       id: String(100000000000 + i),
       name: `acct-${i}`,
-      scenario: memberScenario(`a${i}`),
+      scenario: memberScenario(delivery, String(100000000000 + i), `a${i}`),
     }));
     const s = await start({
       organization: { memberRole: { name: ROLE }, management: { role: null }, accounts },

@@ -17,6 +17,10 @@ export interface BuildOptions {
    */
   readonly externalSdk?: boolean;
   readonly minify?: boolean;
+  /** The module bundled (default this package's `src/bundle.ts`); another package's handlers too. */
+  readonly entry?: string;
+  /** The deployment package's name (default `keyrotate-lambda.zip`). */
+  readonly zipName?: string;
 }
 
 /** What {@link buildLambda} wrote. */
@@ -41,10 +45,10 @@ export const BUNDLE_LIMIT_BYTES = 1024 * 1024;
 export const buildLambda = async (options: BuildOptions = {}): Promise<BuildResult> => {
   const outDir = options.outDir ?? join(packageDir, "dist");
   const bundlePath = join(outDir, "index.mjs");
-  const zipPath = join(outDir, "keyrotate-lambda.zip");
+  const zipPath = join(outDir, options.zipName ?? "keyrotate-lambda.zip");
   mkdirSync(outDir, { recursive: true });
   const built = await build({
-    entryPoints: [join(packageDir, "src/bundle.ts")],
+    entryPoints: [options.entry ?? join(packageDir, "src/bundle.ts")],
     outfile: bundlePath,
     bundle: true,
     platform: "node",

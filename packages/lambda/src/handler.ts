@@ -175,7 +175,7 @@ const defaultClients =
     createAwsClients({ settings, env });
 
 /** Sends the adapter's structured entries to the Powertools logger (JSON, one line each). */
-const logTo =
+export const logTo =
   (logger: HandlerLogger): Log =>
   ({ level, message, ...fields }) => {
     logger[level](message, fields);

@@ -12,5 +12,6 @@ export {
   InvalidEventError,
   InvalidSettingsError,
   type KeyrotateHandler,
+  logTo,
 } from "./handler.js";
 export { METRICS_NAMESPACE, type RunMetricName, runMetrics, SERVICE_NAME } from "./runMetrics.js";

@@ -1,17 +1,19 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  anonymousPrincipal,
-  isWildcardOnlyAction,
-  runSimulation,
-  type Simulation,
-  type SimulationRequestPrincipal,
-} from "@cloud-copilot/iam-simulate";
+import { anonymousPrincipal } from "@cloud-copilot/iam-simulate";
 import { PREFLIGHT_OBJECT_KEY } from "@keyrotate/aws-adapter";
+import {
+  type Decision,
+  deployedActions,
+  type Json,
+  Resolver,
+  runResourceOf,
+  type SimulatedRequest,
+  simulate,
+} from "@keyrotate/testkit";
 import { describe, expect, it } from "vitest";
 import { packageDir } from "../scripts/build.js";
-import { deployedActions } from "./adapterOperations.js";
-import { type Json, loadTemplate, Resolver, testDeployment } from "./cfn.js";
+import { loadFunctionTemplate, testDeployment } from "./deployment.js";
 
 // The template's policies, resolved for a test account, evaluated by an offline IAM simulator:
 // identity policies (the function's role, the readers' managed policy) together with the
@@ -20,9 +22,7 @@ import { type Json, loadTemplate, Resolver, testDeployment } from "./cfn.js";
 const ACCOUNT = "123456789012";
 const BUCKET = "keyrotate-credentials-test";
 const SENDER = "keyrotate@example.com";
-const template = loadTemplate();
-
-type Decision = "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied";
+const template = loadFunctionTemplate();
 
 interface Deployed {
   readonly roleArn: string;
@@ -52,40 +52,11 @@ const deploy = (parameters: Record<string, string> = {}): Deployed => {
   };
 };
 
-interface Request {
-  readonly principal: SimulationRequestPrincipal;
-  readonly action: string;
-  readonly resource: string;
-  readonly context?: Record<string, string | string[]>;
-  readonly identityPolicies: Array<{ name: string; policy: Json }>;
-  readonly resourcePolicy?: Json;
-}
+/** A request in the test account. */
+type Request = Omit<SimulatedRequest, "resourceAccount">;
 
-/** TLS 1.3 over HTTPS: what every legitimate request uses. */
-const secure = { "aws:SecureTransport": "true" };
-
-const decide = async (request: Request): Promise<Decision> => {
-  const simulation: Simulation = {
-    request: {
-      principal: request.principal,
-      action: request.action,
-      resource: { resource: request.resource, accountId: ACCOUNT },
-      contextVariables: { ...secure, ...request.context },
-    },
-    identityPolicies: request.principal === anonymousPrincipal ? [] : request.identityPolicies,
-    serviceControlPolicies: [],
-    resourceControlPolicies: [],
-    ...(request.resourcePolicy === undefined ? {} : { resourcePolicy: request.resourcePolicy }),
-    ...(request.action.startsWith("s3:")
-      ? { additionalSettings: { s3: { blockPublicAccess: true } } }
-      : {}),
-  };
-  const result = await runSimulation(simulation, {});
-  if (result.resultType === "error") {
-    throw new Error(`${request.action} on ${request.resource}: ${JSON.stringify(result.errors)}`);
-  }
-  return result.overallResult as Decision;
-};
+const decide = (request: Request): Promise<Decision> =>
+  simulate({ ...request, resourceAccount: ACCOUNT });
 
 const object = (key: string) => `arn:aws:s3:::${BUCKET}/${key}`;
 const userArn = (name: string, path = "/") => `arn:aws:iam::${ACCOUNT}:user${path}${name}`;
@@ -118,20 +89,8 @@ const asReader = (
 });
 
 /** The resource a role's request for `action` is made on in a real run. */
-const resourceOf = async (action: string): Promise<{ resource: string; context?: object }> => {
-  const [service = "", name = ""] = action.split(":");
-  if (await isWildcardOnlyAction(service, name)) return { resource: "*" };
-  if (action === "iam:TagUser" || action === "iam:UntagUser") {
-    return { resource: userArn("alice"), context: { "aws:TagKeys": ["key-rotation-state"] } };
-  }
-  if (service === "iam") return { resource: userArn("alice") };
-  if (action === "s3:GetObject") return { resource: object("keyrotate/lease.json") };
-  if (service === "s3")
-    return { resource: object("credential/alice/alice_AKIAEXAMPLE000000001.csv") };
-  if (service === "ses")
-    return { resource: identity(SENDER), context: { "ses:FromAddress": SENDER } };
-  throw new Error(`no test resource for ${action}`);
-};
+const resourceOf = (action: string) =>
+  runResourceOf(action, { account: ACCOUNT, bucket: BUCKET, sender: SENDER, region: "eu-west-1" });
 
 describe("the function's role, simulated", () => {
   const d = deploy();

@@ -3,21 +3,22 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { decodeSettings, settingSpecs } from "@keyrotate/core";
+import {
+  adapterActions,
+  deployedActions,
+  type Json,
+  listUsersModeOnly,
+  loadSpecification,
+  Resolver,
+  referenceProblems,
+  templateSpecProblems,
+} from "@keyrotate/testkit";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
 import { packageDir } from "../scripts/build.js";
-import { adapterActions, deployedActions, listUsersModeOnly } from "./adapterOperations.js";
-import {
-  type Json,
-  loadSpecification,
-  loadTemplate,
-  Resolver,
-  resourceAttributes,
-  specProblems,
-  testDeployment,
-} from "./cfn.js";
+import { loadFunctionTemplate, testDeployment } from "./deployment.js";
 
-const template = loadTemplate();
+const template = loadFunctionTemplate();
 const spec = loadSpecification();
 const resolved = (parameters: Record<string, string> = {}) =>
   new Resolver(template, testDeployment(parameters));
@@ -55,106 +56,16 @@ const rolePolicies = (r: Resolver): Record<string, PolicyDocument> =>
     ).map((p) => [p.PolicyName, p.PolicyDocument]),
   );
 
-/** SAM event types and the property type that describes their `Properties`. */
-const samEventProperties: Readonly<Record<string, string>> = {
-  Schedule: "ScheduleEvent",
-  EventBridgeRule: "EventBridgeRuleEvent",
-  CloudWatchEvent: "CloudWatchEventEvent",
-};
-
 describe("the SAM template", () => {
   it("uses only resource types and properties of the CloudFormation specification, with every required one", () => {
     // @aws-cdk/cfnspec ships CloudFormation's specification and SAM's resource specification
     // (AWS::Serverless::*), so the function is checked against SAM's own property list.
-    const problems: string[] = [];
-    for (const [id, resource] of Object.entries(template.Resources)) {
-      if (resource.Type.startsWith("Custom::")) {
-        // A custom resource: any properties, and the ServiceToken CloudFormation calls.
-        if (resource.Properties?.ServiceToken === undefined)
-          problems.push(`${id}: no ServiceToken`);
-        continue;
-      }
-      if (spec.ResourceTypes[resource.Type] === undefined) {
-        problems.push(`${id}: ${resource.Type} is not in the specification`);
-        continue;
-      }
-      for (const attribute of Object.keys(resource)) {
-        if (!resourceAttributes.has(attribute))
-          problems.push(`${id}: unknown attribute ${attribute}`);
-      }
-      problems.push(
-        ...specProblems(spec, resource.Type, resource.Properties ?? {}, (path, holder) =>
-          path.endsWith(".Properties") && typeof holder.Type === "string"
-            ? samEventProperties[holder.Type]
-            : undefined,
-        ).map((p) => `${id}: ${p}`),
-      );
-    }
-    expect(problems).toEqual([]);
+    expect(templateSpecProblems(template, spec)).toEqual([]);
     expect(Number.parseInt(spec.ResourceSpecificationVersion, 10)).toBeGreaterThan(100);
   });
 
   it("refers only to parameters, conditions, resources and attributes that exist", () => {
-    const problems: string[] = [];
-    const refs = new Set([
-      "AWS::AccountId",
-      "AWS::Region",
-      "AWS::Partition",
-      "AWS::StackName",
-      "AWS::NoValue",
-    ]);
-    const attributeOk = (id: string, attribute: string): boolean => {
-      const type = template.Resources[id]?.Type;
-      if (type === undefined) return false;
-      if (type.startsWith("Custom::")) return true; // what its function answers
-      const real = type === "AWS::Serverless::Function" ? "AWS::Lambda::Function" : type;
-      return spec.ResourceTypes[real]?.Attributes?.[attribute] !== undefined;
-    };
-    const visit = (value: Json, where: string): void => {
-      if (value === null || typeof value !== "object") return;
-      if (Array.isArray(value)) {
-        for (const v of value) visit(v, where);
-        return;
-      }
-      for (const [key, arg] of Object.entries(value)) {
-        if (key === "Ref" && typeof arg === "string") {
-          if (!refs.has(arg) && !(arg in template.Parameters) && !(arg in template.Resources)) {
-            problems.push(`${where}: Ref ${arg}`);
-          }
-        } else if (key === "Fn::GetAtt" && Array.isArray(arg)) {
-          if (!attributeOk(String(arg[0]), String(arg[1])))
-            problems.push(`${where}: GetAtt ${arg.join(".")}`);
-        } else if (key === "Fn::Sub") {
-          const [text, vars] =
-            typeof arg === "string"
-              ? [arg, {}]
-              : [String((arg as Json[])[0]), (arg as Json[])[1] ?? {}];
-          for (const [, name = ""] of text.matchAll(/\$\{([^!}][^}]*)\}/g)) {
-            if (name in (vars as object) || refs.has(name) || name in template.Parameters) continue;
-            const [id = "", attribute] = name.split(".");
-            if (
-              attribute === undefined ? !(id in template.Resources) : !attributeOk(id, attribute)
-            ) {
-              problems.push(`${where}: Sub \${${name}}`);
-            }
-          }
-        } else if ((key === "Condition" || key === "Fn::If") && where !== "Resources") {
-          const name = key === "Condition" ? arg : (arg as Json[])[0];
-          if (typeof name === "string" && !(name in template.Conditions))
-            problems.push(`${where}: condition ${name}`);
-        }
-        visit(arg, where);
-      }
-    };
-    for (const [id, resource] of Object.entries(template.Resources)) {
-      if (resource.Condition !== undefined && !(resource.Condition in template.Conditions)) {
-        problems.push(`${id}: condition ${resource.Condition}`);
-      }
-      visit(resource.Properties ?? {}, id);
-    }
-    visit(template.Conditions as Json, "Conditions");
-    visit((template.Outputs ?? {}) as Json, "Outputs");
-    expect(problems).toEqual([]);
+    expect(referenceProblems(template, spec)).toEqual([]);
   });
 
   it("deploys the bundle as a scheduled arm64 function on a current Node.js runtime", () => {

@@ -1,9 +1,12 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { basename, join } from "node:path";
-import { packageDir } from "../scripts/build.js";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** Where the adapter's sources are: every AWS call keyrotate makes is made there. */
-export const adapterSourceDir = join(packageDir, "../aws-adapter/src");
+export const adapterSourceDir = join(
+  dirname(fileURLToPath(import.meta.url)),
+  "../../aws-adapter/src",
+);
 
 /** The services the adapter's SDK clients talk to, by client package. */
 const serviceOfClient: Readonly<Record<string, string>> = {
@@ -48,17 +51,22 @@ const importPattern = /import\s*\{([^}]*)\}\s*from\s*["']@aws-sdk\/(client-[a-z0
  */
 export const organizationOnly: ReadonlyArray<string> = ["organization.ts"];
 
-/**
- * The IAM actions the adapter's code calls, found by reading it: the value imports of
- * `@aws-sdk/client-*` that it uses as `new XxxCommand(` (operation `Xxx`) or `paginateXxx(`
- * (operation `Xxx`, page after page), mapped to `service:Action`.
- */
-export const adapterOperations = (dir = adapterSourceDir): Operation[] => {
+/** The clients of an organisation run's management side: discovery and AssumeRole. */
+const managementServiceOfClient: Readonly<Record<string, string>> = {
+  "client-organizations": "organizations",
+  "client-sts": "sts",
+};
+
+/** The calls made in `files`, whose SDK clients must all be among `services`. */
+const operationsIn = (
+  files: ReadonlyArray<string>,
+  services: Readonly<Record<string, string>>,
+): Operation[] => {
   const found: Operation[] = [];
-  for (const file of sourceFiles(dir).filter((f) => !organizationOnly.includes(basename(f)))) {
+  for (const file of files) {
     const code = readFileSync(file, "utf8");
     for (const [, names = "", client = ""] of code.matchAll(importPattern)) {
-      const service = serviceOfClient[client];
+      const service = services[client];
       if (service === undefined)
         throw new Error(`${file}: an SDK client the role lacks: ${client}`);
       for (const raw of names.split(",")) {
@@ -80,6 +88,27 @@ export const adapterOperations = (dir = adapterSourceDir): Operation[] => {
   }
   return found;
 };
+
+/**
+ * The IAM actions the adapter's code calls in an account, found by reading it: the value imports
+ * of `@aws-sdk/client-*` that it uses as `new XxxCommand(` (operation `Xxx`) or `paginateXxx(`
+ * (operation `Xxx`, page after page), mapped to `service:Action`.
+ */
+export const adapterOperations = (dir = adapterSourceDir): Operation[] =>
+  operationsIn(
+    sourceFiles(dir).filter((f) => !organizationOnly.includes(basename(f))),
+    serviceOfClient,
+  );
+
+/**
+ * The Organizations and STS actions of an organisation run's management side (discovery and
+ * AssumeRole), found in {@link organizationOnly} the same way.
+ */
+export const organizationOperations = (dir = adapterSourceDir): Operation[] =>
+  operationsIn(
+    sourceFiles(dir).filter((f) => organizationOnly.includes(basename(f))),
+    managementServiceOfClient,
+  );
 
 /** The distinct actions, sorted. */
 export const adapterActions = (dir = adapterSourceDir): string[] =>

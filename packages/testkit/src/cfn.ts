@@ -1,14 +1,13 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
 import { parse, type Tags } from "yaml";
-import { packageDir } from "../scripts/build.js";
 
-// Reading, resolving and checking the SAM template, for the template and policy tests.
+// Reading, resolving and checking CloudFormation and SAM templates, for the template and policy
+// tests of the packages that deploy (lambda, org).
 
 /** A JSON value as a template holds it. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
 
 /** A template resource. */
 export interface Resource {
@@ -24,9 +23,9 @@ export interface Template {
   readonly Conditions: Record<string, Json>;
   readonly Resources: Record<string, Resource>;
   readonly Outputs?: Record<string, JsonObject>;
+  /** SAM's properties shared by every function (or state machine), before the transform. */
+  readonly Globals?: JsonObject;
 }
-
-export const templatePath = join(packageDir, "template.yaml");
 
 const functionNames = [
   "And",
@@ -70,8 +69,8 @@ export const cloudFormationTags: Tags = [
   })),
 ) as unknown as Tags;
 
-/** Parses the SAM template with CloudFormation's YAML tags. */
-export const loadTemplate = (path = templatePath): Template =>
+/** Parses a CloudFormation or SAM template with CloudFormation's YAML tags. */
+export const loadTemplate = (path: string): Template =>
   parse(readFileSync(path, "utf8"), { customTags: cloudFormationTags }) as Template;
 
 // ---------------------------------------------------------------------------------------------
@@ -304,7 +303,7 @@ const samCorrections: ReadonlyArray<readonly [string, string, SpecProperty]> = [
 
 /** The specification, with {@link samCorrections} applied. */
 export const loadSpecification = (): Specification => {
-  const require = createRequire(join(packageDir, "package.json"));
+  const require = createRequire(import.meta.url);
   const spec = JSON.parse(
     readFileSync(require.resolve("@aws-cdk/cfnspec/spec/specification.json"), "utf8"),
   ) as Specification;
@@ -419,53 +418,114 @@ export const specProblems = (
   return problems;
 };
 
-/** The test deployment: fixed account, region, names and ARNs for every resource. */
-export const testDeployment = (parameters: Readonly<Record<string, string>> = {}): Deployment => {
-  const account = "123456789012";
-  const region = "eu-west-1";
-  const keyId = "1234abcd-12ab-34cd-56ef-1234567890ab";
-  return {
-    accountId: account,
-    region,
-    stackName: "keyrotate",
-    parameters: { SesEmail: "keyrotate@example.com", ...parameters },
-    attributes: {
-      CredentialsBucket: {
-        Ref: "keyrotate-credentials-test",
-        Arn: "arn:aws:s3:::keyrotate-credentials-test",
-      },
-      CredentialsBucketPolicy: { Ref: "keyrotate-credentials-test" },
-      CredentialsKey: { Ref: keyId, Arn: `arn:aws:kms:${region}:${account}:key/${keyId}` },
-      CredentialsKeyAlias: { Ref: "alias/keyrotate-credentials" },
-      FunctionRole: {
-        Ref: "keyrotate-FunctionRole-1A2B3C4D",
-        Arn: `arn:aws:iam::${account}:role/keyrotate-FunctionRole-1A2B3C4D`,
-      },
-      FunctionLogGroup: {
-        Ref: "/aws/lambda/keyrotate",
-        Arn: `arn:aws:logs:${region}:${account}:log-group:/aws/lambda/keyrotate:*`,
-      },
-      FailedRunsQueue: {
-        Ref: `https://sqs.${region}.amazonaws.com/${account}/keyrotate-FailedRunsQueue-5E6F`,
-        Arn: `arn:aws:sqs:${region}:${account}:keyrotate-FailedRunsQueue-5E6F`,
-      },
-      KeyrotateFunction: {
-        Ref: "keyrotate",
-        Arn: `arn:aws:lambda:${region}:${account}:function:keyrotate`,
-      },
-      // What the custom resource answers is checked by running its code (template.test.ts).
-      CredentialsExpiryDays: { Ref: "keyrotate-credentials-expiry-days", Days: "(days sum)" },
-      DaysSumFunction: {
-        Ref: "keyrotate-DaysSumFunction-9I0J",
-        Arn: `arn:aws:lambda:${region}:${account}:function:keyrotate-DaysSumFunction-9I0J`,
-      },
-      DaysSumRole: {
-        Ref: "keyrotate-DaysSumRole-1K2L",
-        Arn: `arn:aws:iam::${account}:role/keyrotate-DaysSumRole-1K2L`,
-      },
-      CredentialsReaderPolicy: {
-        Ref: `arn:aws:iam::${account}:policy/keyrotate-CredentialsReaderPolicy-7G8H`,
-      },
-    },
+/** SAM event types and the property type that describes their `Properties`. */
+const samEventProperties: Readonly<Record<string, string>> = {
+  Schedule: "ScheduleEvent",
+  EventBridgeRule: "EventBridgeRuleEvent",
+  CloudWatchEvent: "CloudWatchEventEvent",
+};
+
+/**
+ * The problems of a whole template against the specification: resource types it does not
+ * know, unknown resource attributes, and {@link specProblems} of every resource (SAM events
+ * checked against their event type's properties). A custom resource needs only a ServiceToken.
+ */
+export const templateSpecProblems = (template: Template, spec: Specification): string[] => {
+  const problems: string[] = [];
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    if (resource.Type.startsWith("Custom::")) {
+      // A custom resource: any properties, and the ServiceToken CloudFormation calls.
+      if (resource.Properties?.ServiceToken === undefined) problems.push(`${id}: no ServiceToken`);
+      continue;
+    }
+    if (spec.ResourceTypes[resource.Type] === undefined) {
+      problems.push(`${id}: ${resource.Type} is not in the specification`);
+      continue;
+    }
+    for (const attribute of Object.keys(resource)) {
+      if (!resourceAttributes.has(attribute))
+        problems.push(`${id}: unknown attribute ${attribute}`);
+    }
+    problems.push(
+      ...specProblems(spec, resource.Type, resource.Properties ?? {}, (path, holder) =>
+        path.endsWith(".Properties") && typeof holder.Type === "string"
+          ? samEventProperties[holder.Type]
+          : undefined,
+      ).map((p) => `${id}: ${p}`),
+    );
+  }
+  return problems;
+};
+
+/**
+ * The references of a template that point nowhere: `Ref`, `Fn::GetAtt`, `Fn::Sub` variables and
+ * conditions naming a parameter, resource, attribute or condition the template does not have,
+ * in the resources, SAM's `Globals`, the conditions and the outputs.
+ */
+export const referenceProblems = (template: Template, spec: Specification): string[] => {
+  const problems: string[] = [];
+  const refs = new Set([
+    "AWS::AccountId",
+    "AWS::Region",
+    "AWS::Partition",
+    "AWS::StackName",
+    "AWS::NoValue",
+  ]);
+  const conditions = template.Conditions ?? {};
+  const attributeOk = (id: string, attribute: string): boolean => {
+    const type = template.Resources[id]?.Type;
+    if (type === undefined) return false;
+    if (type.startsWith("Custom::")) return true; // what its function answers
+    const real =
+      type === "AWS::Serverless::Function"
+        ? "AWS::Lambda::Function"
+        : type === "AWS::Serverless::StateMachine"
+          ? "AWS::StepFunctions::StateMachine"
+          : type;
+    return spec.ResourceTypes[real]?.Attributes?.[attribute] !== undefined;
   };
+  const visit = (value: Json, where: string): void => {
+    if (value === null || typeof value !== "object") return;
+    if (Array.isArray(value)) {
+      for (const v of value) visit(v, where);
+      return;
+    }
+    for (const [key, arg] of Object.entries(value)) {
+      if (key === "Ref" && typeof arg === "string") {
+        if (!refs.has(arg) && !(arg in template.Parameters) && !(arg in template.Resources)) {
+          problems.push(`${where}: Ref ${arg}`);
+        }
+      } else if (key === "Fn::GetAtt" && Array.isArray(arg)) {
+        if (!attributeOk(String(arg[0]), String(arg[1])))
+          problems.push(`${where}: GetAtt ${arg.join(".")}`);
+      } else if (key === "Fn::Sub") {
+        const [text, vars] =
+          typeof arg === "string"
+            ? [arg, {}]
+            : [String((arg as Json[])[0]), (arg as Json[])[1] ?? {}];
+        for (const [, name = ""] of text.matchAll(/\$\{([^!}][^}]*)\}/g)) {
+          if (name in (vars as object) || refs.has(name) || name in template.Parameters) continue;
+          const [id = "", attribute] = name.split(".");
+          if (attribute === undefined ? !(id in template.Resources) : !attributeOk(id, attribute)) {
+            problems.push(`${where}: Sub \${${name}}`);
+          }
+        }
+      } else if ((key === "Condition" || key === "Fn::If") && where !== "Resources") {
+        const name = key === "Condition" ? arg : (arg as Json[])[0];
+        if (typeof name === "string" && !(name in conditions))
+          problems.push(`${where}: condition ${name}`);
+      }
+      visit(arg, where);
+    }
+  };
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    if (resource.Condition !== undefined && !(resource.Condition in conditions)) {
+      problems.push(`${id}: condition ${resource.Condition}`);
+    }
+    visit(resource.Properties ?? {}, id);
+  }
+  visit((template.Globals ?? {}) as Json, "Globals");
+  visit(conditions as Json, "Conditions");
+  visit((template.Outputs ?? {}) as Json, "Outputs");
+  return problems;
 };

@@ -1,5 +1,5 @@
 import type { ScenarioUser } from "@keyrotate/sandbox";
-import { emailTexts, secretHygiene } from "@keyrotate/sandbox";
+import { emailTexts, secretHygiene } from "@keyrotate/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import type { AttemptMiddleware } from "../src/clients.js";
 import type { LogEntry } from "../src/log.js";

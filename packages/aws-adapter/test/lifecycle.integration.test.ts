@@ -1,5 +1,5 @@
 import type { ScenarioUser } from "@keyrotate/sandbox";
-import { emailTexts, secretHygiene } from "@keyrotate/sandbox";
+import { emailTexts, secretHygiene } from "@keyrotate/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LogEntry } from "../src/log.js";
 import type { RunReport } from "../src/report.js";

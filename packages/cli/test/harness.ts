@@ -1,6 +1,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Sandbox, type ScenarioUser, secretHygiene, startSandbox } from "@keyrotate/sandbox";
+import { type Sandbox, type ScenarioUser, startSandbox } from "@keyrotate/sandbox";
+import { secretHygiene } from "@keyrotate/testkit";
 import { main } from "../src/cli.js";
 import type { CliIo } from "../src/io.js";
 

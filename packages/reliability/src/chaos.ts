@@ -18,13 +18,12 @@ import {
 } from "@keyrotate/aws-adapter";
 import { type CalendarDate, decodeSettings, type Settings } from "@keyrotate/core";
 import {
-  emailTexts,
   type FaultSettings,
   type Sandbox,
   type SandboxUser,
-  scanForSecrets,
   startSandbox,
 } from "@keyrotate/sandbox";
+import { emailTexts, scanForSecrets } from "@keyrotate/sandbox/verify";
 import * as E from "fp-ts/lib/Either.js";
 import {
   announcedKeys,

@@ -1,21 +1,8 @@
 /**
- * @keyrotate/reliability: keyrotate's reliability and security proofs. The chaos simulation,
- * the checks it runs on the sandbox after every day, and a secret-hygiene scanner that tests of
- * any package can use.
+ * @keyrotate/reliability: keyrotate's reliability and security proofs. The chaos simulation
+ * and the checks it runs on the sandbox after every day.
  */
 
-/** The secret scanner lives with the sandbox that issues the secrets; re-exported here. */
-export {
-  describeLeaks,
-  emailTexts,
-  type LabelledTexts,
-  type SecretHygiene,
-  type SecretLeak,
-  type SecretSource,
-  scanForSecrets,
-  secretHygiene,
-  textsOf,
-} from "@keyrotate/sandbox";
 export {
   type ChaosOptions,
   type ChaosResult,

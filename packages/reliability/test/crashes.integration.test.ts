@@ -1,5 +1,5 @@
 import type { ScenarioUser } from "@keyrotate/sandbox";
-import { secretHygiene } from "@keyrotate/sandbox";
+import { secretHygiene } from "@keyrotate/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   crashAfter,

@@ -14,8 +14,7 @@ import {
   type UserSnapshot,
 } from "@keyrotate/core";
 import { createHandler, type HandlerDeps, InvalidSettingsError } from "@keyrotate/lambda";
-import { secretHygiene } from "@keyrotate/sandbox";
-import { fakeContext } from "@keyrotate/testkit";
+import { fakeContext, secretHygiene } from "@keyrotate/testkit";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {

@@ -1,17 +1,18 @@
 import type { ScenarioUser } from "@keyrotate/sandbox";
-import { emailTexts, secretHygiene } from "@keyrotate/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LogEntry } from "../src/log.js";
-import type { RunReport } from "../src/report.js";
 import {
+  emailTexts,
   type Harness,
   keysOf,
   mutatingCalls,
+  secretHygiene,
   startHarness,
   tagsOf,
   undeliveredKeys,
   useNewestKey,
-} from "./sandboxHarness.js";
+} from "@keyrotate/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LogEntry } from "../src/log.js";
+import type { RunReport } from "../src/report.js";
 
 const id = (name: string, n = 1) =>
   `AKIA${name

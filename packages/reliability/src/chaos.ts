@@ -24,6 +24,7 @@ import {
   startSandbox,
 } from "@keyrotate/sandbox";
 import { emailTexts, scanForSecrets } from "@keyrotate/sandbox/verify";
+import { crashSwitch, withoutBackoff } from "@keyrotate/testkit";
 import * as E from "fp-ts/lib/Either.js";
 import {
   announcedKeys,
@@ -163,61 +164,6 @@ const START = new Date("2026-01-05T09:00:00Z");
 const BUCKET = "keyrotate-credentials";
 // Changing calls but mail: every run mails its admin summary, and user notices are counted apart.
 const MUTATING = MUTATING_OPERATIONS.filter((op) => !op.startsWith("ses:"));
-
-/** Thrown by the crash switch: not an AWS error, so the SDK never retries it. */
-const crashed = (): never => {
-  throw Object.assign(new Error("the keyrotate process was killed (simulated crash)"), {
-    name: "SimulatedCrash",
-  });
-};
-
-/**
- * A process that dies after its `k`-th call attempt: nothing it sends afterwards arrives.
- * With `lostReply`, the `k`-th call takes effect but its answer never comes back.
- */
-export const crashSwitch = (k: number, lostReply: boolean) => {
-  let made = 0;
-  let dead = false;
-  const middleware: AttemptMiddleware = () => {
-    if (dead) crashed();
-    made += 1;
-    if (made === k && lostReply) {
-      dead = true;
-      return crashed;
-    }
-    if (made > k) {
-      dead = true;
-      crashed();
-    }
-    return undefined;
-  };
-  return { middleware, fired: () => dead };
-};
-
-/**
- * Keeps the SDK's retry decisions (throttling and transient errors, 5xx and resets included, up
- * to `maxAttempts` attempts) but drops its backoff sleeps: simulated time, as the sandbox's
- * clock is. Without it, a 180-day run spends hours in exponential backoff.
- */
-export const withoutBackoff = (clients: AwsClients, maxAttempts = 5): AwsClients => {
-  const token = (count: number) => ({ getRetryCount: () => count, getRetryDelay: () => 0 });
-  const strategy = {
-    acquireInitialRetryToken: async () => token(0),
-    refreshRetryTokenForRetry: async (
-      previous: { getRetryCount(): number },
-      info: { readonly errorType: string },
-    ) => {
-      const retryable = info.errorType === "THROTTLING" || info.errorType === "TRANSIENT";
-      if (!retryable || previous.getRetryCount() + 1 >= maxAttempts) throw new Error("no retry");
-      return token(previous.getRetryCount() + 1);
-    },
-    recordSuccess: () => {},
-  };
-  for (const client of [clients.iam, clients.s3, clients.ses]) {
-    (client.config as { retryStrategy: unknown }).retryStrategy = async () => strategy;
-  }
-  return clients;
-};
 
 const sum = (r: Readonly<Record<string, number>>) => Object.values(r).reduce((a, b) => a + b, 0);
 
@@ -693,7 +639,11 @@ class Account {
     const unsettled = new Set<string>();
     if (!final && this.random() < this.options.crashRate) {
       const k = 1 + Math.floor(this.random() * Math.max(4, this.lastCalls));
-      const crash = crashSwitch(k, this.random() < 0.5);
+      const crash = crashSwitch({
+        after: k,
+        counting: "every-call",
+        lostReply: this.random() < 0.5,
+      });
       const crashClients = this.rejectSends(
         Account.clientsFor(sb, this.settings, [crash.middleware]),
       );

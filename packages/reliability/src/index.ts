@@ -6,10 +6,8 @@
 export {
   type ChaosOptions,
   type ChaosResult,
-  crashSwitch,
   type DayProgress,
   runChaos,
-  withoutBackoff,
 } from "./chaos.js";
 export {
   type AccountView,

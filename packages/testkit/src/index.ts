@@ -10,4 +10,24 @@ export {
   secretHygiene,
   textsOf,
 } from "@keyrotate/sandbox/verify";
+export {
+  type CrashCounting,
+  type CrashPoint,
+  type CrashSwitch,
+  crashSwitch,
+} from "./crashSwitch.js";
 export { fakeContext } from "./lambdaContext.js";
+export {
+  BUCKET,
+  type Harness,
+  keysOf,
+  MUTATING_OPERATIONS,
+  mutatingCalls,
+  SENDER,
+  startHarness,
+  tagsOf,
+  undeliveredKeys,
+  useNewestKey,
+} from "./sandboxHarness.js";
+export { mailedUser, TEST_KMS_KEY } from "./scenario.js";
+export { withoutBackoff } from "./withoutBackoff.js";

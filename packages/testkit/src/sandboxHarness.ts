@@ -1,12 +1,17 @@
 import { GetUserCommand, IAMClient } from "@aws-sdk/client-iam";
-import type { CalendarDate, Settings } from "@keyrotate/core";
+import {
+  type AttemptMiddleware,
+  type AwsClients,
+  createAwsClients,
+  MUTATING_OPERATIONS,
+  type RunOptions,
+  type RunReport,
+  runKeyrotate,
+  secretObjectKey,
+} from "@keyrotate/aws-adapter";
+import { type CalendarDate, decodeSettings, type Settings } from "@keyrotate/core";
 import { type Sandbox, type ScenarioUser, startSandbox } from "@keyrotate/sandbox";
-import { MUTATING_OPERATIONS } from "../src/apply.js";
-import { type AttemptMiddleware, type AwsClients, createAwsClients } from "../src/clients.js";
-import type { RunReport } from "../src/report.js";
-import { type RunOptions, runKeyrotate } from "../src/run.js";
-import { secretObjectKey } from "../src/secretFile.js";
-import { settingsFrom } from "./fixtures.js";
+import * as E from "fp-ts/lib/Either.js";
 
 export const SENDER = "keyrotate@example.com";
 export const BUCKET = "creds-bucket";
@@ -35,12 +40,17 @@ export const startHarness = async (
     reportGenerationMs: 5,
     seed: { verifiedEmails: [SENDER], buckets: [BUCKET], users },
   });
-  const settings = settingsFrom({
+  const decoded = decodeSettings({
     SES_EMAIL: SENDER,
     SES_REGION: sandbox.region,
     S3_CSV_BUCKET: BUCKET,
     ...env,
   });
+  if (E.isLeft(decoded)) {
+    await sandbox.close();
+    throw new Error(`the harness's settings are invalid: ${JSON.stringify(decoded.left)}`);
+  }
+  const settings = decoded.right;
   const { endpoint, region, credentials } = sandbox.clientConfig();
   const clientsWith = (middleware: AttemptMiddleware[], maxAttempts = 3) =>
     createAwsClients({ settings, endpoint, region, credentials, maxAttempts, middleware });
@@ -127,30 +137,3 @@ export { MUTATING_OPERATIONS };
 /** How many calls changed the account or sent mail. */
 export const mutatingCalls = (calls: Record<string, number>): number =>
   MUTATING_OPERATIONS.reduce((n, op) => n + (calls[op] ?? 0), 0);
-
-/**
- * A process that dies after its `k`-th mutating call: from then on nothing it sends arrives.
- * `lostReply`: the `k`-th call took effect but its answer never came back. The crash is not an
- * AWS error, so the SDK never retries it.
- */
-export const crashAfter = (k: number, lostReply: boolean): AttemptMiddleware => {
-  let made = 0;
-  let dead = false;
-  const crash = () => {
-    throw Object.assign(new Error("process crashed"), { name: "SimulatedCrash" });
-  };
-  return (operation) => {
-    if (dead) crash();
-    if (!MUTATING_OPERATIONS.includes(operation)) return undefined;
-    made += 1;
-    if (made === k && lostReply) {
-      dead = true;
-      return crash;
-    }
-    if (made > k) {
-      dead = true;
-      crash();
-    }
-    return undefined;
-  };
-};

@@ -23,9 +23,6 @@ import {
   type SandboxUser,
   startSandbox,
 } from "@keyrotate/sandbox";
-import { emailTexts, scanForSecrets } from "@keyrotate/sandbox/verify";
-import { crashSwitch, withoutBackoff } from "@keyrotate/testkit";
-import * as E from "fp-ts/lib/Either.js";
 import {
   announcedKeys,
   type CheckSettings,
@@ -34,6 +31,7 @@ import {
   checkKeyAges,
   checkNoticesSent,
   type DayRecord,
+  emailTexts,
   indexNotices,
   type NeededNotice,
   type NoticeIndex,
@@ -41,9 +39,13 @@ import {
   readNotice,
   rotatedNoticesNeeded,
   type SeenNotice,
+  scanForSecrets,
   stateItems,
   type Violation,
-} from "./invariants.js";
+} from "@keyrotate/sandbox/verify";
+import { crashSwitch, withoutBackoff } from "@keyrotate/testkit";
+import * as E from "fp-ts/lib/Either.js";
+
 import { ORIGINAL, type Profile, population, STRICT, seededRandom } from "./population.js";
 
 /** What to simulate. */

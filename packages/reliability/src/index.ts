@@ -1,6 +1,7 @@
 /**
  * @keyrotate/reliability: keyrotate's reliability and security proofs. The chaos simulation
- * and the checks it runs on the sandbox after every day.
+ * and the population it runs on; the checks it runs after every day are
+ * `@keyrotate/sandbox/verify`'s.
  */
 
 export {
@@ -9,22 +10,6 @@ export {
   type DayProgress,
   runChaos,
 } from "./chaos.js";
-export {
-  type AccountView,
-  type CheckName,
-  type CheckSettings,
-  checkConverged,
-  checkDay,
-  checkDeletions,
-  checkKeyAges,
-  checkLockout,
-  checkNoticesOnce,
-  checkSecrets,
-  checkUnseenKeys,
-  type DayRecord,
-  undelivered,
-  type Violation,
-} from "./invariants.js";
 export {
   ORIGINAL,
   type Profile,

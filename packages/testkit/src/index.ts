@@ -1,15 +1,8 @@
-/** The secret scanner ships with the sandbox (the CLI's demo uses it); tests take it from here. */
-export {
-  describeLeaks,
-  emailTexts,
-  type LabelledTexts,
-  type SecretHygiene,
-  type SecretLeak,
-  type SecretSource,
-  scanForSecrets,
-  secretHygiene,
-  textsOf,
-} from "@keyrotate/sandbox/verify";
+/**
+ * The secret scanner and the invariant checks ship with the sandbox (the CLI's demo uses them);
+ * tests take them from here.
+ */
+export * from "@keyrotate/sandbox/verify";
 export {
   type CrashCounting,
   type CrashPoint,

@@ -1,5 +1,5 @@
-import type { KeyEvent, SandboxUser, SentEmail, StoredObject } from "@keyrotate/sandbox";
 import { describe, expect, it } from "vitest";
+import type { KeyEvent, SandboxUser, SentEmail, StoredObject } from "../src/index.js";
 import {
   type CheckSettings,
   checkConverged,
@@ -20,7 +20,7 @@ import {
   noticesNeeded,
   readNotice,
   rotatedNoticesNeeded,
-} from "../src/invariants.js";
+} from "../src/verify/index.js";
 
 const S: CheckSettings = {
   bucket: "creds",

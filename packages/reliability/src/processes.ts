@@ -12,7 +12,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Scenario, ScenarioUser } from "@keyrotate/sandbox";
+import type { Scenario, ScenarioUser, SentEmail } from "@keyrotate/sandbox";
+import { readNotice, type SeenNotice } from "@keyrotate/sandbox/verify";
 
 /** The repository's root: tsx and the packages' sources are found from there. */
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -312,6 +313,7 @@ export interface AccountState {
     }>;
   }>;
   readonly emails: ReadonlyArray<{
+    readonly destinations?: { readonly to: ReadonlyArray<string> };
     readonly subject?: string;
     readonly text?: string;
     /** Sandbox time it was sent (ISO). */
@@ -362,6 +364,28 @@ export interface ProcessViolation {
 /** The secret file of a key, as keyrotate names it. */
 const secretFileKey = (user: string, keyId: string) => `credential/${user}/${user}_${keyId}.csv`;
 
+/** The Rotated notices among the inspection API's emails, read as every check reads them. */
+const rotatedNotices = (emails: AccountState["emails"]): SeenNotice[] =>
+  emails.flatMap((e) => {
+    const n = readNotice({
+      id: "",
+      time: new Date(e.time ?? 0),
+      source: "",
+      destinations: { to: [...(e.destinations?.to ?? [])], cc: [], bcc: [] },
+      replyTo: [],
+      subject: e.subject ?? null,
+      text: e.text ?? null,
+      html: null,
+      raw: null,
+    } satisfies SentEmail);
+    return n?.kind === "Rotated" ? [n] : [];
+  });
+
+/** Whether notice `n` names the secret file of its new key, for `user`. */
+const namesItsFile = (n: SeenNotice, user: string): boolean =>
+  n.newKeyId !== undefined &&
+  n.secretFile?.endsWith(`/${secretFileKey(user, n.newKeyId)}`) === true;
+
 /**
  * The promises of issue 12 after convergence:
  * - no key keyrotate did not create was deleted (`protectedKeys`: keys at the start, and keys
@@ -389,20 +413,13 @@ export const checkAccount = (
   for (const user of state.users) {
     const own = protectedKeys[user.name] ?? [];
     // The user's notices: each names "IAM user <name>" in its text.
-    const mine = state.emails
-      .filter((e) => (e.text ?? "").includes(`IAM user ${user.name} `))
-      .map((e) => `${e.subject ?? ""}\n${e.text ?? ""}`);
-    // Rotated notices name the new key in their subject; those of a created key name its file.
-    const announced = new Set(
-      mine.flatMap((t) =>
-        [...t.matchAll(/was rotated: new key (AKIA[A-Z0-9]{16})/g)].map((m) => m[1] as string),
-      ),
+    const mine = rotatedNotices(
+      state.emails.filter((e) => (e.text ?? "").includes(`IAM user ${user.name} `)),
     );
-    const fileOf = new RegExp(
-      `credential/${escapeRegExp(user.name)}/${escapeRegExp(user.name)}_(AKIA[A-Z0-9]{16})\\.csv`,
-      "g",
+    const announced = new Set(mine.flatMap((n) => (n.newKeyId === undefined ? [] : [n.newKeyId])));
+    const named = new Set(
+      mine.filter((n) => namesItsFile(n, user.name)).map((n) => n.newKeyId as string),
     );
-    const named = new Set(mine.flatMap((t) => [...t.matchAll(fileOf)].map((m) => m[1] as string)));
     for (const id of announced) {
       const key = user.keys.find((k) => k.accessKeyId === id);
       if (key === undefined || key.status !== "Active") {
@@ -445,8 +462,6 @@ export const checkAccount = (
   return violations;
 };
 
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
 /** A seeded source of integers in [min, max], for reproducible kill points. */
 export const seededInts = (seed: number) => {
   let s = seed >>> 0 || 1;
@@ -487,12 +502,12 @@ export const checkNoticeBeforeDeactivation = (
       );
       const file =
         replacement === undefined ? undefined : secretFileKey(userName, replacement.accessKeyId);
-      const told = state.emails.find(
-        (e) =>
-          file !== undefined &&
-          (e.text ?? "").includes(file) &&
-          e.time !== undefined &&
-          Date.parse(e.time) <= Date.parse(off.time),
+      const told = rotatedNotices(state.emails).find(
+        (n) =>
+          replacement !== undefined &&
+          n.newKeyId === replacement.accessKeyId &&
+          namesItsFile(n, userName) &&
+          n.time <= Date.parse(off.time),
       );
       if (told === undefined) {
         violations.push({

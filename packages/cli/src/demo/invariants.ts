@@ -1,5 +1,15 @@
-import { type RunReport, type StepOutcome, secretObjectKey } from "@keyrotate/aws-adapter";
-import type { SandboxUser, SentEmail, StoredObject } from "@keyrotate/sandbox";
+import type { RunReport } from "@keyrotate/aws-adapter";
+import type { Settings } from "@keyrotate/core";
+import type { KeyEvent, Sandbox, SandboxUser } from "@keyrotate/sandbox";
+import {
+  type CheckSettings,
+  checkDeletions,
+  checkLockout,
+  checkSecrets,
+  type DayRecord,
+  emailTexts,
+  scanForSecrets,
+} from "@keyrotate/sandbox/verify";
 
 /** A key keyrotate created and kept (its rotation went through). */
 export interface CreatedKey {
@@ -12,7 +22,7 @@ export interface CreatedKey {
 export interface InvariantResults {
   /** Keys deleted across the demo; each was checked to be Inactive when deleted. */
   deletionsChecked: number;
-  /** `day N: user: key` for every key deleted while Active. */
+  /** `day N: user: …` for every key deleted while Active. */
   readonly activeDeleted: string[];
   /** `day N: user` for every user left without an Active key (the unused rule excepted). */
   readonly lostActive: string[];
@@ -43,108 +53,97 @@ export const newInvariantResults = (): InvariantResults => ({
   secretLeaks: [],
 });
 
-const okSteps = (steps: ReadonlyArray<StepOutcome>) => steps.filter((s) => s.status === "ok");
+/** The demo's settings as the checks of `@keyrotate/sandbox/verify` read them. */
+export const checkSettingsOf = (settings: Settings): CheckSettings => ({
+  ...settings,
+  bucket: settings.s3CsvBucket,
+});
+
+/** One run of the demo as the sandbox saw it: the day's record for the checks. */
+const dayRecord = (
+  sandbox: Sandbox,
+  day: number,
+  before: ReadonlyArray<SandboxUser>,
+  keyEventsToday: ReadonlyArray<KeyEvent>,
+  seededKeyIds: ReadonlySet<string>,
+): DayRecord => ({
+  day,
+  before,
+  after: {
+    users: sandbox.users(),
+    objects: sandbox.objects(),
+    emails: sandbox.emails(),
+    secretOf: (id) => sandbox.secretOf(id),
+  },
+  emailsToday: [],
+  keyEventsToday,
+  seededKeyIds,
+  unsettled: new Set(),
+  crashAfterNotice: new Set(),
+  today: sandbox.clock.now(),
+  handMadeKeyIds: new Set(),
+});
 
 /**
- * Checks one run against the account before and after it, as the sandbox saw them (not as the
- * report claims): no key is deleted while Active (its last status, before the run or after the
- * run's own deactivation, must be Inactive), and every user who had an Active key still has one,
- * unless the run deactivated a key as unused. Records the keys the run created and kept.
+ * Checks one run with the sandbox's checks of POLICY.md, on the account as the sandbox saw it
+ * (not as the report claims): no key is deleted while Active, and every user who had an Active
+ * key still has one, unless the `UNUSED_DAYS` rule deactivated it (the tracking tags name it).
+ * Records the keys the run created and kept.
  */
 export const checkRun = (
   results: InvariantResults,
-  day: number,
-  before: ReadonlyArray<SandboxUser>,
-  after: ReadonlyArray<SandboxUser>,
-  report: RunReport,
+  settings: CheckSettings,
+  run: {
+    readonly sandbox: Sandbox;
+    readonly day: number;
+    readonly before: ReadonlyArray<SandboxUser>;
+    readonly keyEventsToday: ReadonlyArray<KeyEvent>;
+    readonly report: RunReport;
+  },
 ): void => {
-  const afterByName = new Map(after.map((u) => [u.name, u]));
-  const reportByName = new Map(report.users.map((u) => [u.userName, u]));
-  for (const user of before) {
-    const later = afterByName.get(user.name);
-    const ur = reportByName.get(user.name);
-    const done = ur === undefined ? [] : okSteps([...ur.steps, ...ur.compensation]);
-    const status = new Map(user.keys.map((k) => [k.accessKeyId, k.status as string]));
-    if (ur?.newKeyId !== undefined) status.set(ur.newKeyId, "Active");
-    for (const s of done) {
-      const keyId = s.step.action === "CreateKey" ? undefined : s.step.keyId;
-      if (keyId === undefined) continue;
-      if (s.step.action === "DeactivateKey") status.set(keyId, "Inactive");
-      if (s.step.action === "DeleteKey") {
-        results.deletionsChecked += 1;
-        if (status.get(keyId) !== "Inactive") {
-          results.activeDeleted.push(`day ${day}: ${user.name}: ${keyId}`);
-        }
-        status.delete(keyId);
-      }
-    }
-    // The sandbox's own view: a key gone after the run must have been Inactive or deactivated.
-    for (const k of user.keys) {
-      const gone = !later?.keys.some((l) => l.accessKeyId === k.accessKeyId);
-      const deactivated = done.some(
-        (s) => s.step.action === "DeactivateKey" && s.step.keyId === k.accessKeyId,
-      );
-      if (gone && k.status === "Active" && !deactivated) {
-        results.activeDeleted.push(
-          `day ${day}: ${user.name}: ${k.accessKeyId} (seen by the sandbox)`,
-        );
-      }
-    }
-    const hadActive = user.keys.some((k) => k.status === "Active");
-    const hasActive = later?.keys.some((k) => k.status === "Active") ?? false;
-    if (hadActive && !hasActive) {
-      const unused = done.some(
-        (s) => s.step.action === "DeactivateKey" && s.step.reason === "unused",
-      );
-      (unused ? results.unusedExceptions : results.lostActive).push(
-        unused ? user.name : `day ${day}: ${user.name}`,
-      );
-    }
-    if (ur?.newKeyId !== undefined && ur.status === "ok") {
-      results.createdKeys.push({ day, userName: user.name, keyId: ur.newKeyId });
+  const d = dayRecord(run.sandbox, run.day, run.before, run.keyEventsToday, new Set());
+  results.deletionsChecked += run.keyEventsToday.filter(
+    (e) => e.operation === "DeleteAccessKey",
+  ).length;
+  for (const v of checkDeletions(d)) {
+    results.activeDeleted.push(`day ${v.day}: ${v.userName}: ${v.message}`);
+  }
+  const locked = new Set(checkLockout(settings, d).map((v) => v.userName));
+  const after = new Map(d.after.users.map((u) => [u.name, u]));
+  for (const user of run.before) {
+    const lost =
+      user.keys.some((k) => k.status === "Active") &&
+      !after.get(user.name)?.keys.some((k) => k.status === "Active");
+    if (!lost) continue;
+    if (locked.has(user.name)) results.lostActive.push(`day ${run.day}: ${user.name}`);
+    else results.unusedExceptions.push(user.name);
+  }
+  for (const u of run.report.users) {
+    if (u.newKeyId !== undefined && u.status === "ok") {
+      results.createdKeys.push({ day: run.day, userName: u.userName, keyId: u.newKeyId });
     }
   }
 };
 
-/** The secret of a stored credential file (`UserName,AccessKeyId,SecretAccessKey` + one row). */
-export const secretOfFile = (body: string): string | undefined =>
-  body.trim().split(/\r?\n/)[1]?.split(",")[2];
-
 /**
- * Checks that every created key was delivered: its secret file is in the bucket at
- * `credential/<user>/<user>_<id>.csv` and names the key, and a Rotated notice naming the key
- * went to the user. Then that no stored secret appears in any email or text the demo wrote.
+ * Checks that every key keyrotate made and that still exists was delivered (its secret file in
+ * the bucket holds its secret, a Rotated notice names it, the tracking tags name the key it
+ * replaces), then that no secret the sandbox issued appears in any email or in `texts`.
  */
 export const checkDelivery = (
   results: InvariantResults,
-  bucket: string,
-  objects: ReadonlyArray<StoredObject>,
-  emails: ReadonlyArray<SentEmail>,
+  settings: CheckSettings,
+  sandbox: Sandbox,
+  seededKeyIds: ReadonlySet<string>,
   texts: ReadonlyArray<readonly [string, string]>,
 ): void => {
-  for (const created of results.createdKeys) {
-    const file = objects.find(
-      (o) => o.bucket === bucket && o.key === secretObjectKey(created.userName, created.keyId),
-    );
-    const body = file?.body.toString("utf8") ?? "";
-    if (file === undefined || !body.includes(`${created.userName},${created.keyId},`)) {
-      results.undelivered.push(`${created.userName}: ${created.keyId}: no secret file in S3`);
-    }
-    const announced = emails.some(
-      (e) => (e.subject ?? "").includes(created.keyId) && (e.text ?? "").includes(created.keyId),
-    );
-    if (!announced) {
-      results.undelivered.push(`${created.userName}: ${created.keyId}: no Rotated notice`);
-    }
+  const d = dayRecord(sandbox, 0, [], [], seededKeyIds);
+  for (const v of checkSecrets(settings, d)) {
+    results.undelivered.push(`${v.userName}: ${v.message}`);
   }
-  const secrets = objects
-    .map((o) => secretOfFile(o.body.toString("utf8")))
-    .filter((s): s is string => s !== undefined && s.length >= 16);
-  for (const e of emails) {
-    const content = [e.subject, e.text, e.html, e.raw].join("\n");
-    if (secrets.some((s) => content.includes(s))) results.secretLeaks.push(`email ${e.id}`);
-  }
-  for (const [name, text] of texts) {
-    if (secrets.some((s) => text.includes(s))) results.secretLeaks.push(name);
-  }
+  const leaks = scanForSecrets(sandbox.issuedSecrets(), {
+    ...emailTexts(sandbox.emails()),
+    ...Object.fromEntries(texts),
+  });
+  for (const leak of leaks) results.secretLeaks.push(leak.where);
 };

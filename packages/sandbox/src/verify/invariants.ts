@@ -54,7 +54,7 @@ export interface CheckSettings {
   /** IN_USE_DELAY_DAYS (invariant 13). */
   readonly inUseDelayDays: number;
   /** Notices to this address (the admin summary) are not user notices. */
-  readonly adminEmail?: string;
+  readonly adminEmail?: string | undefined;
 }
 
 /** What the checks see of the account at the end of a day. */

@@ -16,11 +16,10 @@ import {
   checkSecrets,
   checkUnseenKeys,
   type DayRecord,
-  indexNotices,
   noticesNeeded,
-  readNotice,
   rotatedNoticesNeeded,
-} from "../src/verify/index.js";
+} from "../src/verify/invariants.js";
+import { indexNotices, readNotice } from "../src/verify/notices.js";
 
 const S: CheckSettings = {
   bucket: "creds",

@@ -35,12 +35,22 @@ const handled = (kind: string): boolean => !UNHANDLED.has(kind);
 /** One profile's account: a sandbox, its users, settings and clients. */
 export class Account {
   readonly violations: Violation[] = [];
-  runs = 0;
-  crashes = 0;
-  reruns = 0;
-  resent = 0;
-  failedUserRuns = 0;
-  checks = 0;
+  /** What happened so far, summed into the run's figures (`results.ts`). */
+  readonly tally = {
+    runs: 0,
+    crashes: 0,
+    reruns: 0,
+    resent: 0,
+    failedUserRuns: 0,
+    checks: 0,
+    failedSends: 0,
+    createFailureDays: 0,
+    planted: 0,
+    handKeys: 0,
+    handKeysAfterFailure: 0,
+    concurrentDays: 0,
+    secretLeaks: 0,
+  };
   lastCalls = 20;
   /** Age when first seen, of keys first seen Active (invariant 7 bounds only those). */
   readonly firstSeenAge = new Map<string, number>();
@@ -62,12 +72,6 @@ export class Account {
     warned: new Map<string, string>(),
     rotated: new Set<string>(),
   };
-  failedSends = 0;
-  createFailureDays = 0;
-  planted = 0;
-  handKeys = 0;
-  handKeysAfterFailure = 0;
-  concurrentDays = 0;
 
   constructor(
     readonly profile: Profile,
@@ -159,7 +163,7 @@ export class Account {
       const down = this.outage.has(day);
       const rate = day >= this.options.days ? 0 : this.options.sendFailureRate;
       if (!down && dice(`${this.options.seed}|${day}|${to}|${subject}`) >= rate) return undefined;
-      this.failedSends += 1;
+      this.tally.failedSends += 1;
       const user = to.replace(/@.*/, "");
       this.rejectedFor.set(user, (this.rejectedFor.get(user) ?? 0) + 1);
       return down ? "Sending paused for this account (simulated)" : "Email rejected (simulated)";
@@ -198,7 +202,7 @@ export class Account {
   }
 
   async run(clients: AwsClients): Promise<RunReport> {
-    this.runs += 1;
+    this.tally.runs += 1;
     const report = await runKeyrotate({
       clients,
       settings: this.settings,
@@ -227,7 +231,7 @@ export class Account {
             }
           : false,
     });
-    this.failedUserRuns += report.counts.failed;
+    this.tally.failedUserRuns += report.counts.failed;
     return report;
   }
 
@@ -324,8 +328,8 @@ export class Account {
         if (id !== undefined) {
           this.handMade.add(id);
           this.acted.add(u.name);
-          this.handKeys += 1;
-          if (afterFailure) this.handKeysAfterFailure += 1;
+          this.tally.handKeys += 1;
+          if (afterFailure) this.tally.handKeysAfterFailure += 1;
         }
       }
       // Users keyrotate does not handle get no action at all (invariant 5): nothing to plant.
@@ -352,7 +356,7 @@ export class Account {
           Tags: [{ Key: this.settings.stateTagKey, Value: value }],
         }),
       );
-      this.planted += 1;
+      this.tally.planted += 1;
       this.plantedValue.set(u.name, value);
       this.acted.add(u.name);
     }
@@ -410,7 +414,6 @@ export class Account {
     );
   }
 
-  secretLeaks = 0;
   second: AwsClients | undefined;
 
   async close(): Promise<void> {

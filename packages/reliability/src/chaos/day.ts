@@ -54,7 +54,7 @@ export const simulateDay = async (
   const emailsAt = sb.emails().length;
   const callsAt = sum(sb.calls());
   const failCreates = !final && a.random() < a.options.createFailureRate;
-  if (failCreates) a.createFailureDays += 1;
+  if (failCreates) a.tally.createFailureDays += 1;
   sb.setFaults(
     final
       ? {}
@@ -84,7 +84,7 @@ export const simulateDay = async (
     last = aborted;
     if (crash.fired()) {
       didCrash = true;
-      a.crashes += 1;
+      a.tally.crashes += 1;
       // A notice is recorded after it is sent (a warning's day in the state tag, a pending
       // item cleared, the deleted key gone): a crash in between makes the rerun send it again.
       const live = new Map(sb.users().map((u) => [u.name, u]));
@@ -103,7 +103,7 @@ export const simulateDay = async (
     }
   } else if (!final && a.options.concurrentRuns && a.random() < a.options.concurrentRate) {
     // Two runs started together (the scheduled Lambda and someone's `keyrotate run`).
-    a.concurrentDays += 1;
+    a.tally.concurrentDays += 1;
     a.second ??= a.rejectSends(chaosClients(sb, a.settings, []));
     const [first, second] = await Promise.all([a.run(a.clients), a.run(a.second)]);
     last = first;
@@ -149,7 +149,7 @@ export const simulateDay = async (
             ),
       userNotices: a.userNoticesSince(mails, (to) => judged(to.replace(/@.*/, ""))),
     };
-    a.reruns += 1;
+    a.tally.reruns += 1;
     if (!final && (rerun.mutatingCalls > 0 || rerun.userNotices > 0)) {
       const acting = again.users
         .filter((u) => judged(u.userName) && u.steps.some((x) => x.status === "ok"))
@@ -208,9 +208,9 @@ export const simulateDay = async (
         ]
       : []),
   ];
-  a.checks += 1;
+  a.tally.checks += 1;
   a.violations.push(...found);
-  a.resent += countResent(record);
+  a.tally.resent += countResent(record);
   // Secret hygiene: today's logs, the last report and today's notices hold no secret.
   const leaks = scanForSecrets(sb.issuedSecrets(), {
     logs: a.logs.splice(0),
@@ -225,7 +225,7 @@ export const simulateDay = async (
       message: `secret of ${leak.accessKeyId} found in ${leak.where} (${leak.form})`,
     });
   }
-  a.secretLeaks += leaks.length;
+  a.tally.secretLeaks += leaks.length;
   return { calls: sum(sb.calls()) - callsAt, crashed: didCrash };
 };
 

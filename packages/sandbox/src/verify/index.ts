@@ -1,43 +1,12 @@
 /**
- * @keyrotate/sandbox/verify: what a test or the demo checks on a sandbox after keyrotate ran.
- * Kept apart from the emulator: the secret-hygiene scanner, and the checks of POLICY.md's
- * promises on the account's state (keys, tags, stored objects, sent mail, the key trail). Imported by the CLI's demo (product
- * code, so it ships with the sandbox package) and re-exported by `@keyrotate/testkit` for tests.
+ * @keyrotate/sandbox/verify: what a test or the demo checks on a sandbox after keyrotate ran,
+ * kept apart from the emulator: the secret-hygiene scanner, and the checks of POLICY.md's
+ * promises on the account's state (keys, tags, stored objects, sent mail, the key trail).
+ * Imported by the CLI's demo (product code, so it ships with the sandbox package) and
+ * re-exported by `@keyrotate/testkit` for tests.
  */
-
-export {
-  type AccountObservation,
-  type CheckName,
-  type CheckSettings,
-  checkConverged,
-  checkDay,
-  checkDeletions,
-  checkInUseDeactivation,
-  checkKeyAges,
-  checkLockout,
-  checkNoticeBeforeRotation,
-  checkNoticesOnce,
-  checkNoticesSent,
-  checkOwnWorkOnly,
-  checkRotatedNotices,
-  checkSecrets,
-  checkUnseenKeys,
-  type DayRecord,
-  type NeededNotice,
-  noticesNeeded,
-  rotatedNoticesNeeded,
-  stateItems,
-  undelivered,
-  type Violation,
-} from "./invariants.js";
-export {
-  announcedKeys,
-  indexNotices,
-  type NoticeIndex,
-  type NoticeKind,
-  readNotice,
-  type SeenNotice,
-} from "./notices.js";
+export * from "./invariants.js";
+export * from "./notices.js";
 export {
   describeLeaks,
   emailTexts,

@@ -7,10 +7,10 @@ import {
   type RunOptions,
   type RunReport,
   runKeyrotate,
-  secretObjectKey,
 } from "@keyrotate/aws-adapter";
 import { type CalendarDate, decodeSettings, type Settings } from "@keyrotate/core";
 import { type Sandbox, type ScenarioUser, startSandbox } from "@keyrotate/sandbox";
+import { checkSettingsOf, undelivered } from "@keyrotate/sandbox/verify";
 import * as E from "fp-ts/lib/Either.js";
 
 export const SENDER = "keyrotate@example.com";
@@ -107,29 +107,25 @@ export const tagsOf = (h: Harness, userName: string): Record<string, string> =>
   );
 
 /**
- * Checks that every key of a user other than `oldKeyId` was delivered: its secret file holds the
- * key's real secret and a Rotated notice names it. Returns the problems found.
+ * Checks that every key of a user other than `oldKeyIds` was delivered (`@keyrotate/sandbox/verify`'s
+ * `undelivered`: its secret file holds the key's real secret, a Rotated notice names it, the
+ * tracking tags name the key it replaces). Returns the problems found.
  */
 export const undeliveredKeys = (h: Harness, userName: string, oldKeyIds: string[]): string[] => {
-  const problems: string[] = [];
-  for (const key of keysOf(h, userName)) {
-    if (oldKeyIds.includes(key.accessKeyId)) continue;
-    const file = h.sandbox
-      .objects(BUCKET)
-      .find((o) => o.key === secretObjectKey(userName, key.accessKeyId));
-    const secret = h.sandbox.secretOf(key.accessKeyId);
-    if (file === undefined) problems.push(`${key.accessKeyId}: no secret file`);
-    else if (
-      file.body.toString("utf8") !==
-      `UserName,AccessKeyId,SecretAccessKey\n${userName},${key.accessKeyId},${secret}\n`
-    ) {
-      problems.push(`${key.accessKeyId}: the file does not hold the key's secret`);
-    }
-    if (!h.sandbox.emails().some((e) => (e.subject ?? "").includes(`new key ${key.accessKeyId}`))) {
-      problems.push(`${key.accessKeyId}: no Rotated notice`);
-    }
-  }
-  return problems;
+  const user = h.sandbox.users().find((u) => u.name === userName);
+  if (user === undefined) return [];
+  const account = {
+    users: h.sandbox.users(),
+    objects: h.sandbox.objects(),
+    emails: h.sandbox.emails(),
+    secretOf: (id: string) => h.sandbox.secretOf(id),
+  };
+  return user.keys
+    .filter((key) => !oldKeyIds.includes(key.accessKeyId))
+    .flatMap((key) => {
+      const why = undelivered(checkSettingsOf(h.settings), account, user, key);
+      return why === undefined ? [] : [`${key.accessKeyId}: ${why}`];
+    });
 };
 
 export { MUTATING_OPERATIONS };

@@ -1,5 +1,4 @@
 import type { RunReport } from "@keyrotate/aws-adapter";
-import type { Settings } from "@keyrotate/core";
 import type { KeyEvent, Sandbox, SandboxUser } from "@keyrotate/sandbox";
 import {
   type CheckSettings,
@@ -51,12 +50,6 @@ export const newInvariantResults = (): InvariantResults => ({
   createdKeys: [],
   undelivered: [],
   secretLeaks: [],
-});
-
-/** The demo's settings as the checks of `@keyrotate/sandbox/verify` read them. */
-export const checkSettingsOf = (settings: Settings): CheckSettings => ({
-  ...settings,
-  bucket: settings.s3CsvBucket,
 });
 
 /** One run of the demo as the sandbox saw it: the day's record for the checks. */

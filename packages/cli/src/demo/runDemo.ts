@@ -13,6 +13,7 @@ import {
 } from "@keyrotate/core";
 import type { HandlerDeps, KeyrotateHandler } from "@keyrotate/lambda";
 import { type Sandbox, type SentEmail, startSandbox } from "@keyrotate/sandbox";
+import { checkSettingsOf } from "@keyrotate/sandbox/verify";
 import * as E from "fp-ts/lib/Either.js";
 import { readAccount } from "../account.js";
 import { assessAccount, type ComplianceReport } from "../compliance/assess.js";
@@ -20,7 +21,6 @@ import { describeUser } from "../outcomeText.js";
 import {
   checkDelivery,
   checkRun,
-  checkSettingsOf,
   type InvariantResults,
   newInvariantResults,
 } from "./invariants.js";

@@ -57,6 +57,14 @@ export interface CheckSettings {
   readonly adminEmail?: string | undefined;
 }
 
+/**
+ * The check settings of keyrotate's decoded settings (`@keyrotate/core`'s `Settings` fits): the
+ * same fields, the bucket under its setting's name.
+ */
+export const checkSettingsOf = (
+  settings: Omit<CheckSettings, "bucket"> & { readonly s3CsvBucket: string },
+): CheckSettings => ({ ...settings, bucket: settings.s3CsvBucket });
+
 /** What the checks see of the account at the end of a day. */
 export interface AccountObservation {
   readonly users: ReadonlyArray<SandboxUser>;
@@ -206,7 +214,7 @@ export const checkSecrets = (s: CheckSettings, d: DayRecord): Violation[] => {
 };
 
 /** No Active key deleted: every DeleteAccessKey of the day hit an Inactive key. */
-export const checkDeletions = (d: DayRecord): Violation[] =>
+export const checkDeletions = (d: Pick<DayRecord, "day" | "keyEventsToday">): Violation[] =>
   d.keyEventsToday
     .filter((e) => e.operation === "DeleteAccessKey" && e.statusBefore !== "Inactive")
     .map((e) => ({

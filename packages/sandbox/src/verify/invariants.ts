@@ -249,7 +249,10 @@ export const checkUnseenKeys = (d: DayRecord): Violation[] => {
  * No user locked out: a user who had an Active key at the start of the day still has one, unless
  * keyrotate deactivated an unused key that day (POLICY.md's UNUSED_DAYS exception).
  */
-export const checkLockout = (s: CheckSettings, d: DayRecord): Violation[] => {
+export const checkLockout = (
+  s: CheckSettings,
+  d: Pick<DayRecord, "day" | "before"> & { readonly after: Pick<AccountObservation, "users"> },
+): Violation[] => {
   const out: Violation[] = [];
   const after = new Map(d.after.users.map((u) => [u.name, u]));
   for (const user of d.before) {

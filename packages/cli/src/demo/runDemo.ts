@@ -18,12 +18,8 @@ import * as E from "fp-ts/lib/Either.js";
 import { readAccount } from "../account.js";
 import { assessAccount, type ComplianceReport } from "../compliance/assess.js";
 import { describeUser } from "../outcomeText.js";
-import {
-  checkDelivery,
-  checkRun,
-  type InvariantResults,
-  newInvariantResults,
-} from "./invariants.js";
+import { checkDelivery, checkRun } from "./checks.js";
+import { type InvariantResults, newInvariantResults } from "./invariants.js";
 import { signedGetUser } from "./keyUse.js";
 import { DEMO_BUCKET, type DemoUser, demoEnv, demoScenario, demoUsers } from "./scenario.js";
 

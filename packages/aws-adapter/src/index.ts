@@ -123,6 +123,7 @@ export {
 export {
   readSecretFile,
   type SecretFile,
+  secretFiles,
   secretFileUrl,
   secretObjectKey,
   secretObjectKeyPattern,

@@ -82,3 +82,10 @@ export const readSecretFile = (body: string): SecretFile | undefined => {
     return undefined;
   return { userName, accessKeyId, secretAccessKey };
 };
+
+/** The secret-file format in one value, for checks that read it back (the sandbox's verify). */
+export const secretFiles = {
+  objectKey: secretObjectKey,
+  url: secretFileUrl,
+  read: readSecretFile,
+} as const;

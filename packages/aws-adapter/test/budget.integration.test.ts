@@ -1,6 +1,6 @@
 import type { ScenarioUser } from "@keyrotate/sandbox";
+import { type Harness, mutatingCalls, startHarness } from "@keyrotate/testkit";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Harness, mutatingCalls, startHarness } from "./sandboxHarness.js";
 
 const iamCalls = (calls: Record<string, number>): number =>
   Object.entries(calls)

@@ -1,8 +1,8 @@
 import type { ScenarioUser } from "@keyrotate/sandbox";
+import { BUCKET, type Harness, keysOf, startHarness, undeliveredKeys } from "@keyrotate/testkit";
 import { parse } from "csv-parse/sync";
 import { afterEach, describe, expect, it } from "vitest";
 import { secretObjectKey } from "../src/secretFile.js";
-import { BUCKET, type Harness, keysOf, startHarness, undeliveredKeys } from "./sandboxHarness.js";
 
 // IAM allows commas in user names ([\w+=,.@-]+); the credential report writes them unquoted.
 const SVC = "svc,deploy";

@@ -1,18 +1,19 @@
 import type { ScenarioUser } from "@keyrotate/sandbox";
-import { emailTexts, secretHygiene } from "@keyrotate/sandbox";
-import { afterEach, describe, expect, it } from "vitest";
-import type { AttemptMiddleware } from "../src/clients.js";
-import type { LogEntry } from "../src/log.js";
-import type { RunReport } from "../src/report.js";
 import {
-  crashAfter,
+  crashSwitch,
+  emailTexts,
   type Harness,
   keysOf,
+  secretHygiene,
   startHarness,
   tagsOf,
   undeliveredKeys,
   useNewestKey,
-} from "./sandboxHarness.js";
+} from "@keyrotate/testkit";
+import { afterEach, describe, expect, it } from "vitest";
+import type { AttemptMiddleware } from "../src/clients.js";
+import type { LogEntry } from "../src/log.js";
+import type { RunReport } from "../src/report.js";
 
 const OLD = "AKIAALICE00000000001";
 const alice: ScenarioUser = {
@@ -162,7 +163,13 @@ describe("a crash between any two calls of a rotation", () => {
       const logs: LogEntry[] = [];
       const log = (entry: LogEntry) => logs.push(entry);
 
-      const crashed = await h.run({ clients: h.clientsWith([crashAfter(k, lostReply)], 2), log });
+      const crashed = await h.run({
+        clients: h.clientsWith(
+          [crashSwitch({ after: k, counting: "changing-calls", lostReply }).middleware],
+          2,
+        ),
+        log,
+      });
       h.sandbox.clock.advanceMs(3_600_000);
       const next = await h.run({ log });
 

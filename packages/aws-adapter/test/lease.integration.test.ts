@@ -1,5 +1,6 @@
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import type { ScenarioUser } from "@keyrotate/sandbox";
+import { BUCKET, type Harness, keysOf, startHarness } from "@keyrotate/testkit";
 import * as E from "fp-ts/lib/Either.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AttemptMiddleware } from "../src/clients.js";
@@ -11,7 +12,6 @@ import {
   leaseOptionsFromEnv,
 } from "../src/lease.js";
 import type { LogEntry } from "../src/log.js";
-import { BUCKET, type Harness, keysOf, startHarness } from "./sandboxHarness.js";
 
 const alice: ScenarioUser = {
   name: "alice",

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { CalendarDate } from "@keyrotate/core";
 import { type Sandbox, type Scenario, type ScenarioUser, startSandbox } from "@keyrotate/sandbox";
+import { BUCKET, mailedUser, SENDER, TEST_KMS_KEY } from "@keyrotate/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAwsClients } from "../src/clients.js";
 import { PREFLIGHT_OBJECT_KEY, preflight } from "../src/preflight.js";
@@ -13,39 +14,21 @@ const schema = JSON.parse(
   readFileSync(new URL("../schema/run-report.schema.json", import.meta.url), "utf8"),
 );
 
-const SENDER = "keyrotate@example.com";
-const BUCKET = "creds-bucket";
-const KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/0f0e0d0c-1111-2222-3333-444455556666";
+const KMS_KEY = TEST_KMS_KEY;
 
 /** Two users due for rotation, one due for a warning, one whose old key is due to go. */
 const users: ScenarioUser[] = [
-  {
-    name: "anna",
-    tags: { email: "anna@example.com" },
-    keys: [{ ageDays: 95, lastUsedDaysAgo: 0, id: "AKIAANNA000000000001" }],
-  },
-  {
-    name: "ben",
-    tags: { email: "ben@example.com" },
-    keys: [{ ageDays: 70, lastUsedDaysAgo: 0, id: "AKIABEN0000000000001" }],
-  },
-  {
-    name: "carla",
-    tags: { email: "carla@example.com" },
-    keys: [{ ageDays: 31, lastUsedDaysAgo: 0, id: "AKIACARLA00000000001" }],
-  },
-  {
-    name: "dora",
-    tags: {
-      email: "dora@example.com",
-      "last-check-date": "2026-01-01",
-      "last-check-old-key": "AKIADORA000000000001",
-    },
-    keys: [
+  mailedUser("anna", [{ ageDays: 95, lastUsedDaysAgo: 0, id: "AKIAANNA000000000001" }]),
+  mailedUser("ben", [{ ageDays: 70, lastUsedDaysAgo: 0, id: "AKIABEN0000000000001" }]),
+  mailedUser("carla", [{ ageDays: 31, lastUsedDaysAgo: 0, id: "AKIACARLA00000000001" }]),
+  mailedUser(
+    "dora",
+    [
       { ageDays: 80, lastUsedDaysAgo: 2, id: "AKIADORA000000000001" },
       { ageDays: 19, lastUsedDaysAgo: 0, id: "AKIADORA000000000002" },
     ],
-  },
+    { "last-check-date": "2026-01-01", "last-check-old-key": "AKIADORA000000000001" },
+  ),
 ];
 
 let sandbox: Sandbox | undefined;

@@ -1,7 +1,7 @@
 import type { ScenarioUser } from "@keyrotate/sandbox";
+import { type Harness, keysOf, startHarness, undeliveredKeys } from "@keyrotate/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunReport } from "../src/report.js";
-import { type Harness, keysOf, startHarness, undeliveredKeys } from "./sandboxHarness.js";
 
 const overdue = (name: string, id: string): ScenarioUser => ({
   name,

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 // The Lambda package's own build and cold-start probe, so that the bench measures exactly what
 // `pnpm --filter @keyrotate/lambda build` ships.
-import { BUNDLE_LIMIT_BYTES, buildLambda } from "../../lambda/scripts/build.js";
-import { measureColdStart } from "../../lambda/scripts/cold-start.js";
+import { BUNDLE_LIMIT_BYTES, buildLambda } from "@keyrotate/lambda/build";
+import { measureColdStart } from "@keyrotate/lambda/cold-start";
 
 /** The Lambda suite's figures. */
 export interface LambdaResult {

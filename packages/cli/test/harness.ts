@@ -4,9 +4,9 @@ import {
   type Sandbox,
   type ScenarioKey,
   type ScenarioUser,
-  secretHygiene,
   startSandbox,
 } from "@keyrotate/sandbox";
+import { secretHygiene } from "@keyrotate/testkit";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { main } from "../src/cli.js";
 import type { CliIo } from "../src/io.js";

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { type Sandbox, type ScenarioUser, secretHygiene, startSandbox } from "@keyrotate/sandbox";
+import { type Sandbox, type ScenarioUser, startSandbox } from "@keyrotate/sandbox";
+import { secretHygiene } from "@keyrotate/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import { BUCKET, cli, deliverySets, SENDER, START } from "./harness.js";
 

@@ -1,25 +1,14 @@
 import { type Sandbox, type Scenario, type ScenarioUser, startSandbox } from "@keyrotate/sandbox";
+import { mailedUser, TEST_KMS_KEY } from "@keyrotate/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import { BUCKET, cli, deliverySets, SENDER, START } from "./harness.js";
 
-const KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/0f0e0d0c-1111-2222-3333-444455556666";
+const KMS_KEY = TEST_KMS_KEY;
 
 const users: ScenarioUser[] = [
-  {
-    name: "alice",
-    tags: { email: "alice@example.com" },
-    keys: [{ ageDays: 95, lastUsedDaysAgo: 1, id: "AKIAALICE00000000001" }],
-  },
-  {
-    name: "amir",
-    tags: { email: "amir@example.com" },
-    keys: [{ ageDays: 80, lastUsedDaysAgo: 1, id: "AKIAAMIR000000000001" }],
-  },
-  {
-    name: "bob",
-    tags: { email: "bob@example.com" },
-    keys: [{ ageDays: 31, lastUsedDaysAgo: 1, id: "AKIABOB0000000000001" }],
-  },
+  mailedUser("alice", [{ ageDays: 95, lastUsedDaysAgo: 1, id: "AKIAALICE00000000001" }]),
+  mailedUser("amir", [{ ageDays: 80, lastUsedDaysAgo: 1, id: "AKIAAMIR000000000001" }]),
+  mailedUser("bob", [{ ageDays: 31, lastUsedDaysAgo: 1, id: "AKIABOB0000000000001" }]),
 ];
 
 // Rotation on first sight (the original's timing), so that alice and amir rotate today.

@@ -1,3 +1,4 @@
+import type { KeyEvent } from "@keyrotate/sandbox";
 import {
   type AccessKeyId,
   type CalendarDate,
@@ -87,4 +88,35 @@ export const justified = (
       );
     }
   }
+};
+
+/**
+ * The key trail a plan leaves in the model, as the sandbox records it (`KeyEvent`): what
+ * `@keyrotate/sandbox/verify`'s checks read, so that the pure model is judged by the same checks
+ * as the sandbox runs.
+ */
+export const keyEventsOf = (user: UserSnapshot, plan: Plan, today: CalendarDate): KeyEvent[] => {
+  const events: KeyEvent[] = [];
+  const event = (
+    w: World,
+    operation: KeyEvent["operation"],
+    id: AccessKeyId,
+    statusAfter?: KeyEvent["statusAfter"],
+  ) =>
+    events.push({
+      seq: events.length + 1,
+      time: Date.parse(`${today}T12:00:00Z`),
+      operation,
+      userName: user.userName,
+      accessKeyId: id,
+      statusBefore: w.user.keys.find((k) => k.id === id)?.status,
+      statusAfter,
+      visibleBefore: true,
+    });
+  walk(user, plan, today, (w, step) => {
+    if (step._tag === "CreateKey") event(w, "CreateAccessKey", ctx(today).newKeyId);
+    if (step._tag === "DeactivateKey") event(w, "UpdateAccessKey", step.keyId, "Inactive");
+    if (step._tag === "DeleteKey") event(w, "DeleteAccessKey", step.keyId);
+  });
+  return events;
 };

@@ -2,15 +2,8 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { RunReport } from "@keyrotate/aws-adapter";
-import {
-  emailTexts,
-  type Sandbox,
-  type Scenario,
-  type ScenarioUser,
-  secretHygiene,
-  startSandbox,
-} from "@keyrotate/sandbox";
-import { fakeContext } from "@keyrotate/testkit";
+import { type Sandbox, type Scenario, type ScenarioUser, startSandbox } from "@keyrotate/sandbox";
+import { emailTexts, fakeContext, secretHygiene } from "@keyrotate/testkit";
 import type { Context } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type BuildResult, buildLambda, packageDir } from "../scripts/build.js";

@@ -12,8 +12,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { readSecretFile, secretObjectKey, secretObjectKeyPattern } from "@keyrotate/aws-adapter";
-import type { Scenario, ScenarioUser } from "@keyrotate/sandbox";
+import { readSecretFile, secretObjectKey } from "@keyrotate/aws-adapter";
+import type { Scenario, ScenarioUser, SentEmail } from "@keyrotate/sandbox";
+import { readNotice, type SeenNotice } from "@keyrotate/sandbox/verify";
 
 /** The repository's root: tsx and the packages' sources are found from there. */
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -313,8 +314,11 @@ export interface AccountState {
     }>;
   }>;
   readonly emails: ReadonlyArray<{
+    readonly destinations?: { readonly to: ReadonlyArray<string> };
     readonly subject?: string;
     readonly text?: string;
+    /** The message tags it was sent with (its kind: `X-Keyrotate-Notice`). */
+    readonly tags?: Readonly<Record<string, string>>;
     /** Sandbox time it was sent (ISO). */
     readonly time?: string;
   }>;
@@ -360,6 +364,29 @@ export interface ProcessViolation {
   readonly detail: string;
 }
 
+/** The Rotated notices among the inspection API's emails, read as every check reads them. */
+const rotatedNotices = (emails: AccountState["emails"]): SeenNotice[] =>
+  emails.flatMap((e) => {
+    const n = readNotice({
+      id: "",
+      time: new Date(e.time ?? 0),
+      source: "",
+      destinations: { to: [...(e.destinations?.to ?? [])], cc: [], bcc: [] },
+      replyTo: [],
+      subject: e.subject ?? null,
+      text: e.text ?? null,
+      html: null,
+      raw: null,
+      ...(e.tags === undefined ? {} : { tags: e.tags }),
+    } satisfies SentEmail);
+    return n?.kind === "Rotated" ? [n] : [];
+  });
+
+/** Whether notice `n` names the secret file of its new key, for `user`. */
+const namesItsFile = (n: SeenNotice, user: string): boolean =>
+  n.newKeyId !== undefined &&
+  n.secretFile?.endsWith(`/${secretObjectKey(user, n.newKeyId)}`) === true;
+
 /**
  * The promises of issue 12 after convergence:
  * - no key keyrotate did not create was deleted (`protectedKeys`: keys at the start, and keys
@@ -386,18 +413,12 @@ export const checkAccount = (
   }
   for (const user of state.users) {
     const own = protectedKeys[user.name] ?? [];
-    // The user's notices: each names "IAM user <name>" in its text.
-    const mine = state.emails
-      .filter((e) => (e.text ?? "").includes(`IAM user ${user.name} `))
-      .map((e) => `${e.subject ?? ""}\n${e.text ?? ""}`);
-    // Rotated notices name the new key in their subject; those of a created key name its file.
-    const announced = new Set(
-      mine.flatMap((t) =>
-        [...t.matchAll(/was rotated: new key (AKIA[A-Z0-9]{16})/g)].map((m) => m[1] as string),
-      ),
+    // The user's notices: sent to the user's address, `<name>@…` in these scenarios.
+    const mine = rotatedNotices(state.emails).filter((n) => n.to.startsWith(`${user.name}@`));
+    const announced = new Set(mine.flatMap((n) => (n.newKeyId === undefined ? [] : [n.newKeyId])));
+    const named = new Set(
+      mine.filter((n) => namesItsFile(n, user.name)).map((n) => n.newKeyId as string),
     );
-    const fileOf = secretObjectKeyPattern(user.name);
-    const named = new Set(mine.flatMap((t) => [...t.matchAll(fileOf)].map((m) => m[1] as string)));
     for (const id of announced) {
       const key = user.keys.find((k) => k.accessKeyId === id);
       if (key === undefined || key.status !== "Active") {
@@ -481,12 +502,12 @@ export const checkNoticeBeforeDeactivation = (
       );
       const file =
         replacement === undefined ? undefined : secretObjectKey(userName, replacement.accessKeyId);
-      const told = state.emails.find(
-        (e) =>
-          file !== undefined &&
-          (e.text ?? "").includes(file) &&
-          e.time !== undefined &&
-          Date.parse(e.time) <= Date.parse(off.time),
+      const told = rotatedNotices(state.emails).find(
+        (n) =>
+          replacement !== undefined &&
+          n.newKeyId === replacement.accessKeyId &&
+          namesItsFile(n, userName) &&
+          n.time <= Date.parse(off.time),
       );
       if (told === undefined) {
         violations.push({

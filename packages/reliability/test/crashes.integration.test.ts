@@ -1,13 +1,13 @@
 import type { ScenarioUser } from "@keyrotate/sandbox";
-import { secretHygiene } from "@keyrotate/sandbox";
-import { afterEach, describe, expect, it } from "vitest";
 import {
-  crashAfter,
+  crashSwitch,
   type Harness,
   keysOf,
+  secretHygiene,
   startHarness,
   tagsOf,
-} from "../../aws-adapter/test/sandboxHarness.js";
+} from "@keyrotate/testkit";
+import { afterEach, describe, expect, it } from "vitest";
 
 const OLD = "AKIAOLDKEY0000000001";
 const NEW = "AKIANEWKEY0000000001";
@@ -66,7 +66,10 @@ describe("a crash after each call of a deactivation", () => {
       const logs: unknown[] = [];
 
       const crashed = await h.run({
-        clients: h.clientsWith([crashAfter(k, lostReply)], 2),
+        clients: h.clientsWith(
+          [crashSwitch({ after: k, counting: "changing-calls", lostReply }).middleware],
+          2,
+        ),
         log: (e) => logs.push(e),
       });
       const sentBeforeCrash = notices(h, /old AWS access key .* was deactivated/);
@@ -113,7 +116,12 @@ describe("a crash after each call of a deletion", () => {
     async ({ k, lostReply }) => {
       h = await startHarness([deactivated], {}, START);
 
-      await h.run({ clients: h.clientsWith([crashAfter(k, lostReply)], 2) });
+      await h.run({
+        clients: h.clientsWith(
+          [crashSwitch({ after: k, counting: "changing-calls", lostReply }).middleware],
+          2,
+        ),
+      });
       const sentBeforeCrash = notices(h, /was deleted/);
       h.sandbox.clock.advanceMs(3_600_000);
       const next = await h.run();
@@ -142,7 +150,12 @@ describe("a crash after each call of an unused-key deactivation", () => {
     async ({ k, lostReply }) => {
       h = await startHarness([unused], { UNUSED_DAYS: "45" }, START);
 
-      await h.run({ clients: h.clientsWith([crashAfter(k, lostReply)], 2) });
+      await h.run({
+        clients: h.clientsWith(
+          [crashSwitch({ after: k, counting: "changing-calls", lostReply }).middleware],
+          2,
+        ),
+      });
       h.sandbox.clock.advanceMs(3_600_000);
       const next = await h.run();
 

@@ -14,19 +14,19 @@ import {
   type UserSnapshot,
 } from "@keyrotate/core";
 import { createHandler, type HandlerDeps, InvalidSettingsError } from "@keyrotate/lambda";
-import { secretHygiene } from "@keyrotate/sandbox";
-import { fakeContext } from "@keyrotate/testkit";
-import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BUCKET,
+  fakeContext,
   type Harness,
   keysOf,
   mutatingCalls,
   SENDER,
+  secretHygiene,
   startHarness,
   tagsOf,
-} from "../../aws-adapter/test/sandboxHarness.js";
+} from "@keyrotate/testkit";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 type Mangle = (commandName: string, output: Record<string, unknown>) => void;
 

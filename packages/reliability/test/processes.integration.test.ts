@@ -1,9 +1,9 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { CreateAccessKeyCommand, IAMClient } from "@aws-sdk/client-iam";
+import { buildLambda, packageDir } from "@keyrotate/lambda/build";
 import type { ScenarioUser } from "@keyrotate/sandbox";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildLambda, packageDir } from "../../lambda/scripts/build.js";
 import {
   checkAccount,
   checkNoticeBeforeDeactivation,

@@ -30,15 +30,4 @@ export type {
 export { startSandbox } from "./sandbox.js";
 export type { Scenario, ScenarioKey, ScenarioKmsKey, ScenarioUser } from "./scenario.js";
 export { ScenarioError } from "./scenario.js";
-export {
-  describeLeaks,
-  emailTexts,
-  type LabelledTexts,
-  type SecretHygiene,
-  type SecretLeak,
-  type SecretSource,
-  scanForSecrets,
-  secretHygiene,
-  textsOf,
-} from "./secretHygiene.js";
 export type { SentEmail } from "./ses.js";

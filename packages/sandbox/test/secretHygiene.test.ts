@@ -5,7 +5,7 @@ import {
   scanForSecrets,
   secretHygiene,
   textsOf,
-} from "../src/secretHygiene.js";
+} from "../src/verify/secretHygiene.js";
 
 const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLE+Y";
 const secrets = [{ accessKeyId: "AKIAALICE00000000001", secretAccessKey: SECRET }];

@@ -1,3 +1,8 @@
+/**
+ * The secret scanner and the invariant checks ship with the sandbox (the CLI's demo uses them);
+ * tests take them from here.
+ */
+export * from "@keyrotate/sandbox/verify";
 export {
   adapterActions,
   adapterOperations,
@@ -25,6 +30,12 @@ export {
   templateSpecProblems,
 } from "./cfn.js";
 export {
+  type CrashCounting,
+  type CrashPoint,
+  type CrashSwitch,
+  crashSwitch,
+} from "./crashSwitch.js";
+export {
   type Decision,
   type RunPlace,
   runResourceOf,
@@ -33,8 +44,22 @@ export {
 } from "./iamSimulation.js";
 export { fakeContext } from "./lambdaContext.js";
 export {
+  BUCKET,
+  type Harness,
+  keysOf,
+  MUTATING_OPERATIONS,
+  mutatingCalls,
+  SENDER,
+  startHarness,
+  tagsOf,
+  undeliveredKeys,
+  useNewestKey,
+} from "./sandboxHarness.js";
+export { mailedUser, TEST_KMS_KEY } from "./scenario.js";
+export {
   emailUser,
   type MemberDelivery,
   memberScenario,
   troubledOrganization,
 } from "./troubledOrganization.js";
+export { withoutBackoff } from "./withoutBackoff.js";

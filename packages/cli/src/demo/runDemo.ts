@@ -2,6 +2,7 @@ import {
   type AwsClients,
   createAwsClients,
   type RunReport,
+  secretFiles,
   type UserReport,
 } from "@keyrotate/aws-adapter";
 import {
@@ -13,17 +14,14 @@ import {
 } from "@keyrotate/core";
 import type { HandlerDeps, KeyrotateHandler } from "@keyrotate/lambda";
 import { type Sandbox, type SentEmail, startSandbox } from "@keyrotate/sandbox";
+import { checkSettingsOf } from "@keyrotate/sandbox/verify";
 import * as E from "fp-ts/lib/Either.js";
 import { readAccount } from "../account.js";
 import { destroyClients } from "../awsAccess.js";
 import { assessAccount, type ComplianceReport } from "../compliance/assess.js";
 import { describeUser } from "../outcomeText.js";
-import {
-  checkDelivery,
-  checkRun,
-  type InvariantResults,
-  newInvariantResults,
-} from "./invariants.js";
+import { checkDelivery, checkRun } from "./checks.js";
+import { type InvariantResults, newInvariantResults } from "./invariants.js";
 import { signedGetUser } from "./keyUse.js";
 import { DEMO_BUCKET, type DemoUser, demoEnv, demoScenario, demoUsers } from "./scenario.js";
 
@@ -227,6 +225,10 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
     const failureDay = days >= 3 ? 2 : undefined;
     let handler = handlerFor(1);
     const invariants = newInvariantResults();
+    const phase1 = decodeSettings(demoEnv(region, 1));
+    if (E.isLeft(phase1)) throw new Error("the demo's own settings are invalid");
+    const checkSettings = checkSettingsOf(phase1.right, secretFiles);
+    const seededKeyIds = new Set(sandbox.users().flatMap((u) => u.keys.map((k) => k.accessKeyId)));
     const apiCalls: Record<string, number> = {};
     const allDays: DemoDay[] = [];
     const allEmails: DemoEmail[] = [];
@@ -258,9 +260,16 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
       }
       const before = sandbox.users();
       const sentBefore = sandbox.emails().length;
+      const eventsBefore = sandbox.keyEvents().length;
       const report = await handler({}, lambdaContext(day));
       if (day === failureDay) sandbox.setFaults({});
-      checkRun(invariants, day, before, sandbox.users(), report);
+      checkRun(invariants, checkSettings, {
+        sandbox,
+        day,
+        before,
+        keyEventsToday: sandbox.keyEvents().slice(eventsBefore),
+        report,
+      });
       addCalls(apiCalls, report.apiCalls);
       allEmails.push(...matchEmails(day, report, sandbox.emails().slice(sentBefore)));
       const entry: DemoDay = { day, date, notes, lines: userLines(report), report };
@@ -286,7 +295,7 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
       credentialReportGeneratedAt: account.right.reportGeneratedAt,
     });
     const objects = sandbox.objects(DEMO_BUCKET);
-    checkDelivery(invariants, DEMO_BUCKET, objects, sandbox.emails(), [
+    checkDelivery(invariants, checkSettings, sandbox, seededKeyIds, [
       ["the run reports", JSON.stringify(allDays.map((d) => d.report))],
       ["the timeline", allDays.flatMap((d) => [...d.notes, ...d.lines]).join("\n")],
       ["the compliance report", JSON.stringify(compliance)],

@@ -4,9 +4,9 @@
  * `packages/lambda/test/handler.bundle.integration.test.ts` does), invokes it once with a fake
  * context, and writes the run report to `KEYROTATE_REPORT_FILE`.
  */
-import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
+import { fakeContext } from "@keyrotate/testkit";
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
@@ -25,16 +25,6 @@ const mod = (await import(pathToFileURL(bundlePath).href)) as {
 const handler = mod.createHandler({ env: process.env, now: () => new Date(now) });
 const report = await handler(
   {},
-  {
-    functionName: "keyrotate",
-    functionVersion: "$LATEST",
-    invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:keyrotate",
-    memoryLimitInMB: "256",
-    awsRequestId: randomUUID(),
-    logGroupName: "/aws/lambda/keyrotate",
-    logStreamName: "process-test",
-    callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => 600_000,
-  },
+  fakeContext(() => 600_000),
 );
 writeFileSync(reportFile, JSON.stringify(report));

@@ -3,8 +3,18 @@
  * on what AWS holds (keys, tags, stored objects, sent mail, the key trail), not on keyrotate's
  * own view of it. Each check returns violations; none throws.
  */
-import { readSecretFile, secretFileUrl, secretObjectKey } from "@keyrotate/aws-adapter";
-import type { KeyEvent, SandboxUser, SentEmail, StoredObject } from "@keyrotate/sandbox";
+import type { SandboxUser } from "../account.js";
+import type { KeyEvent } from "../iam/store.js";
+import type { StoredObject } from "../s3/objects.js";
+import type { SentEmail } from "../ses.js";
+import {
+  announcedKeys,
+  indexNotices,
+  type NoticeIndex,
+  type NoticeKind,
+  readNotice,
+  type SeenNotice,
+} from "./notices.js";
 
 /** One broken promise, for the chaos summary. */
 export interface Violation {
@@ -31,8 +41,26 @@ export type CheckName =
   | "removed-not-own";
 
 /** The tag and bucket names the checks read. */
+/**
+ * keyrotate's secret-file format, as the adapter's `secretFile.ts` defines it (`secretFiles` of
+ * `@keyrotate/aws-adapter` fits). Passed in: the sandbox depends on nothing of keyrotate's.
+ */
+export interface SecretFiles {
+  /** The object key of a user's key's secret file. */
+  readonly objectKey: (userName: string, accessKeyId: string) => string;
+  /** The `s3://` address a notice names for it. */
+  readonly url: (bucket: string, userName: string, accessKeyId: string) => string;
+  /** A stored file's fields, or undefined when it is not one keyrotate writes. */
+  readonly read: (
+    body: string,
+  ) =>
+    | { readonly userName: string; readonly accessKeyId: string; readonly secretAccessKey: string }
+    | undefined;
+}
+
 export interface CheckSettings {
   readonly bucket: string;
+  readonly secretFiles: SecretFiles;
   readonly lastCheckDateTagKey: string;
   readonly lastCheckOldKeyTagKey: string;
   readonly stateTagKey: string;
@@ -44,11 +72,20 @@ export interface CheckSettings {
   /** IN_USE_DELAY_DAYS (invariant 13). */
   readonly inUseDelayDays: number;
   /** Notices to this address (the admin summary) are not user notices. */
-  readonly adminEmail?: string;
+  readonly adminEmail?: string | undefined;
 }
 
+/**
+ * The check settings of keyrotate's decoded settings (`@keyrotate/core`'s `Settings` fits): the
+ * same fields, the bucket under its setting's name.
+ */
+export const checkSettingsOf = (
+  settings: Omit<CheckSettings, "bucket" | "secretFiles"> & { readonly s3CsvBucket: string },
+  secretFiles: SecretFiles,
+): CheckSettings => ({ ...settings, bucket: settings.s3CsvBucket, secretFiles });
+
 /** What the checks see of the account at the end of a day. */
-export interface AccountView {
+export interface AccountObservation {
   readonly users: ReadonlyArray<SandboxUser>;
   readonly objects: ReadonlyArray<StoredObject>;
   /** Every email sent so far. */
@@ -62,105 +99,6 @@ export interface AccountView {
   readonly announced?: ReadonlySet<string>;
 }
 
-/** The kinds of user notice keyrotate sends (the adapter's `renderNotice`). */
-export type NoticeKind =
-  | "Warning"
-  | "TwoActiveKeys"
-  | "Rotated"
-  | "OldKeyInUse"
-  | "Deactivated"
-  | "DeactivatedUnused"
-  | "Deleted";
-
-/** A user notice as read back from the mail SES accepted. */
-export interface SeenNotice {
-  readonly kind: NoticeKind;
-  /** The recipient's address. */
-  readonly to: string;
-  /** The key the notice is about: the old key of a Rotated notice. */
-  readonly keyId: string;
-  /** The new key a Rotated notice announces. */
-  readonly newKeyId?: string;
-  /** Both keys of an "Action required" notice. */
-  readonly keyIds: ReadonlyArray<string>;
-  /** The `s3://bucket/credential/…csv` file the notice names, if any. */
-  readonly secretFile?: string;
-  /** Sandbox time it was accepted, epoch ms, and its UTC day. */
-  readonly time: number;
-  readonly date: string;
-}
-
-// The subject of each kind: the one place the checks read a subject. Everything else they need
-// (key ids, the secret file) is read as data: AWS key ids and the `s3://` URL.
-const SUBJECTS: ReadonlyArray<readonly [NoticeKind, RegExp]> = [
-  ["Warning", /^Your AWS access key (\S+) will be rotated on /],
-  ["TwoActiveKeys", /^Action required: IAM user \S+ has two active access keys$/],
-  ["Rotated", /^Your AWS access key (\S+) was rotated: new key (\S+)$/],
-  ["OldKeyInUse", /^Your old AWS access key (\S+) is still in use/],
-  ["Deactivated", /^Your old AWS access key (\S+) was deactivated$/],
-  ["DeactivatedUnused", /^Your unused AWS access key (\S+) was deactivated$/],
-  ["Deleted", /^Your old AWS access key (\S+) was deleted$/],
-];
-const KEY_ID = /\b(?:AKIA|ASIA)[A-Z0-9]{12,124}\b/g;
-const SECRET_FILE = /s3:\/\/[^\s/]+\/credential\/\S+?\.csv/;
-
-/** Reads a user notice back from a sent email; undefined for anything else (the admin summary). */
-export const readNotice = (e: SentEmail): SeenNotice | undefined => {
-  const subject = e.subject ?? "";
-  for (const [kind, pattern] of SUBJECTS) {
-    const m = pattern.exec(subject);
-    if (m === null) continue;
-    const text = e.text ?? "";
-    const keyIds = kind === "TwoActiveKeys" ? [...new Set(text.match(KEY_ID) ?? [])] : [];
-    const file = SECRET_FILE.exec(text)?.[0];
-    return {
-      kind,
-      to: e.destinations.to.join(","),
-      keyId: m[1] ?? keyIds[0] ?? "",
-      ...(m[2] === undefined ? {} : { newKeyId: m[2] }),
-      keyIds,
-      ...(file === undefined ? {} : { secretFile: file }),
-      time: e.time.getTime(),
-      date: e.time.toISOString().slice(0, 10),
-    };
-  }
-  return undefined;
-};
-
-/** Every user notice so far, by each key it names; kept as the mail comes in. */
-export type NoticeIndex = Map<string, SeenNotice[]>;
-
-/** Adds `emails`' user notices to `index` (a new index when none is given) and returns it. */
-export const indexNotices = (
-  emails: ReadonlyArray<SentEmail>,
-  index: NoticeIndex = new Map(),
-): NoticeIndex => {
-  for (const e of emails) {
-    const n = readNotice(e);
-    if (n === undefined) continue;
-    for (const id of new Set([
-      n.keyId,
-      ...(n.newKeyId === undefined ? [] : [n.newKeyId]),
-      ...n.keyIds,
-    ])) {
-      const list = index.get(id) ?? [];
-      list.push(n);
-      index.set(id, list);
-    }
-  }
-  return index;
-};
-
-/** The ids of the new keys named by Rotated notices among `emails`. */
-export const announcedKeys = (emails: ReadonlyArray<SentEmail>): Set<string> => {
-  const ids = new Set<string>();
-  for (const e of emails) {
-    const n = readNotice(e);
-    if (n?.kind === "Rotated" && n.newKeyId !== undefined) ids.add(n.newKeyId);
-  }
-  return ids;
-};
-
 /** The items of keyrotate's state tag (`warned:…`, `rotating:…`, …), or of whatever it holds. */
 export const stateItems = (value: string | undefined): string[] =>
   (value ?? "").split(" ").filter((i) => i !== "");
@@ -173,7 +111,7 @@ export interface DayRecord {
   readonly day: number;
   /** The users at the start of the day, before any run. */
   readonly before: ReadonlyArray<SandboxUser>;
-  readonly after: AccountView;
+  readonly after: AccountObservation;
   /** The emails sent today. */
   readonly emailsToday: ReadonlyArray<SentEmail>;
   /** The key changes made today. */
@@ -222,15 +160,15 @@ const tagsOf = (u: SandboxUser): Map<string, string> =>
  */
 export const undelivered = (
   s: CheckSettings,
-  account: AccountView,
+  account: AccountObservation,
   user: SandboxUser,
   key: SandboxUser["keys"][number],
 ): string | undefined => {
-  const objectKey = secretObjectKey(user.name, key.accessKeyId);
+  const objectKey = s.secretFiles.objectKey(user.name, key.accessKeyId);
   const object = account.objects.find((o) => o.bucket === s.bucket && o.key === objectKey);
   const secret = account.secretOf(key.accessKeyId);
   if (object === undefined) return "no stored secret";
-  const stored = readSecretFile(object.body.toString("utf8"));
+  const stored = s.secretFiles.read(object.body.toString("utf8"));
   if (
     secret === undefined ||
     stored?.userName !== user.name ||
@@ -265,7 +203,7 @@ export const undelivered = (
  */
 export const checkSecrets = (s: CheckSettings, d: DayRecord): Violation[] => {
   const out: Violation[] = [];
-  const after: AccountView = {
+  const after: AccountObservation = {
     ...d.after,
     announced: d.after.announced ?? announcedKeys(d.after.emails),
   };
@@ -296,7 +234,7 @@ export const checkSecrets = (s: CheckSettings, d: DayRecord): Violation[] => {
 };
 
 /** No Active key deleted: every DeleteAccessKey of the day hit an Inactive key. */
-export const checkDeletions = (d: DayRecord): Violation[] =>
+export const checkDeletions = (d: Pick<DayRecord, "day" | "keyEventsToday">): Violation[] =>
   d.keyEventsToday
     .filter((e) => e.operation === "DeleteAccessKey" && e.statusBefore !== "Inactive")
     .map((e) => ({
@@ -331,7 +269,10 @@ export const checkUnseenKeys = (d: DayRecord): Violation[] => {
  * No user locked out: a user who had an Active key at the start of the day still has one, unless
  * keyrotate deactivated an unused key that day (POLICY.md's UNUSED_DAYS exception).
  */
-export const checkLockout = (s: CheckSettings, d: DayRecord): Violation[] => {
+export const checkLockout = (
+  s: CheckSettings,
+  d: Pick<DayRecord, "day" | "before"> & { readonly after: Pick<AccountObservation, "users"> },
+): Violation[] => {
   const out: Violation[] = [];
   const after = new Map(d.after.users.map((u) => [u.name, u]));
   for (const user of d.before) {
@@ -634,7 +575,7 @@ export const checkRotatedNotices = (s: CheckSettings, d: DayRecord): Violation[]
     const user = n.to.replace(/@.*/, "");
     const newKeyId = n.newKeyId ?? "";
     const existing = d.seededKeyIds.has(newKeyId) || d.handMadeKeyIds.has(newKeyId);
-    const file = secretFileUrl(s.bucket, user, newKeyId);
+    const file = s.secretFiles.url(s.bucket, user, newKeyId);
     if (n.secretFile === file || (existing && n.secretFile === undefined)) continue;
     out.push({
       check: "rotated-without-file",

@@ -1,3 +1,4 @@
+import { secretFiles } from "@keyrotate/aws-adapter";
 import type { KeyEvent, SandboxUser, SentEmail, StoredObject } from "@keyrotate/sandbox";
 import { describe, expect, it } from "vitest";
 import {
@@ -17,13 +18,16 @@ import {
   checkUnseenKeys,
   type DayRecord,
   indexNotices,
+  NOTICE_KIND_TAG,
+  type NoticeKind,
   noticesNeeded,
   readNotice,
   rotatedNoticesNeeded,
-} from "../src/invariants.js";
+} from "../src/index.js";
 
 const S: CheckSettings = {
   bucket: "creds",
+  secretFiles,
   lastCheckDateTagKey: "last-check-date",
   lastCheckOldKeyTagKey: "last-check-old-key",
   stateTagKey: "key-rotation-state",
@@ -70,6 +74,7 @@ const object = (body: string): StoredObject => ({
 });
 const GOOD_OBJECT = object(`UserName,AccessKeyId,SecretAccessKey\nalice,${NEW},${SECRET}\n`);
 const email = (
+  kind: NoticeKind | "AdminSummary",
   subject: string,
   to = "alice@example.com",
   text = "",
@@ -84,15 +89,18 @@ const email = (
   text,
   html: "",
   raw: null,
+  tags: { [NOTICE_KIND_TAG]: kind },
 });
 const daysAgo = (n: number) => new Date(TODAY.getTime() - n * 86_400_000);
 const FILE = `s3://creds/credential/alice/alice_${NEW}.csv`;
 const ROTATED = email(
+  "Rotated",
   `Your AWS access key ${OLD} was rotated: new key ${NEW}`,
   "alice@example.com",
   `Your new key is ${NEW}.\n\n    aws s3 cp ${FILE} .\n`,
 );
 const WARNED = email(
+  "Warning",
   `Your AWS access key ${OLD} will be rotated on 2026-03-01`,
   "alice@example.com",
   "",
@@ -241,8 +249,8 @@ describe("the day checks", () => {
       { check: "notice-twice", userName: "alice" },
     ]);
     const summaries = [
-      email("keyrotate 2026-03-01", "admin@example.com"),
-      email("keyrotate 2026-03-01", "admin@example.com"),
+      email("AdminSummary", "keyrotate 2026-03-01", "admin@example.com"),
+      email("AdminSummary", "keyrotate 2026-03-01", "admin@example.com"),
     ];
     expect(checkNoticesOnce(S, healthy({ emailsToday: summaries }))).toEqual([]);
     expect(checkNoticesOnce(S, { ...twice, crashAfterNotice: new Set(["alice"]) })).toEqual([]);
@@ -331,6 +339,7 @@ const deactivationDay = (rotatedDaysAgo: number, usedDaysAgo: number, mail: Sent
 };
 const rotatedAgo = (n: number) =>
   email(
+    "Rotated",
     `Your AWS access key ${OLD} was rotated: new key ${NEW}`,
     "alice@example.com",
     `aws s3 cp ${FILE} .`,
@@ -347,12 +356,22 @@ describe("the checks of issues 12 and 13", () => {
       date: "2026-03-01",
     });
     const two = email(
+      "TwoActiveKeys",
       "Action required: IAM user alice has two active access keys",
       "alice@example.com",
       `  - ${OLD}: 80 days old\n  - ${NEW}: 3 days old`,
     );
     expect(readNotice(two)).toMatchObject({ kind: "TwoActiveKeys", keyIds: [OLD, NEW] });
-    expect(readNotice(email("keyrotate 2026-03-01: 3 users", "admin@example.com"))).toBe(undefined);
+    expect(
+      readNotice(email("AdminSummary", "keyrotate 2026-03-01: 3 users", "admin@example.com")),
+    ).toBe(undefined);
+  });
+
+  it("tells a notice's kind by its X-Keyrotate-Notice tag, not by its wording", () => {
+    const reworded = email("Rotated", `Key ${OLD} replaced by ${NEW}`, "alice@example.com");
+    expect(readNotice(reworded)).toMatchObject({ kind: "Rotated", keyId: OLD, newKeyId: NEW });
+    const { tags: _, ...untagged } = ROTATED;
+    expect(readNotice(untagged)).toBe(undefined);
   });
 
   it("invariant 11: see a rotation without a notice naming the key, or with one sent too late", () => {
@@ -363,6 +382,7 @@ describe("the checks of issues 12 and 13", () => {
       { check: "no-notice-before-rotation", userName: "alice" },
     ]);
     const late = email(
+      "Warning",
       `Your AWS access key ${OLD} will be rotated on 2026-03-04`,
       "alice@example.com",
       "",
@@ -375,6 +395,7 @@ describe("the checks of issues 12 and 13", () => {
 
   it("invariant 11: see a key retired by TWO_ACTIVE_KEYS=enforce with no notice naming it", () => {
     const retired = email(
+      "Rotated",
       `Your AWS access key ${OLD} was rotated: new key ${NEW}`,
       "alice@example.com",
       `Your other active key ${NEW} replaces it.`,
@@ -396,11 +417,12 @@ describe("the checks of issues 12 and 13", () => {
     expect(checkRotatedNotices(S, deactivationDay(11, 5, []))).toMatchObject([
       { check: "deactivated-before-notice", userName: "alice" },
     ]);
-    const noFile = email(`Your AWS access key ${OLD} was rotated: new key ${NEW}`);
+    const noFile = email("Rotated", `Your AWS access key ${OLD} was rotated: new key ${NEW}`);
     expect(checkRotatedNotices(S, healthy({ emailsToday: [noFile] }))).toMatchObject([
       { check: "rotated-without-file" },
     ]);
     const wrongFile = email(
+      "Rotated",
       `Your AWS access key ${OLD} was rotated: new key ${NEW}`,
       "alice@example.com",
       `aws s3 cp s3://creds/credential/alice/alice_${OLD}.csv .`,
@@ -427,7 +449,7 @@ describe("the checks of issues 12 and 13", () => {
     expect(checkNoticesSent(needed, indexNotices([rotatedAgo(11)]), 20)).toMatchObject([
       { check: "notice-missing", userName: "alice", day: 20 },
     ]);
-    const told = email(`Your old AWS access key ${OLD} was deactivated`);
+    const told = email("Deactivated", `Your old AWS access key ${OLD} was deactivated`);
     expect(checkNoticesSent(needed, indexNotices([told]), 20)).toEqual([]);
     const deletion = healthy({
       before: [user([key(OLD, "Inactive", 80)], { "last-check-old-key": OLD })],
@@ -435,7 +457,7 @@ describe("the checks of issues 12 and 13", () => {
     });
     const deleted = noticesNeeded(S, deletion);
     expect(checkNoticesSent(deleted, indexNotices([told]), 20)).toHaveLength(1);
-    const gone = email(`Your old AWS access key ${OLD} was deleted`);
+    const gone = email("Deleted", `Your old AWS access key ${OLD} was deleted`);
     expect(checkNoticesSent(deleted, indexNotices([gone]), 20)).toEqual([]);
     // At the end, a K still Active was announced by a Rotated notice.
     const rotated = rotatedNoticesNeeded(S, healthy());

@@ -1,12 +1,18 @@
 import { GetUserCommand, IAMClient } from "@aws-sdk/client-iam";
-import type { CalendarDate, Settings } from "@keyrotate/core";
+import {
+  type AttemptMiddleware,
+  type AwsClients,
+  createAwsClients,
+  MUTATING_OPERATIONS,
+  type RunOptions,
+  type RunReport,
+  runKeyrotate,
+  secretFiles,
+} from "@keyrotate/aws-adapter";
+import { type CalendarDate, decodeSettings, type Settings } from "@keyrotate/core";
 import { type Sandbox, type ScenarioUser, startSandbox } from "@keyrotate/sandbox";
-import { type AttemptMiddleware, type AwsClients, createAwsClients } from "../src/clients.js";
-import { MUTATING_OPERATIONS } from "../src/operations.js";
-import type { RunReport } from "../src/report.js";
-import { type RunOptions, runKeyrotate } from "../src/run.js";
-import { secretObjectKey } from "../src/secretFile.js";
-import { settingsFrom } from "./fixtures.js";
+import { checkSettingsOf, undelivered } from "@keyrotate/sandbox/verify";
+import * as E from "fp-ts/lib/Either.js";
 
 export const SENDER = "keyrotate@example.com";
 export const BUCKET = "creds-bucket";
@@ -35,12 +41,17 @@ export const startHarness = async (
     reportGenerationMs: 5,
     seed: { verifiedEmails: [SENDER], buckets: [BUCKET], users },
   });
-  const settings = settingsFrom({
+  const decoded = decodeSettings({
     SES_EMAIL: SENDER,
     SES_REGION: sandbox.region,
     S3_CSV_BUCKET: BUCKET,
     ...env,
   });
+  if (E.isLeft(decoded)) {
+    await sandbox.close();
+    throw new Error(`the harness's settings are invalid: ${JSON.stringify(decoded.left)}`);
+  }
+  const settings = decoded.right;
   const { endpoint, region, credentials } = sandbox.clientConfig();
   const clientsWith = (middleware: AttemptMiddleware[], maxAttempts = 3) =>
     createAwsClients({ settings, endpoint, region, credentials, maxAttempts, middleware });
@@ -97,29 +108,25 @@ export const tagsOf = (h: Harness, userName: string): Record<string, string> =>
   );
 
 /**
- * Checks that every key of a user other than `oldKeyId` was delivered: its secret file holds the
- * key's real secret and a Rotated notice names it. Returns the problems found.
+ * Checks that every key of a user other than `oldKeyIds` was delivered (`@keyrotate/sandbox/verify`'s
+ * `undelivered`: its secret file holds the key's real secret, a Rotated notice names it, the
+ * tracking tags name the key it replaces). Returns the problems found.
  */
 export const undeliveredKeys = (h: Harness, userName: string, oldKeyIds: string[]): string[] => {
-  const problems: string[] = [];
-  for (const key of keysOf(h, userName)) {
-    if (oldKeyIds.includes(key.accessKeyId)) continue;
-    const file = h.sandbox
-      .objects(BUCKET)
-      .find((o) => o.key === secretObjectKey(userName, key.accessKeyId));
-    const secret = h.sandbox.secretOf(key.accessKeyId);
-    if (file === undefined) problems.push(`${key.accessKeyId}: no secret file`);
-    else if (
-      file.body.toString("utf8") !==
-      `UserName,AccessKeyId,SecretAccessKey\n${userName},${key.accessKeyId},${secret}\n`
-    ) {
-      problems.push(`${key.accessKeyId}: the file does not hold the key's secret`);
-    }
-    if (!h.sandbox.emails().some((e) => (e.subject ?? "").includes(`new key ${key.accessKeyId}`))) {
-      problems.push(`${key.accessKeyId}: no Rotated notice`);
-    }
-  }
-  return problems;
+  const user = h.sandbox.users().find((u) => u.name === userName);
+  if (user === undefined) return [];
+  const account = {
+    users: h.sandbox.users(),
+    objects: h.sandbox.objects(),
+    emails: h.sandbox.emails(),
+    secretOf: (id: string) => h.sandbox.secretOf(id),
+  };
+  return user.keys
+    .filter((key) => !oldKeyIds.includes(key.accessKeyId))
+    .flatMap((key) => {
+      const why = undelivered(checkSettingsOf(h.settings, secretFiles), account, user, key);
+      return why === undefined ? [] : [`${key.accessKeyId}: ${why}`];
+    });
 };
 
 export { MUTATING_OPERATIONS };
@@ -127,30 +134,3 @@ export { MUTATING_OPERATIONS };
 /** How many calls changed the account or sent mail. */
 export const mutatingCalls = (calls: Record<string, number>): number =>
   MUTATING_OPERATIONS.reduce((n, op) => n + (calls[op] ?? 0), 0);
-
-/**
- * A process that dies after its `k`-th mutating call: from then on nothing it sends arrives.
- * `lostReply`: the `k`-th call took effect but its answer never came back. The crash is not an
- * AWS error, so the SDK never retries it.
- */
-export const crashAfter = (k: number, lostReply: boolean): AttemptMiddleware => {
-  let made = 0;
-  let dead = false;
-  const crash = () => {
-    throw Object.assign(new Error("process crashed"), { name: "SimulatedCrash" });
-  };
-  return (operation) => {
-    if (dead) crash();
-    if (!MUTATING_OPERATIONS.includes(operation)) return undefined;
-    made += 1;
-    if (made === k && lostReply) {
-      dead = true;
-      return crash;
-    }
-    if (made > k) {
-      dead = true;
-      crash();
-    }
-    return undefined;
-  };
-};

@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BUNDLE_LIMIT_BYTES, buildLambda } from "../../lambda/scripts/build.js";
+import { BUNDLE_LIMIT_BYTES, buildLambda } from "@keyrotate/lambda/build";
 
 /** The package's root directory. */
 export const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");

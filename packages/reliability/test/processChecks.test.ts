@@ -11,6 +11,8 @@ const OLD = "AKIAALICEXXXXXXX0001";
 const NEW = "AKIANEWKEYXXXXXX0002";
 const SECRET = "s".repeat(40);
 const rotatedNotice = (id: string, withFile = true) => ({
+  destinations: { to: ["alice@example.com"] },
+  tags: { "X-Keyrotate-Notice": "Rotated" },
   subject: `Your AWS access key ${OLD} was rotated: new key ${id}`,
   text: `The access key ${OLD} of IAM user alice is 95 days old and has been rotated.${withFile ? ` aws s3 cp s3://b/credential/alice/alice_${id}.csv ./` : ""}`,
 });

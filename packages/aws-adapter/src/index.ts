@@ -26,6 +26,7 @@ export {
   type CredentialReportKey,
   type CredentialReportUser,
   DEFAULT_REPORT_INITIAL_DELAY_MS,
+  DEFAULT_REPORT_MAX_DELAY_MS,
   type FetchedReport,
   fetchCredentialReport,
   parseCredentialReport,
@@ -92,7 +93,14 @@ export {
   ORG_SETTING_NAMES,
   type OrgSettings,
 } from "./orgSettings.js";
-export { type Pacing, TokenBucket } from "./pacing.js";
+export {
+  DEFAULT_IAM_PACING,
+  type LearnedPacing,
+  type Pacing,
+  QUIET_SPEEDUP,
+  THROTTLE_BACKOFF,
+  TokenBucket,
+} from "./pacing.js";
 export {
   type ApplyAfterPreflightOptions,
   applyAfterPreflight,

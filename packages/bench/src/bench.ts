@@ -80,7 +80,7 @@ export const runBench = async (
       clients:
         "the adapter's createAwsClients defaults, for keyrotate and the baseline alike: adaptive retry mode, 5 attempts",
       polling:
-        "the adapter's default credential-report polling (first check 250 ms after a STARTED generation, then doubling)",
+        "the adapter's default credential-report polling (first check 100 ms after a STARTED generation, then doubling up to 2 s)",
       baseline:
         "reads only, one user after the other: GetUser per tag read (email twice, last-check-date, old-key when tracked) and ListAccessKeys; every ListUsers page (100 users)",
     },

@@ -67,10 +67,14 @@ export {
 } from "./notices.js";
 export {
   type AccountCredentials,
+  type AccountOutcome,
   type AccountSelection,
+  type AccountsDone,
   type CreateOrgClientsOptions,
   createOrgClients,
   discoverAccounts,
+  type ForEachAccountOptions,
+  forEachAccount,
   type OrgAccount,
   type OrganizationRunOptions,
   type OrgClients,

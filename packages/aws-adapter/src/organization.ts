@@ -27,6 +27,7 @@ import {
   totalCounts,
 } from "./orgReport.js";
 import type { OrgSettings } from "./orgSettings.js";
+import type { RunReport } from "./report.js";
 import { runKeyrotate } from "./run.js";
 import type { ScanMode } from "./scan.js";
 
@@ -312,6 +313,111 @@ const partitionOf = (region: string | undefined): string =>
 const SESSION_NAME_MAX = 64;
 
 /**
+ * How one account's work ended in {@link forEachAccount}: `done` with the work's value, `failed`
+ * (the work threw), `unreachable` (the role could not be assumed), `deferred` (never started).
+ */
+export type AccountOutcome<R> =
+  | { readonly status: "done"; readonly value: R }
+  | { readonly status: "failed"; readonly error: AwsError }
+  | { readonly status: "unreachable"; readonly error: AwsError }
+  | { readonly status: "deferred" };
+
+/** Options of {@link forEachAccount}. */
+export interface ForEachAccountOptions<R> {
+  readonly orgClients: OrgClients;
+  readonly org: OrgSettings;
+  /** Names the role session (`keyrotate-<runId>`). */
+  readonly runId: string;
+  readonly log?: Log;
+  /** One account's work, with its temporary credentials; a throw fails that account only. */
+  readonly work: (account: OrgAccount, credentials: AccountCredentials) => Promise<R>;
+  /** Asked before each account is started; false defers that account and the rest. */
+  readonly shouldStartAccount?: () => boolean;
+  readonly onDiscovered?: (selection: AccountSelection) => void;
+  readonly onAccountStarted?: (account: OrgAccount) => void;
+  readonly onAccountFinished?: (account: OrgAccount, outcome: AccountOutcome<R>) => void;
+}
+
+/** What {@link forEachAccount} found and how each selected account's work ended, in order. */
+export interface AccountsDone<R> {
+  readonly selection: AccountSelection;
+  readonly outcomes: ReadonlyArray<{
+    readonly account: OrgAccount;
+    readonly outcome: AccountOutcome<R>;
+  }>;
+}
+
+/**
+ * The fan-out of an organisation run, whatever it does per account: discovers the covered
+ * accounts ({@link discoverAccounts}), assumes `ORG_ROLE_NAME` (with `ORG_EXTERNAL_ID`) in each,
+ * and runs `work` in up to `ORG_CONCURRENCY` accounts at once. A refused AssumeRole or a failing
+ * account never stops the others. Left when the organisation could not be listed.
+ *
+ * @example const done = await forEachAccount({ orgClients, org, runId, work: readOne })
+ */
+export const forEachAccount = async <R>(
+  options: ForEachAccountOptions<R>,
+): Promise<E.Either<AwsError, AccountsDone<R>>> => {
+  const { orgClients, org } = options;
+  const log = options.log ?? silentLog;
+  const selection = await discoverAccounts(orgClients, org);
+  if (E.isLeft(selection)) return selection;
+  options.onDiscovered?.(selection.right);
+  const region = await orgClients.sts.config.region();
+  const partition = partitionOf(region);
+  const sessionName = `keyrotate-${options.runId}`.slice(0, SESSION_NAME_MAX);
+
+  const runAccount = async (account: OrgAccount): Promise<AccountOutcome<R>> => {
+    if (options.shouldStartAccount?.() === false) return { status: "deferred" };
+    options.onAccountStarted?.(account);
+    let credentials: AccountCredentials;
+    try {
+      const out = await orgClients.sts.send(
+        new AssumeRoleCommand({
+          RoleArn: `arn:${partition}:iam::${account.id}:role/${org.roleName}`,
+          RoleSessionName: sessionName,
+          ...(org.externalId === undefined ? {} : { ExternalId: org.externalId }),
+        }),
+      );
+      const c = out.Credentials;
+      if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined)
+        throw new Error("AssumeRole returned no credentials");
+      credentials = {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        sessionToken: c.SessionToken ?? "",
+      };
+    } catch (e) {
+      const error = mapAwsError("sts:AssumeRole", e);
+      log({
+        level: "error",
+        event: "account-unreachable",
+        message: `account ${account.id}: the role ${org.roleName} could not be assumed: ${error.message}`,
+        accountId: account.id,
+        error: error.toJSON(),
+      });
+      return { status: "unreachable", error };
+    }
+    try {
+      return { status: "done", value: await options.work(account, credentials) };
+    } catch (e) {
+      return { status: "failed", error: mapAwsError("keyrotate:Run", e) };
+    }
+  };
+
+  const outcomes = await mapWithConcurrency(
+    selection.right.selected,
+    org.concurrency,
+    async (account) => {
+      const outcome = await runAccount(account);
+      options.onAccountFinished?.(account, outcome);
+      return { account, outcome };
+    },
+  );
+  return E.right({ selection: selection.right, outcomes });
+};
+
+/**
  * Runs keyrotate in every covered account of an AWS Organization: discovers the accounts,
  * assumes `ORG_ROLE_NAME` (with `ORG_EXTERNAL_ID`) in each, runs {@link runKeyrotate} in up to
  * `ORG_CONCURRENCY` accounts at once, and merges their reports into one {@link OrgReport}.
@@ -360,98 +466,89 @@ export const runOrganization = async (options: OrganizationRunOptions): Promise<
     },
   };
   log({ level: "info", event: "org-run-started", message: `org run ${runId} for ${today}`, runId });
-  const selection = await discoverAccounts(orgClients, org);
-  if (E.isLeft(selection)) {
+  const toSection = (account: OrgAccount, outcome: AccountOutcome<RunReport>): AccountSection => {
+    const section = { accountId: account.id, accountName: account.name };
+    switch (outcome.status) {
+      case "done":
+        return {
+          ...section,
+          status: outcome.value.status === "failed" ? "failed" : "completed",
+          report: outcome.value,
+        };
+      case "deferred":
+        return { ...section, status: "deferred" };
+      default:
+        return { ...section, status: outcome.status, error: outcome.error.toJSON() };
+    }
+  };
+  const done = await forEachAccount<RunReport>({
+    orgClients,
+    org,
+    runId,
+    log,
+    ...(options.shouldStartAccount === undefined
+      ? {}
+      : { shouldStartAccount: options.shouldStartAccount }),
+    onDiscovered: ({ selected, skipped }) =>
+      options.onAccountProgress?.({ kind: "discovered", selected: selected.length, skipped }),
+    onAccountStarted: (account) =>
+      options.onAccountProgress?.({
+        kind: "account-started",
+        accountId: account.id,
+        accountName: account.name,
+      }),
+    onAccountFinished: (account, outcome) =>
+      options.onAccountProgress?.({
+        kind: "account-finished",
+        section: toSection(account, outcome),
+      }),
+    work: async (account, credentials) => {
+      const clients = clientsFor(credentials, account.id);
+      try {
+        return await runKeyrotate({
+          clients,
+          settings: settingsFor(account.id),
+          today,
+          runId: `${runId}-${account.id}`,
+          log: (entry) => log({ ...entry, accountId: account.id }),
+          ...(options.dryRun === undefined ? {} : { dryRun: options.dryRun }),
+          ...(options.scanMode === undefined ? {} : { scanMode: options.scanMode }),
+          ...(options.polling === undefined ? {} : { polling: options.polling }),
+          ...(options.now === undefined ? {} : { now: options.now }),
+          ...(options.shouldStartUser === undefined
+            ? {}
+            : { shouldStartUser: options.shouldStartUser }),
+          ...(options.onProgress === undefined
+            ? {}
+            : { onProgress: (event: ProgressEvent) => options.onProgress?.(account.id, event) }),
+        });
+      } finally {
+        clients.iam.destroy();
+        clients.s3.destroy();
+        clients.ses.destroy();
+      }
+    },
+  });
+  if (E.isLeft(done)) {
     log({
       level: "error",
       event: "org-discovery-failed",
-      message: `the organization could not be listed; no account was run: ${selection.left.message}`,
-      error: selection.left.toJSON(),
+      message: `the organization could not be listed; no account was run: ${done.left.message}`,
+      error: done.left.toJSON(),
     });
     return {
       ...base,
       finishedAt: now().toISOString(),
       status: "failed",
-      error: selection.left.toJSON(),
+      error: done.left.toJSON(),
       totals: { accounts: accountCounts(0, [], []), users: totalCounts([]) },
       accounts: [],
       skippedAccounts: [],
       apiCalls: orgClients.calls.snapshot(),
     };
   }
-  const { selected, skipped, discovered } = selection.right;
-  options.onAccountProgress?.({ kind: "discovered", selected: selected.length, skipped });
-  const region = await orgClients.sts.config.region();
-  const partition = partitionOf(region);
-  const sessionName = `keyrotate-${runId}`.slice(0, SESSION_NAME_MAX);
-
-  const runAccount = async (account: OrgAccount): Promise<AccountSection> => {
-    const section = { accountId: account.id, accountName: account.name };
-    if (options.shouldStartAccount?.() === false) return { ...section, status: "deferred" };
-    options.onAccountProgress?.({ kind: "account-started", ...section });
-    let credentials: AccountCredentials;
-    try {
-      const out = await orgClients.sts.send(
-        new AssumeRoleCommand({
-          RoleArn: `arn:${partition}:iam::${account.id}:role/${org.roleName}`,
-          RoleSessionName: sessionName,
-          ...(org.externalId === undefined ? {} : { ExternalId: org.externalId }),
-        }),
-      );
-      const c = out.Credentials;
-      if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined)
-        throw new Error("AssumeRole returned no credentials");
-      credentials = {
-        accessKeyId: c.AccessKeyId,
-        secretAccessKey: c.SecretAccessKey,
-        sessionToken: c.SessionToken ?? "",
-      };
-    } catch (e) {
-      const error = mapAwsError("sts:AssumeRole", e);
-      log({
-        level: "error",
-        event: "account-unreachable",
-        message: `account ${account.id}: the role ${org.roleName} could not be assumed: ${error.message}`,
-        accountId: account.id,
-        error: error.toJSON(),
-      });
-      return { ...section, status: "unreachable", error: error.toJSON() };
-    }
-    const clients = clientsFor(credentials, account.id);
-    try {
-      const report = await runKeyrotate({
-        clients,
-        settings: settingsFor(account.id),
-        today,
-        runId: `${runId}-${account.id}`,
-        log: (entry) => log({ ...entry, accountId: account.id }),
-        ...(options.dryRun === undefined ? {} : { dryRun: options.dryRun }),
-        ...(options.scanMode === undefined ? {} : { scanMode: options.scanMode }),
-        ...(options.polling === undefined ? {} : { polling: options.polling }),
-        ...(options.now === undefined ? {} : { now: options.now }),
-        ...(options.shouldStartUser === undefined
-          ? {}
-          : { shouldStartUser: options.shouldStartUser }),
-        ...(options.onProgress === undefined
-          ? {}
-          : { onProgress: (event: ProgressEvent) => options.onProgress?.(account.id, event) }),
-      });
-      return { ...section, status: report.status === "failed" ? "failed" : "completed", report };
-    } catch (e) {
-      const error = mapAwsError("keyrotate:Run", e);
-      return { ...section, status: "failed", error: error.toJSON() };
-    } finally {
-      clients.iam.destroy();
-      clients.s3.destroy();
-      clients.ses.destroy();
-    }
-  };
-
-  const sections = await mapWithConcurrency(selected, org.concurrency, async (account) => {
-    const section = await runAccount(account);
-    options.onAccountProgress?.({ kind: "account-finished", section });
-    return section;
-  });
+  const { skipped, discovered } = done.right.selection;
+  const sections = done.right.outcomes.map(({ account, outcome }) => toSection(account, outcome));
   const ran = sections.flatMap((s) => (s.report === undefined ? [] : [s.report]));
   const report: OrgReport = {
     ...base,

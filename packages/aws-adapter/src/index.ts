@@ -85,6 +85,7 @@ export {
   type AccountCounts,
   type AccountSection,
   type AccountStatus,
+  accountCounts,
   ORG_REPORT_SCHEMA_VERSION,
   type OrgReport,
   type SkippedAccount,

@@ -115,7 +115,7 @@ export const runOrgDemo = async (
       polling: { initialDelayMs: 10, maxDelayMs: 100 },
       clientsFor: (c) =>
         createAwsClients({ settings: settings.right, endpoint, region, credentials: c }),
-      onAccountProgress: orgProgressLines(out)({ value: 0, done: 0 }),
+      onAccountProgress: orgProgressLines(out),
     });
     out.write(`\n${renderOrgReport(report)}`);
     await mkdir(dir, { recursive: true });

@@ -1,5 +1,16 @@
 import { randomUUID } from "node:crypto";
-import { type AccountOutcome, type AwsError, forEachAccount } from "@keyrotate/aws-adapter";
+import {
+  type AccountCredentials,
+  type AccountOutcome,
+  type AccountsDone,
+  type AwsClients,
+  type AwsError,
+  forEachAccount,
+  type OrgClients,
+  type OrgSettings,
+  type ReportPolling,
+} from "@keyrotate/aws-adapter";
+import type { CalendarDate, Settings } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
 import { type AccountView, readAccount } from "./account.js";
 import type { ParsedOptions } from "./args.js";
@@ -12,7 +23,7 @@ import {
   renderOrgComplianceCsv,
   renderOrgComplianceHtml,
 } from "./compliance/org.js";
-import type { CliIo } from "./io.js";
+import type { CliIo, Output } from "./io.js";
 import { accountProgress, orgInputs, reach } from "./orgCommand.js";
 import { complianceOf, type ReportFormat, writeReport } from "./reportCommand.js";
 
@@ -30,6 +41,68 @@ export const describeAccountCompliance = (a: AccountCompliance): string => {
   const r = a.report?.summary;
   if (r === undefined) return a.error === undefined ? head : `${head}: ${a.error.message}`;
   return `${head}: ${r.users} users, ${r.userResults.pass} pass, ${r.userResults.fail} fail, ${r.userResults.unknown} unknown`;
+};
+
+/** What {@link readOrganizationCompliance} needs. */
+export interface OrgComplianceOptions {
+  readonly orgClients: OrgClients;
+  readonly org: OrgSettings;
+  readonly settings: Settings;
+  readonly today: CalendarDate;
+  readonly clientsFor: (credentials: AccountCredentials) => AwsClients;
+  readonly now: () => Date;
+  /** Where the progress lines and each account's warnings go. */
+  readonly progress: Output;
+  readonly polling?: ReportPolling;
+}
+
+/**
+ * Reads every covered account of the organisation with the organisation run's fan-out
+ * ({@link forEachAccount}) and the single-account report's reading, and merges the accounts'
+ * compliance reports. Left when the organisation could not be listed.
+ */
+export const readOrganizationCompliance = async (
+  options: OrgComplianceOptions,
+): Promise<E.Either<AwsError, OrgComplianceReport>> => {
+  const { settings, today, progress } = options;
+  const lines = accountProgress(progress, "read");
+  const done = await forEachAccount<E.Either<AwsError, ComplianceReport>>({
+    orgClients: options.orgClients,
+    org: options.org,
+    runId: randomUUID(),
+    onDiscovered: (s) => lines.discovered(s.selected.length, s.skipped.length),
+    onAccountFinished: (account, outcome) =>
+      lines.finished(describeAccountCompliance(toSection(account, outcome))),
+    work: async (account, credentials) => {
+      const clients = options.clientsFor(credentials);
+      try {
+        const view = await readAccount({
+          clients,
+          settings,
+          today,
+          ...(options.polling === undefined ? {} : { polling: options.polling }),
+        });
+        return E.map((v: AccountView) => {
+          const { report, warnings } = complianceOf(v, settings, today, options.now());
+          for (const w of warnings) progress.write(`${account.id}: ${w}`);
+          return report;
+        })(view);
+      } finally {
+        clients.iam.destroy();
+        clients.s3.destroy();
+        clients.ses.destroy();
+      }
+    },
+  });
+  return E.map((d: AccountsDone<E.Either<AwsError, ComplianceReport>>) =>
+    assessOrganization({
+      date: today,
+      generatedAt: options.now().toISOString(),
+      discovered: d.selection.discovered,
+      accounts: d.outcomes.map(({ account, outcome }) => toSection(account, outcome)),
+      skippedAccounts: d.selection.skipped,
+    }),
+  )(done);
 };
 
 /**
@@ -50,49 +123,24 @@ export const reportOrgCommand = async (
   if (E.isLeft(org)) return usageFailure(io, "report", problems);
   const { settings, access, today } = ctx.right;
   const { orgClients, clientsFor } = reach(access, settings, io.env, []);
-  const lines = accountProgress(io.stderr, "read");
   try {
-    const done = await forEachAccount<E.Either<AwsError, ComplianceReport>>({
+    const read = await readOrganizationCompliance({
       orgClients,
       org: org.right,
-      runId: randomUUID(),
-      onDiscovered: (s) => lines.discovered(s.selected.length, s.skipped.length),
-      onAccountFinished: (account, outcome) =>
-        lines.finished(describeAccountCompliance(toSection(account, outcome))),
-      work: async (account, credentials) => {
-        const clients = clientsFor(credentials);
-        try {
-          const view = await readAccount({
-            clients,
-            settings,
-            today,
-            ...(io.polling === undefined ? {} : { polling: io.polling }),
-          });
-          return E.map((v: AccountView) => {
-            const { report, warnings } = complianceOf(v, settings, today, io.now());
-            for (const w of warnings) io.stderr.write(`${account.id}: ${w}`);
-            return report;
-          })(view);
-        } finally {
-          clients.iam.destroy();
-          clients.s3.destroy();
-          clients.ses.destroy();
-        }
-      },
+      settings,
+      today,
+      clientsFor,
+      now: io.now,
+      progress: io.stderr,
+      ...(io.polling === undefined ? {} : { polling: io.polling }),
     });
-    if (E.isLeft(done)) {
+    if (E.isLeft(read)) {
       io.stderr.write(
-        `keyrotate report: the organization could not be listed; no account was read: ${done.left.message}\n`,
+        `keyrotate report: the organization could not be listed; no account was read: ${read.left.message}\n`,
       );
       return ExitCode.failed;
     }
-    const report = assessOrganization({
-      date: today,
-      generatedAt: io.now().toISOString(),
-      discovered: done.right.selection.discovered,
-      accounts: done.right.outcomes.map(({ account, outcome }) => toSection(account, outcome)),
-      skippedAccounts: done.right.selection.skipped,
-    });
+    const report = read.right;
     const a = report.summary.accounts;
     const u = report.summary.userResults;
     await writeReport(

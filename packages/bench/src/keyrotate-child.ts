@@ -7,7 +7,7 @@
 import { createAwsClients, runKeyrotate } from "@keyrotate/aws-adapter";
 import type { CalendarDate } from "@keyrotate/core";
 import { type AttemptOutcomes, recordOutcomes } from "./attempt-outcomes.js";
-import { childInput, reportResult } from "./child.js";
+import { type ChildMemory, childInput, reportResult } from "./child.js";
 import { benchSettings } from "./scenario.js";
 
 /** What the parent passes. */
@@ -19,7 +19,7 @@ export interface KeyrotateChildInput {
 }
 
 /** What the child reports. */
-export interface KeyrotateChildResult {
+export interface KeyrotateChildResult extends ChildMemory {
   readonly status: string;
   readonly wallMs: number;
   /** From the start to the end of the credential report's reading and triage. */
@@ -32,10 +32,6 @@ export interface KeyrotateChildResult {
   readonly attempts: Record<string, number>;
   /** How the attempts ended: answered, or failed by error code (throttled). */
   readonly outcomes: AttemptOutcomes;
-  /** Peak resident set of this process (`process.resourceUsage().maxRSS`), in bytes. */
-  readonly maxRssBytes: number;
-  /** Resident set once everything was imported and before the run, in bytes. */
-  readonly idleRssBytes: number;
 }
 
 const input = childInput<KeyrotateChildInput>();

@@ -103,6 +103,17 @@ export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
+/** The flags that take a whole number > 0, and the option each sets. */
+const COUNT_FLAGS: Readonly<
+  Record<string, "coreUsers" | "coldStarts" | "orgAccounts" | "orgUsers" | "orgConcurrency">
+> = {
+  "--core-users": "coreUsers",
+  "--cold-starts": "coldStarts",
+  "--org-accounts": "orgAccounts",
+  "--org-users": "orgUsers",
+  "--org-concurrency": "orgConcurrency",
+};
+
 const positiveInt = (flag: string, value: string): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag}: expected a whole number > 0`);
@@ -166,21 +177,6 @@ export const parseArgs = (
       case "--baseline-limit-s":
         options = { ...options, baselineLimitS: nonNegative(flag, value) };
         break;
-      case "--core-users":
-        options = { ...options, coreUsers: positiveInt(flag, value) };
-        break;
-      case "--cold-starts":
-        options = { ...options, coldStarts: positiveInt(flag, value) };
-        break;
-      case "--org-accounts":
-        options = { ...options, orgAccounts: positiveInt(flag, value) };
-        break;
-      case "--org-users":
-        options = { ...options, orgUsers: positiveInt(flag, value) };
-        break;
-      case "--org-concurrency":
-        options = { ...options, orgConcurrency: positiveInt(flag, value) };
-        break;
       case "--suites": {
         const suites = value.split(",");
         const unknown = suites.filter((s) => !(SUITES as string[]).includes(s));
@@ -192,8 +188,11 @@ export const parseArgs = (
       case "--out":
         options = { ...options, outDir: resolve(cwd, value) };
         break;
-      default:
-        throw new UsageError(`unknown option ${flag}`);
+      default: {
+        const key = COUNT_FLAGS[flag];
+        if (key === undefined) throw new UsageError(`unknown option ${flag}`);
+        options = { ...options, [key]: positiveInt(flag, value) };
+      }
     }
   }
   // The bucket holds one second of calls unless told otherwise (the sandbox's own default).

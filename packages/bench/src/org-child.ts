@@ -16,7 +16,7 @@ import {
 import type { CalendarDate } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
 import { type AttemptOutcomes, recordOutcomes } from "./attempt-outcomes.js";
-import { childInput, reportResult } from "./child.js";
+import { type ChildMemory, childInput, reportResult } from "./child.js";
 import { benchSettings } from "./scenario.js";
 
 /** What the parent passes. */
@@ -42,12 +42,10 @@ export interface OrgChildAccount {
 }
 
 /** What the child reports. */
-export interface OrgChildResult {
+export interface OrgChildResult extends ChildMemory {
   readonly status: string;
   readonly wallMs: number;
   readonly accounts: ReadonlyArray<OrgChildAccount>;
-  readonly maxRssBytes: number;
-  readonly idleRssBytes: number;
   /** The organisation report as JSON, in bytes. */
   readonly reportBytes: number;
   /** Heap grown by reading the report back from JSON and totalling it, in bytes. */

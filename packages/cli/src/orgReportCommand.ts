@@ -25,15 +25,11 @@ import {
 } from "./compliance/org.js";
 import type { CliIo, Output } from "./io.js";
 import { accountProgress, orgInputs, reach } from "./orgCommand.js";
-import { complianceOf, type ReportFormat, writeReport } from "./reportCommand.js";
+import { complianceOf, type ReportFormat, renderIn, writeReport } from "./reportCommand.js";
 
 /** Renders the organisation's compliance report in one of the report's formats. */
 export const renderOrgCompliance = (report: OrgComplianceReport, format: ReportFormat): string =>
-  format === "json"
-    ? `${JSON.stringify(report, null, 2)}\n`
-    : format === "csv"
-      ? renderOrgComplianceCsv(report)
-      : renderOrgComplianceHtml(report);
+  renderIn(report, format, renderOrgComplianceCsv, renderOrgComplianceHtml);
 
 /** One line for an account's part of the report. */
 export const describeAccountCompliance = (a: AccountCompliance): string => {

@@ -21,13 +21,22 @@ export type ReportFormat = "json" | "csv" | "html";
 
 const formats: ReadonlyArray<ReportFormat> = ["json", "csv", "html"];
 
-/** Renders a compliance report in one of its formats. */
-export const renderCompliance = (report: ComplianceReport, format: ReportFormat): string =>
+/** Renders a report in `format`: JSON, or with the report's own CSV and HTML renderers. */
+export const renderIn = <R>(
+  report: R,
+  format: ReportFormat,
+  csv: (r: R) => string,
+  html: (r: R) => string,
+): string =>
   format === "json"
     ? `${JSON.stringify(report, null, 2)}\n`
     : format === "csv"
-      ? renderComplianceCsv(report)
-      : renderComplianceHtml(report);
+      ? csv(report)
+      : html(report);
+
+/** Renders a compliance report in one of its formats. */
+export const renderCompliance = (report: ComplianceReport, format: ReportFormat): string =>
+  renderIn(report, format, renderComplianceCsv, renderComplianceHtml);
 
 const formatOfPath = (path: string): ReportFormat | undefined => {
   const ext = extname(path).toLowerCase();

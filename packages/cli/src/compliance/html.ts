@@ -50,6 +50,15 @@ export const userRows = (u: UserAssessment): string => {
     .join("")}<td>${keys}</td><td>${findings}</td></tr>`;
 };
 
+/** The summary cards of users and keys. */
+export const userCards = (
+  s: Pick<ComplianceReport["summary"], "users" | "keys" | "activeKeys" | "userResults">,
+): string => `<div class="card"><b>${s.users}</b>users</div>
+<div class="card"><b>${s.keys}</b>access keys (${s.activeKeys} Active)</div>
+<div class="card pass"><b>${s.userResults.pass}</b>users pass</div>
+<div class="card fail"><b>${s.userResults.fail}</b>users fail</div>
+<div class="card unknown"><b>${s.userResults.unknown}</b>users unknown</div>`;
+
 /** The controls table, users counted per control. */
 export const controlsSection = (byControl: ComplianceReport["summary"]["byControl"]): string => {
   const rows = controls
@@ -98,11 +107,7 @@ export const renderComplianceHtml = (report: ComplianceReport): string => {
 <h1>Access key compliance report</h1>
 <p class="meta">As of ${h(report.date)} · generated ${h(report.generatedAt)}${report.credentialReportGeneratedAt === undefined ? "" : ` · last-use data from the IAM credential report of ${h(report.credentialReportGeneratedAt)}`}</p>
 <div class="cards">
-<div class="card"><b>${s.users}</b>users</div>
-<div class="card"><b>${s.keys}</b>access keys (${s.activeKeys} Active)</div>
-<div class="card pass"><b>${s.userResults.pass}</b>users pass</div>
-<div class="card fail"><b>${s.userResults.fail}</b>users fail</div>
-<div class="card unknown"><b>${s.userResults.unknown}</b>users unknown</div>
+${userCards(s)}
 </div>
 ${controlsSection(s.byControl)}
 <h2>Key age</h2>

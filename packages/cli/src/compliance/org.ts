@@ -10,7 +10,7 @@ import type { AgeBin, ComplianceReport, ControlResult, Tally } from "./assess.js
 import { controls } from "./controls.js";
 import { complianceCsvHeader, complianceCsvRows, csvText } from "./csv.js";
 import { renderHistogramSvg } from "./histogramSvg.js";
-import { controlsSection, css, settingsSection, usersTable } from "./html.js";
+import { controlsSection, css, settingsSection, userCards, usersTable } from "./html.js";
 
 /** The version of the {@link OrgComplianceReport} layout. */
 export const ORG_COMPLIANCE_REPORT_SCHEMA_VERSION = 1 as const;
@@ -193,11 +193,7 @@ ${report.error === undefined ? "" : `<p class="fail">The organization could not 
 <div class="card"><b>${a.completed}</b>accounts read (of ${a.selected})</div>
 <div class="card fail"><b>${a.failed + a.unreachable}</b>accounts not read</div>
 <div class="card"><b>${a.skipped}</b>accounts skipped</div>
-<div class="card"><b>${s.users}</b>users</div>
-<div class="card"><b>${s.keys}</b>access keys (${s.activeKeys} Active)</div>
-<div class="card pass"><b>${s.userResults.pass}</b>users pass</div>
-<div class="card fail"><b>${s.userResults.fail}</b>users fail</div>
-<div class="card unknown"><b>${s.userResults.unknown}</b>users unknown</div>
+${userCards(s)}
 </div>
 <h2>Accounts</h2>
 <table><thead><tr><th>Account</th><th>Name</th><th>Status</th><th>Users</th><th>Pass</th><th>Fail</th><th>Unknown</th><th>Why not read</th></tr></thead>

@@ -205,10 +205,7 @@ export const renderMarkdown = (results: BenchResults): string => {
         ["figure", "value"],
         [
           ["organisation wall time", s(g.wallMs)],
-          [
-            "status",
-            `${g.status}; ${n(g.completed)} of ${n(g.accounts)} completed, ${n(g.rotated)} keys rotated`,
-          ],
+          ["status", `${g.status} of ${n(g.accounts)} accounts, ${n(g.rotated)} keys rotated`],
           [
             "single account alone (reference)",
             `${s(g.single.wallMs)} (${s(g.single.reportMs)} to the triaged report), ${n(g.single.iamAnswered)} answered IAM calls, ${n(g.single.failedAttempts)} throttled, peak RSS ${mib(g.single.maxRssBytes)}`,
@@ -252,7 +249,7 @@ export const renderMarkdown = (results: BenchResults): string => {
     lines.push(
       `## 5. Model: ${n(ASSUMED.accounts)} accounts × ${n(ASSUMED.usersPerAccount)} users on Step Functions`,
       "",
-      `The state machine's Distributed Map runs one worker Lambda per account (\`MaxConcurrency\` below). Each account has its own IAM throttle, so accounts do not slow each other (section 4 shows the fan-out costs little at its concurrency), and the run takes waves × one account's time. One account's worker: ${s(model.accountMs)}, from ${model.accountMsSource} plus ${n(ASSUMED.overheadMsPerAccount)} ms assumed for the cold start, AssumeRole and writing the result; under ${((model.accountMs / (15 * 60_000)) * 100).toFixed(0)} % of Lambda's 15 minutes.`,
+      `The state machine's Distributed Map runs one worker Lambda per account (\`MaxConcurrency\` below). Each account has its own IAM throttle and each worker is a Lambda of its own, so accounts do not slow each other and the run takes waves × one account's time. (In section 4 every account runs in one process on the bench machine's shared cores, so there the fan-out is also bound by CPU: its accounts' own times in the run are longer than the twin's alone.) One account's worker: ${s(model.accountMs)}, from ${model.accountMsSource} plus ${n(ASSUMED.overheadMsPerAccount)} ms assumed for the cold start, AssumeRole and writing the result; under ${((model.accountMs / (15 * 60_000)) * 100).toFixed(0)} % of Lambda's 15 minutes.`,
       "",
       mdTable(
         ["Map concurrency", "waves", "run wall time (model)"],

@@ -359,9 +359,10 @@ class Account {
     middleware: AttemptMiddleware[],
   ): AwsClients {
     const { endpoint, region, credentials } = sandbox.clientConfig();
-    // The production clients (5 attempts), their backoff sleeps skipped.
+    // The production clients (5 attempts), their backoff sleeps skipped; IAM unpaced for the
+    // same reason: the faults here are random, not a rate, and pacing would only wait.
     return withoutBackoff(
-      createAwsClients({ settings, endpoint, region, credentials, middleware }),
+      createAwsClients({ settings, endpoint, region, credentials, middleware, iamPacing: false }),
     );
   }
 

@@ -2,7 +2,8 @@ import { IAMClient, type IAMClientConfig } from "@aws-sdk/client-iam";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SESClient } from "@aws-sdk/client-ses";
 import { AdaptiveRetryStrategy, StandardRetryStrategy } from "@smithy/core/retry";
-import { type Pacing, TokenBucket } from "./pacing.js";
+import { mapAwsError } from "./errors.js";
+import { DEFAULT_IAM_PACING, type LearnedPacing, TokenBucket } from "./pacing.js";
 
 /** The services keyrotate calls, as they prefix operation names in call counts. */
 export type ServiceName = "iam" | "s3" | "ses";
@@ -80,11 +81,12 @@ export interface CreateAwsClientsOptions {
   /**
    * Client-side pacing of IAM calls (every attempt, retries included): a token bucket that parallel
    * users wait on instead of bursting into IAM's throttle and waiting out the SDK's retry delays.
-   * Off by default: AWS publishes no IAM request rate (it varies by API and account and cannot be
-   * raised), so set it from the rate your account is observed to sustain, e.g. `{ ratePerSecond:
-   * 20, burst: 20 }` for a 20 calls/s limit.
+   * Default {@link DEFAULT_IAM_PACING}: 20 attempts/s, burst 20, learned (slower on a throttle,
+   * slowly faster while nothing is throttled), and IAM then uses the SDK's standard retries (the
+   * bucket does what adaptive mode would, without its stalls). A `Pacing` without `learn: true`
+   * holds a fixed rate; `false` turns pacing off (IAM then retries in `retryMode`).
    */
-  readonly iamPacing?: Pacing;
+  readonly iamPacing?: LearnedPacing | false;
 }
 
 /**
@@ -117,13 +119,23 @@ const countingOptions = {
   priority: "low",
 } as const;
 
-/** A middleware that waits for a token of `bucket` before each attempt goes out. */
+/**
+ * A middleware that waits for a token of `bucket` before each attempt goes out, and tells the
+ * bucket whether IAM answered or throttled it.
+ */
 const pacing =
   (bucket: TokenBucket) =>
   <A, R>(next: (args: A) => Promise<R>) =>
   async (args: A): Promise<R> => {
     await bucket.take();
-    return next(args);
+    try {
+      const out = await next(args);
+      bucket.succeeded();
+      return out;
+    } catch (e) {
+      if (!isQuotaError(e) && mapAwsError("iam:Unknown", e).tag === "Throttled") bucket.throttled();
+      throw e;
+    }
   };
 
 // Inside the retry loop (every attempt waits its turn), before the deserializer and the counter.
@@ -187,7 +199,8 @@ const retryStrategy = (mode: "standard" | "adaptive", maxAttempts: number): Retr
 
 /**
  * Builds the IAM, S3 and SES clients once, for the whole process (a Lambda builds them outside
- * its handler), with the SDK's adaptive retries and a call counter on each. A quota error
+ * its handler), with the SDK's adaptive retries (standard for IAM under its learning pacing, see
+ * `iamPacing`) and a call counter on each. A quota error
  * (`LimitExceeded`) is never retried: see {@link QuotaAwareRetryStrategy}.
  *
  * The default credential chain and the `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_IAM`, `_S3` and
@@ -215,7 +228,14 @@ export const createAwsClients = (options: CreateAwsClientsOptions = {}): AwsClie
     nonEmpty(env.AWS_ENDPOINT_URL_S3);
   const sesRegion = options.settings?.sesRegion;
   const calls = new ApiCallCounter();
-  const iam = new IAMClient({ ...common, retryStrategy: retryStrategy(retryMode, maxAttempts) });
+  const iamPacing = options.iamPacing ?? DEFAULT_IAM_PACING;
+  // A learning bucket slows IAM down itself; the SDK's adaptive limiter on top would stall twice.
+  const iamRetryMode = iamPacing !== false && iamPacing.learn === true ? "standard" : retryMode;
+  const iam = new IAMClient({
+    ...common,
+    retryMode: iamRetryMode,
+    retryStrategy: retryStrategy(iamRetryMode, maxAttempts),
+  });
   const s3 = new S3Client({
     ...common,
     retryStrategy: retryStrategy(retryMode, maxAttempts),
@@ -228,8 +248,8 @@ export const createAwsClients = (options: CreateAwsClientsOptions = {}): AwsClie
   });
   const extra = options.middleware ?? [];
   iam.middlewareStack.add(counting("iam", calls, extra), countingOptions);
-  if (options.iamPacing !== undefined) {
-    iam.middlewareStack.add(pacing(new TokenBucket(options.iamPacing)), pacingOptions);
+  if (iamPacing !== false) {
+    iam.middlewareStack.add(pacing(new TokenBucket(iamPacing)), pacingOptions);
   }
   s3.middlewareStack.add(counting("s3", calls, extra), countingOptions);
   ses.middlewareStack.add(counting("ses", calls, extra), countingOptions);

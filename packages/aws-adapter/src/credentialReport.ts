@@ -30,11 +30,14 @@ const operation = "iam:GetCredentialReport";
 /** How to wait for the credential report. Every field has a default. */
 export interface ReportPolling {
   /**
-   * First wait after asking for a report that is not ready (default 250 ms: IAM takes from
+   * First wait after asking for a report that is not ready (default 100 ms: IAM takes from
    * moments to seconds to generate one, so the first check comes early).
    */
   readonly initialDelayMs?: number;
-  /** Longest wait between two polls (default 20 s); waits double up to it. */
+  /**
+   * Longest wait between two polls (default 2 s); waits double up to it, so a report is read at
+   * most 2 s after it is ready, at the cost of a poll every 2 s while a large one is generated.
+   */
   readonly maxDelayMs?: number;
   /** Give up after waiting this long in total (default 5 minutes). */
   readonly timeoutMs?: number;
@@ -43,7 +46,10 @@ export interface ReportPolling {
 }
 
 /** Default first wait of {@link ReportPolling}, in ms. */
-export const DEFAULT_REPORT_INITIAL_DELAY_MS = 250;
+export const DEFAULT_REPORT_INITIAL_DELAY_MS = 100;
+
+/** Default longest wait of {@link ReportPolling}, in ms. */
+export const DEFAULT_REPORT_MAX_DELAY_MS = 2_000;
 
 /** A credential report as fetched: its CSV and when IAM generated it. */
 export interface FetchedReport {
@@ -79,7 +85,7 @@ const pollCredentialReport = async <A>(
   get: () => Promise<E.Either<AwsError, A>>,
 ): Promise<E.Either<AwsError, A>> => {
   const sleep = polling.sleep ?? defaultSleep;
-  const maxDelay = polling.maxDelayMs ?? 20_000;
+  const maxDelay = polling.maxDelayMs ?? DEFAULT_REPORT_MAX_DELAY_MS;
   const timeout = polling.timeoutMs ?? 300_000;
   let delay = polling.initialDelayMs ?? DEFAULT_REPORT_INITIAL_DELAY_MS;
   let waited = 0;

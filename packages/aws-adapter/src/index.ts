@@ -17,6 +17,7 @@ export {
   type CredentialReportKey,
   type CredentialReportUser,
   DEFAULT_REPORT_INITIAL_DELAY_MS,
+  DEFAULT_REPORT_MAX_DELAY_MS,
   type FetchedReport,
   fetchCredentialReport,
   parseCredentialReport,
@@ -54,11 +55,15 @@ export { type NoticeContext, renderNotice } from "./notices.js";
 export { MUTATING_OPERATIONS } from "./operations.js";
 export {
   type AccountCredentials,
+  type AccountOutcome,
   type AccountRunOptions,
   type AccountSelection,
+  type AccountsDone,
   type CreateOrgClientsOptions,
   createOrgClients,
   discoverAccounts,
+  type ForEachAccountOptions,
+  forEachAccount,
   type OrgAccount,
   type OrganizationRunOptions,
   type OrgClients,
@@ -70,6 +75,7 @@ export {
   type AccountCounts,
   type AccountSection,
   type AccountStatus,
+  accountCounts,
   assembleOrgReport,
   ORG_REPORT_SCHEMA_VERSION,
   type OrgReport,
@@ -85,7 +91,14 @@ export {
   ORG_SETTING_NAMES,
   type OrgSettings,
 } from "./orgSettings.js";
-export { type Pacing, TokenBucket } from "./pacing.js";
+export {
+  DEFAULT_IAM_PACING,
+  type LearnedPacing,
+  type Pacing,
+  QUIET_SPEEDUP,
+  THROTTLE_BACKOFF,
+  TokenBucket,
+} from "./pacing.js";
 export {
   type ApplyAfterPreflightOptions,
   applyAfterPreflight,

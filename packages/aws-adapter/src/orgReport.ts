@@ -114,10 +114,10 @@ export const totalCounts = (sections: ReadonlyArray<AccountSection>): RunCounts 
   return total as unknown as RunCounts;
 };
 
-/** Counts of accounts by outcome. */
+/** Counts of accounts by outcome, of any per-account sections that carry a status. */
 export const accountCounts = (
   discovered: number,
-  sections: ReadonlyArray<AccountSection>,
+  sections: ReadonlyArray<{ readonly status: AccountStatus }>,
   skipped: ReadonlyArray<SkippedAccount>,
 ): AccountCounts => {
   const by = (status: AccountStatus): number => sections.filter((s) => s.status === status).length;

@@ -25,6 +25,7 @@ import {
   selectionOf,
 } from "./orgReport.js";
 import type { OrgSettings } from "./orgSettings.js";
+import type { RunReport } from "./report.js";
 import { runKeyrotate } from "./run.js";
 import type { ScanMode } from "./scan.js";
 
@@ -309,56 +310,35 @@ const partitionOf = (region: string | undefined): string =>
 
 const SESSION_NAME_MAX = 64;
 
-/** Options of {@link runAccount}: those of an organisation run that concern one account. */
-export type AccountRunOptions = Omit<
-  OrganizationRunOptions,
-  "shouldStartAccount" | "onAccountProgress" | "runId"
-> & {
-  /** The organisation run's id; the account's run id is `<runId>-<accountId>`. */
-  readonly runId: string;
-};
-
 /**
- * Runs keyrotate in one member account of an organisation run: assumes `ORG_ROLE_NAME` there
- * (with `ORG_EXTERNAL_ID`), builds the account's clients from the temporary credentials and runs
- * {@link runKeyrotate}. Never throws: a refused AssumeRole makes the section `unreachable`, a
- * failed run `failed`. `runOrganization` calls it per account; so does the Step Functions
- * worker (`@keyrotate/org`), one account per invocation.
- *
- * @example const section = await runAccount({ orgClients, org, settings, today, runId }, account)
+ * Assumes `ORG_ROLE_NAME` in a member account (with `ORG_EXTERNAL_ID`), in the partition of the
+ * management clients' region; the session is named `keyrotate-<runId>`. Left with the mapped
+ * error (logged as `account-unreachable`) when the role cannot be assumed.
  */
-export const runAccount = async (
-  options: AccountRunOptions,
+const assumeMemberRole = async (
+  orgClients: OrgClients,
+  org: OrgSettings,
+  runId: string,
   account: OrgAccount,
-): Promise<AccountSection> => {
-  const { orgClients, org, today, runId } = options;
-  const log = options.log ?? silentLog;
-  const settingsFor = (accountId: string): Settings =>
-    typeof options.settings === "function" ? options.settings(accountId) : options.settings;
-  const clientsFor =
-    options.clientsFor ??
-    ((credentials: AccountCredentials, accountId: string) =>
-      createAwsClients({ settings: settingsFor(accountId), credentials }));
+  log: Log,
+): Promise<E.Either<AwsError, AccountCredentials>> => {
   const partition = partitionOf(await orgClients.sts.config.region());
-  const sessionName = `keyrotate-${runId}`.slice(0, SESSION_NAME_MAX);
-  const section = { accountId: account.id, accountName: account.name };
-  let credentials: AccountCredentials;
   try {
     const out = await orgClients.sts.send(
       new AssumeRoleCommand({
         RoleArn: `arn:${partition}:iam::${account.id}:role/${org.roleName}`,
-        RoleSessionName: sessionName,
+        RoleSessionName: `keyrotate-${runId}`.slice(0, SESSION_NAME_MAX),
         ...(org.externalId === undefined ? {} : { ExternalId: org.externalId }),
       }),
     );
     const c = out.Credentials;
     if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined)
       throw new Error("AssumeRole returned no credentials");
-    credentials = {
+    return E.right({
       accessKeyId: c.AccessKeyId,
       secretAccessKey: c.SecretAccessKey,
       sessionToken: c.SessionToken ?? "",
-    };
+    });
   } catch (e) {
     const error = mapAwsError("sts:AssumeRole", e);
     log({
@@ -368,37 +348,181 @@ export const runAccount = async (
       accountId: account.id,
       error: error.toJSON(),
     });
-    return { ...section, status: "unreachable", error: error.toJSON() };
-  }
-  const clients = clientsFor(credentials, account.id);
-  try {
-    const report = await runKeyrotate({
-      clients,
-      settings: settingsFor(account.id),
-      today,
-      runId: `${runId}-${account.id}`,
-      log: (entry) => log({ ...entry, accountId: account.id }),
-      ...(options.dryRun === undefined ? {} : { dryRun: options.dryRun }),
-      ...(options.scanMode === undefined ? {} : { scanMode: options.scanMode }),
-      ...(options.polling === undefined ? {} : { polling: options.polling }),
-      ...(options.now === undefined ? {} : { now: options.now }),
-      ...(options.shouldStartUser === undefined
-        ? {}
-        : { shouldStartUser: options.shouldStartUser }),
-      ...(options.onProgress === undefined
-        ? {}
-        : { onProgress: (event: ProgressEvent) => options.onProgress?.(account.id, event) }),
-    });
-    return { ...section, status: report.status === "failed" ? "failed" : "completed", report };
-  } catch (e) {
-    const error = mapAwsError("keyrotate:Run", e);
-    return { ...section, status: "failed", error: error.toJSON() };
-  } finally {
-    clients.iam.destroy();
-    clients.s3.destroy();
-    clients.ses.destroy();
+    return E.left(error);
   }
 };
+
+/**
+ * How one account's work ended in {@link forEachAccount}: `done` with the work's value, `failed`
+ * (the work threw), `unreachable` (the role could not be assumed), `deferred` (never started).
+ */
+export type AccountOutcome<R> =
+  | { readonly status: "done"; readonly value: R }
+  | { readonly status: "failed"; readonly error: AwsError }
+  | { readonly status: "unreachable"; readonly error: AwsError }
+  | { readonly status: "deferred" };
+
+/** One account's work with its temporary credentials: a throw fails that account only. */
+export type AccountWork<R> = (account: OrgAccount, credentials: AccountCredentials) => Promise<R>;
+
+/** Assumes the member role in `account` and does `work` there; never throws. */
+const workInAccount = async <R>(
+  orgClients: OrgClients,
+  org: OrgSettings,
+  runId: string,
+  log: Log,
+  account: OrgAccount,
+  work: AccountWork<R>,
+): Promise<AccountOutcome<R>> => {
+  const credentials = await assumeMemberRole(orgClients, org, runId, account, log);
+  if (E.isLeft(credentials)) return { status: "unreachable", error: credentials.left };
+  try {
+    return { status: "done", value: await work(account, credentials.right) };
+  } catch (e) {
+    return { status: "failed", error: mapAwsError("keyrotate:Run", e) };
+  }
+};
+
+/** Options of {@link forEachAccount}. */
+export interface ForEachAccountOptions<R> {
+  readonly orgClients: OrgClients;
+  readonly org: OrgSettings;
+  /** Names the role session (`keyrotate-<runId>`). */
+  readonly runId: string;
+  readonly log?: Log;
+  readonly work: AccountWork<R>;
+  /** Asked before each account is started; false defers that account and the rest. */
+  readonly shouldStartAccount?: () => boolean;
+  readonly onDiscovered?: (selection: AccountSelection) => void;
+  readonly onAccountStarted?: (account: OrgAccount) => void;
+  readonly onAccountFinished?: (account: OrgAccount, outcome: AccountOutcome<R>) => void;
+}
+
+/** What {@link forEachAccount} found and how each selected account's work ended, in order. */
+export interface AccountsDone<R> {
+  readonly selection: AccountSelection;
+  readonly outcomes: ReadonlyArray<{
+    readonly account: OrgAccount;
+    readonly outcome: AccountOutcome<R>;
+  }>;
+}
+
+/**
+ * The fan-out of an organisation run, whatever it does per account: discovers the covered
+ * accounts ({@link discoverAccounts}), assumes `ORG_ROLE_NAME` (with `ORG_EXTERNAL_ID`) in each,
+ * and runs `work` in up to `ORG_CONCURRENCY` accounts at once. A refused AssumeRole or a failing
+ * account never stops the others. Left when the organisation could not be listed.
+ *
+ * @example const done = await forEachAccount({ orgClients, org, runId, work: readOne })
+ */
+export const forEachAccount = async <R>(
+  options: ForEachAccountOptions<R>,
+): Promise<E.Either<AwsError, AccountsDone<R>>> => {
+  const { orgClients, org, runId } = options;
+  const log = options.log ?? silentLog;
+  const selection = await discoverAccounts(orgClients, org);
+  if (E.isLeft(selection)) return selection;
+  options.onDiscovered?.(selection.right);
+  const outcomes = await mapWithConcurrency(
+    selection.right.selected,
+    org.concurrency,
+    async (account) => {
+      let outcome: AccountOutcome<R> = { status: "deferred" };
+      if (options.shouldStartAccount?.() !== false) {
+        options.onAccountStarted?.(account);
+        outcome = await workInAccount(orgClients, org, runId, log, account, options.work);
+      }
+      options.onAccountFinished?.(account, outcome);
+      return { account, outcome };
+    },
+  );
+  return E.right({ selection: selection.right, outcomes });
+};
+
+/** Options of {@link runAccount}: those of an organisation run that concern one account. */
+export type AccountRunOptions = Omit<
+  OrganizationRunOptions,
+  "shouldStartAccount" | "onAccountProgress" | "runId"
+> & {
+  /** The organisation run's id; the account's run id is `<runId>-<accountId>`. */
+  readonly runId: string;
+};
+
+/** keyrotate's run in one member account, with the credentials of its member role. */
+const keyrotateIn =
+  (options: AccountRunOptions): AccountWork<RunReport> =>
+  async (account, credentials) => {
+    const log = options.log ?? silentLog;
+    const settings =
+      typeof options.settings === "function" ? options.settings(account.id) : options.settings;
+    const clients =
+      options.clientsFor?.(credentials, account.id) ?? createAwsClients({ settings, credentials });
+    try {
+      return await runKeyrotate({
+        clients,
+        settings,
+        today: options.today,
+        runId: `${options.runId}-${account.id}`,
+        log: (entry) => log({ ...entry, accountId: account.id }),
+        ...(options.dryRun === undefined ? {} : { dryRun: options.dryRun }),
+        ...(options.scanMode === undefined ? {} : { scanMode: options.scanMode }),
+        ...(options.polling === undefined ? {} : { polling: options.polling }),
+        ...(options.now === undefined ? {} : { now: options.now }),
+        ...(options.shouldStartUser === undefined
+          ? {}
+          : { shouldStartUser: options.shouldStartUser }),
+        ...(options.onProgress === undefined
+          ? {}
+          : { onProgress: (event: ProgressEvent) => options.onProgress?.(account.id, event) }),
+      });
+    } finally {
+      clients.iam.destroy();
+      clients.s3.destroy();
+      clients.ses.destroy();
+    }
+  };
+
+/** An account's section of the org report, from how its run ended. */
+const sectionOf = (account: OrgAccount, outcome: AccountOutcome<RunReport>): AccountSection => {
+  const section = { accountId: account.id, accountName: account.name };
+  switch (outcome.status) {
+    case "done":
+      return {
+        ...section,
+        status: outcome.value.status === "failed" ? "failed" : "completed",
+        report: outcome.value,
+      };
+    case "deferred":
+      return { ...section, status: "deferred" };
+    default:
+      return { ...section, status: outcome.status, error: outcome.error.toJSON() };
+  }
+};
+
+/**
+ * Runs keyrotate in one member account of an organisation run: assumes `ORG_ROLE_NAME` there
+ * (with `ORG_EXTERNAL_ID`), builds the account's clients from the temporary credentials and runs
+ * {@link runKeyrotate}. Never throws: a refused AssumeRole makes the section `unreachable`, a
+ * failed run `failed`. The Step Functions worker (`@keyrotate/org`) calls it, one account per
+ * invocation; `runOrganization` runs the same work through {@link forEachAccount}.
+ *
+ * @example const section = await runAccount({ orgClients, org, settings, today, runId }, account)
+ */
+export const runAccount = async (
+  options: AccountRunOptions,
+  account: OrgAccount,
+): Promise<AccountSection> =>
+  sectionOf(
+    account,
+    await workInAccount(
+      options.orgClients,
+      options.org,
+      options.runId,
+      options.log ?? silentLog,
+      account,
+      keyrotateIn(options),
+    ),
+  );
 
 /**
  * Runs keyrotate in every covered account of an AWS Organization: discovers the accounts,
@@ -422,43 +546,53 @@ export const runOrganization = async (options: OrganizationRunOptions): Promise<
   const startedAt = now().toISOString();
   const parts = { runId, date: today, startedAt, selection: selectionOf(org), dryRun };
   log({ level: "info", event: "org-run-started", message: `org run ${runId} for ${today}`, runId });
-  const selection = await discoverAccounts(orgClients, org);
-  if (E.isLeft(selection)) {
+  const done = await forEachAccount<RunReport>({
+    orgClients,
+    org,
+    runId,
+    log,
+    work: keyrotateIn({ ...options, runId }),
+    ...(options.shouldStartAccount === undefined
+      ? {}
+      : { shouldStartAccount: options.shouldStartAccount }),
+    onDiscovered: ({ selected, skipped }) =>
+      options.onAccountProgress?.({ kind: "discovered", selected: selected.length, skipped }),
+    onAccountStarted: (account) =>
+      options.onAccountProgress?.({
+        kind: "account-started",
+        accountId: account.id,
+        accountName: account.name,
+      }),
+    onAccountFinished: (account, outcome) =>
+      options.onAccountProgress?.({
+        kind: "account-finished",
+        section: sectionOf(account, outcome),
+      }),
+  });
+  if (E.isLeft(done)) {
     log({
       level: "error",
       event: "org-discovery-failed",
-      message: `the organization could not be listed; no account was run: ${selection.left.message}`,
-      error: selection.left.toJSON(),
+      message: `the organization could not be listed; no account was run: ${done.left.message}`,
+      error: done.left.toJSON(),
     });
     return assembleOrgReport({
       ...parts,
       dryRun: dryRun ?? false,
       finishedAt: now().toISOString(),
-      error: selection.left.toJSON(),
+      error: done.left.toJSON(),
       discovered: 0,
       sections: [],
       skipped: [],
       apiCalls: orgClients.calls.snapshot(),
     });
   }
-  const { selected, skipped, discovered } = selection.right;
-  options.onAccountProgress?.({ kind: "discovered", selected: selected.length, skipped });
-  const startAccount = async (account: OrgAccount): Promise<AccountSection> => {
-    const ids = { accountId: account.id, accountName: account.name };
-    if (options.shouldStartAccount?.() === false) return { ...ids, status: "deferred" };
-    options.onAccountProgress?.({ kind: "account-started", ...ids });
-    return runAccount({ ...options, runId }, account);
-  };
-  const sections = await mapWithConcurrency(selected, org.concurrency, async (account) => {
-    const section = await startAccount(account);
-    options.onAccountProgress?.({ kind: "account-finished", section });
-    return section;
-  });
+  const { skipped, discovered } = done.right.selection;
   const report = assembleOrgReport({
     ...parts,
     finishedAt: now().toISOString(),
     discovered,
-    sections,
+    sections: done.right.outcomes.map(({ account, outcome }) => sectionOf(account, outcome)),
     skipped,
     apiCalls: orgClients.calls.snapshot(),
   });

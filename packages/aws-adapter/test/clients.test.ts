@@ -97,10 +97,16 @@ describe("createAwsClients", () => {
     expect(received).toBe(2);
   });
 
+  // Contract change (issue 16): IAM retries in standard mode under its learning pacing, which
+  // does the slowing down; unpaced, it keeps the adaptive default.
   it("uses the SDK's adaptive retry mode by default and standard on request", async () => {
     const adaptive = createAwsClients({ region: "us-east-1", credentials });
     const standard = createAwsClients({ region: "us-east-1", credentials, retryMode: "standard" });
-    expect(await adaptive.iam.config.retryStrategy()).toMatchObject({ mode: "adaptive" });
+    const unpaced = createAwsClients({ region: "us-east-1", credentials, iamPacing: false });
+    expect(await adaptive.s3.config.retryStrategy()).toMatchObject({ mode: "adaptive" });
+    expect(await adaptive.ses.config.retryStrategy()).toMatchObject({ mode: "adaptive" });
+    expect(await adaptive.iam.config.retryStrategy()).toMatchObject({ mode: "standard" });
+    expect(await unpaced.iam.config.retryStrategy()).toMatchObject({ mode: "adaptive" });
     expect(await standard.s3.config.retryStrategy()).toMatchObject({ mode: "standard" });
   });
 

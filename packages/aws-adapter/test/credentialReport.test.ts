@@ -350,11 +350,16 @@ describe("readCredentialReport", () => {
     row("bob"),
   );
 
-  it("first checks a report that is being generated after 250 ms, then doubles the wait", async () => {
+  // Contract change (issue 16): the first check comes after 100 ms (was 250 ms), and waits
+  // double up to 2 s (was 20 s), so that a small account's report is not waited on for nothing.
+  it("first checks a report that is being generated after 100 ms, then doubles the wait up to 2 s", async () => {
     const { clients, iam } = mockedClients();
     iam.on(GenerateCredentialReportCommand).resolves({ State: "STARTED" });
     iam
       .on(GetCredentialReportCommand)
+      .rejectsOnce(new CredentialReportNotReadyException(meta))
+      .rejectsOnce(new CredentialReportNotReadyException(meta))
+      .rejectsOnce(new CredentialReportNotReadyException(meta))
       .rejectsOnce(new CredentialReportNotReadyException(meta))
       .rejectsOnce(new CredentialReportNotReadyException(meta))
       .resolves(reportResponse(csv));
@@ -363,8 +368,8 @@ describe("readCredentialReport", () => {
     const result = await readCredentialReport(clients.iam, { sleep });
 
     expect(E.isRight(result)).toBe(true);
-    expect(DEFAULT_REPORT_INITIAL_DELAY_MS).toBe(250);
-    expect(waits).toEqual([250, 500, 1000]);
+    expect(DEFAULT_REPORT_INITIAL_DELAY_MS).toBe(100);
+    expect(waits).toEqual([100, 200, 400, 800, 1600, 2000]);
   });
 
   it("returns the users parsed, how many there were and when the report was made", async () => {

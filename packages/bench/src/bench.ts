@@ -11,6 +11,7 @@ import { type CoreResult, runCoreSuite } from "./core-suite.js";
 import { type LambdaResult, runLambdaSuite } from "./lambda-suite.js";
 import { currentLoad, describeMachine, type Machine } from "./machine.js";
 import { type BenchOptions, repoRoot } from "./options.js";
+import { type OrgResult, runOrgSuite } from "./org-suite.js";
 import { renderMarkdown } from "./render.js";
 import { judgeTargets, type Target } from "./targets.js";
 
@@ -37,11 +38,12 @@ export interface BenchResults {
   readonly account?: ReadonlyArray<AccountSizeResult>;
   readonly core?: CoreResult;
   readonly lambda?: LambdaResult;
+  readonly org?: OrgResult;
   readonly targets: ReadonlyArray<Target>;
 }
 
 /**
- * Runs the suites `options.suites` names, in the order account, core, Lambda, and judges the
+ * Runs the suites `options.suites` names, in the order account, core, Lambda, org, and judges the
  * targets. `progress` hears a line at each step.
  */
 export const runBench = async (
@@ -55,6 +57,7 @@ export const runBench = async (
   let account: AccountSizeResult[] | undefined;
   let core: CoreResult | undefined;
   let lambda: LambdaResult | undefined;
+  let org: OrgResult | undefined;
   if (options.suites.includes("account")) {
     progress("account suite");
     account = await runAccountSuite(options, (line) => progress(`  ${line}`));
@@ -67,6 +70,12 @@ export const runBench = async (
     progress(`lambda suite: bundle, ${options.coldStarts} cold starts`);
     lambda = await runLambdaSuite(options.coldStarts);
   }
+  if (options.suites.includes("org")) {
+    progress(
+      `org suite: ${options.orgAccounts} accounts × ${options.orgUsers} users, ${options.orgConcurrency} at a time`,
+    );
+    org = await runOrgSuite(options, (line) => progress(`  ${line}`));
+  }
   const { outDir: _outDir, ...stated } = options;
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
@@ -78,19 +87,21 @@ export const runBench = async (
     conditions: {
       sandboxReportGenerationMs: SANDBOX_REPORT_GENERATION_MS,
       clients:
-        "the adapter's createAwsClients defaults, for keyrotate and the baseline alike: adaptive retry mode, 5 attempts",
+        "the adapter's createAwsClients defaults, for keyrotate and the baseline alike: IAM paced by its learning token bucket (20 calls/s start, burst 20) with standard retries, S3 and SES adaptive retries, 5 attempts",
       polling:
-        "the adapter's default credential-report polling (first check 250 ms after a STARTED generation, then doubling)",
+        "the adapter's default credential-report polling (first check 100 ms after a STARTED generation, then doubling up to 2 s)",
       baseline:
         "reads only, one user after the other: GetUser per tag read (email twice, last-check-date, old-key when tracked) and ListAccessKeys; every ListUsers page (100 users)",
     },
     ...(account === undefined ? {} : { account }),
     ...(core === undefined ? {} : { core }),
     ...(lambda === undefined ? {} : { lambda }),
+    ...(org === undefined ? {} : { org }),
     targets: judgeTargets({
       ...(account === undefined ? {} : { account }),
       ...(core === undefined ? {} : { core }),
       ...(lambda === undefined ? {} : { lambda }),
+      ...(org === undefined ? {} : { org }),
     }),
   };
 };

@@ -4,7 +4,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { repoRoot } from "./options.js";
 
 /** The child entry points of the account suite. */
-export const CHILD_ENTRIES = ["keyrotate-child", "baseline-child"] as const;
+export const CHILD_ENTRIES = ["keyrotate-child", "baseline-child", "org-child"] as const;
 
 /** A child entry point's name. */
 export type ChildEntry = (typeof CHILD_ENTRIES)[number];

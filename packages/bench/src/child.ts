@@ -4,6 +4,14 @@ import { repoRoot } from "./options.js";
 /** The line prefix a child process writes its result after. */
 export const RESULT_PREFIX = "BENCH_RESULT ";
 
+/** A child process's own memory, as it reports it. */
+export interface ChildMemory {
+  /** Peak resident set of the process (`process.resourceUsage().maxRSS`), in bytes. */
+  readonly maxRssBytes: number;
+  /** Resident set once everything was imported and before the work, in bytes. */
+  readonly idleRssBytes: number;
+}
+
 /** Writes a child's result as its last stdout line, for {@link runChild} to read. */
 export const reportResult = (result: unknown): void => {
   process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);

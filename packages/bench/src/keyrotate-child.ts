@@ -5,11 +5,10 @@
  * and its own peak memory: the sandbox runs in the parent, so none of its memory counts here.
  */
 import { createAwsClients, runKeyrotate } from "@keyrotate/aws-adapter";
-import { type CalendarDate, decodeSettings } from "@keyrotate/core";
-import * as E from "fp-ts/lib/Either.js";
+import type { CalendarDate } from "@keyrotate/core";
 import { type AttemptOutcomes, recordOutcomes } from "./attempt-outcomes.js";
-import { childInput, reportResult } from "./child.js";
-import { BUCKET, SENDER } from "./scenario.js";
+import { type ChildMemory, childInput, reportResult } from "./child.js";
+import { benchSettings } from "./scenario.js";
 
 /** What the parent passes. */
 export interface KeyrotateChildInput {
@@ -20,7 +19,7 @@ export interface KeyrotateChildInput {
 }
 
 /** What the child reports. */
-export interface KeyrotateChildResult {
+export interface KeyrotateChildResult extends ChildMemory {
   readonly status: string;
   readonly wallMs: number;
   /** From the start to the end of the credential report's reading and triage. */
@@ -33,24 +32,13 @@ export interface KeyrotateChildResult {
   readonly attempts: Record<string, number>;
   /** How the attempts ended: answered, or failed by error code (throttled). */
   readonly outcomes: AttemptOutcomes;
-  /** Peak resident set of this process (`process.resourceUsage().maxRSS`), in bytes. */
-  readonly maxRssBytes: number;
-  /** Resident set once everything was imported and before the run, in bytes. */
-  readonly idleRssBytes: number;
 }
 
 const input = childInput<KeyrotateChildInput>();
-const settings = decodeSettings({
-  SES_EMAIL: SENDER,
-  SES_REGION: input.region,
-  S3_CSV_BUCKET: BUCKET,
-  // Due users are rotated on first sight, as the benchmark's scenario expects (no minimum notice).
-  MIN_NOTICE_DAYS: "0",
-});
-if (E.isLeft(settings)) throw new Error(JSON.stringify(settings.left));
+const settings = benchSettings(input.region);
 
 const clients = createAwsClients({
-  settings: settings.right,
+  settings,
   endpoint: input.endpoint,
   region: input.region,
   credentials: input.credentials,
@@ -65,7 +53,7 @@ const start = performance.now();
 let reportMs = Number.NaN;
 const report = await runKeyrotate({
   clients,
-  settings: settings.right,
+  settings,
   today: input.today as CalendarDate,
   log: (entry) => {
     if (entry.event === "users-selected") reportMs = performance.now() - start;

@@ -22,6 +22,12 @@ export interface BenchOptions {
   readonly coreUsers: number;
   /** Fresh processes whose import time gives the Lambda cold start (median). */
   readonly coldStarts: number;
+  /** Member accounts of the organisation suite. */
+  readonly orgAccounts: number;
+  /** Users in each of them. */
+  readonly orgUsers: number;
+  /** Accounts the organisation run works on at once. */
+  readonly orgConcurrency: number;
   /** Where results.json and RESULTS.md go. */
   readonly outDir: string;
   /** Which suites run. */
@@ -29,9 +35,9 @@ export interface BenchOptions {
 }
 
 /** The suites of a run. */
-export type SuiteName = "account" | "core" | "lambda";
+export type SuiteName = "account" | "core" | "lambda" | "org";
 
-const SUITES: ReadonlyArray<SuiteName> = ["account", "core", "lambda"];
+const SUITES: ReadonlyArray<SuiteName> = ["account", "core", "lambda", "org"];
 
 /** The full run of issue 7. */
 export const defaultOptions: BenchOptions = {
@@ -43,6 +49,9 @@ export const defaultOptions: BenchOptions = {
   baselineLimitS: 60,
   coreUsers: 1_000_000,
   coldStarts: 10,
+  orgAccounts: 200,
+  orgUsers: 500,
+  orgConcurrency: 25,
   outDir: resolve(repoRoot, "bench"),
   suites: SUITES,
 };
@@ -53,6 +62,8 @@ export const quickOptions: Partial<BenchOptions> = {
   baselineLimitS: 10,
   coreUsers: 20_000,
   coldStarts: 3,
+  orgAccounts: 10,
+  orgUsers: 100,
 };
 
 export const usage = `Usage: pnpm bench [options]
@@ -64,6 +75,8 @@ Suites:
            original function does, on the sandbox: API calls by operation, wall time, peak memory
   core     decisions per second over generated users (packages/core/bench/decide.bench.ts)
   lambda   bundle size and cold start (import plus client construction, median)
+  org      runOrganization over a sandbox organisation (each account its own IAM throttle and
+           latency) beside one twin account run alone: wall time, calls per account, memory
 
 Options:
   --sizes LIST            account sizes in users (default ${defaultOptions.sizes.join(",")})
@@ -75,8 +88,12 @@ Options:
                           (calls and time per user x users) beyond it (default ${defaultOptions.baselineLimitS})
   --core-users N          users the core suite decides (default ${defaultOptions.coreUsers})
   --cold-starts N         fresh processes for the cold-start median (default ${defaultOptions.coldStarts})
-  --suites LIST           which suites to run: account,core,lambda (default all)
-  --quick                 smoke sizes: 300 users, baseline cap 10 s, 20,000 core users, 3 cold starts
+  --org-accounts N        member accounts of the org suite (default ${defaultOptions.orgAccounts})
+  --org-users N           users per member account (default ${defaultOptions.orgUsers})
+  --org-concurrency N     accounts run at once (default ${defaultOptions.orgConcurrency})
+  --suites LIST           which suites to run: account,core,lambda,org (default all)
+  --quick                 smoke sizes: 300 users, baseline cap 10 s, 20,000 core users, 3 cold
+                          starts, an organisation of 10 accounts x 100 users
   --out DIR               where results go (default <repo>/bench)
   -h, --help              this help
 `;
@@ -85,6 +102,17 @@ Options:
 export class UsageError extends Error {
   override readonly name = "UsageError";
 }
+
+/** The flags that take a whole number > 0, and the option each sets. */
+const COUNT_FLAGS: Readonly<
+  Record<string, "coreUsers" | "coldStarts" | "orgAccounts" | "orgUsers" | "orgConcurrency">
+> = {
+  "--core-users": "coreUsers",
+  "--cold-starts": "coldStarts",
+  "--org-accounts": "orgAccounts",
+  "--org-users": "orgUsers",
+  "--org-concurrency": "orgConcurrency",
+};
 
 const positiveInt = (flag: string, value: string): number => {
   const n = Number(value);
@@ -149,12 +177,6 @@ export const parseArgs = (
       case "--baseline-limit-s":
         options = { ...options, baselineLimitS: nonNegative(flag, value) };
         break;
-      case "--core-users":
-        options = { ...options, coreUsers: positiveInt(flag, value) };
-        break;
-      case "--cold-starts":
-        options = { ...options, coldStarts: positiveInt(flag, value) };
-        break;
       case "--suites": {
         const suites = value.split(",");
         const unknown = suites.filter((s) => !(SUITES as string[]).includes(s));
@@ -166,8 +188,11 @@ export const parseArgs = (
       case "--out":
         options = { ...options, outDir: resolve(cwd, value) };
         break;
-      default:
-        throw new UsageError(`unknown option ${flag}`);
+      default: {
+        const key = COUNT_FLAGS[flag];
+        if (key === undefined) throw new UsageError(`unknown option ${flag}`);
+        options = { ...options, [key]: positiveInt(flag, value) };
+      }
     }
   }
   // The bucket holds one second of calls unless told otherwise (the sandbox's own default).

@@ -1,5 +1,6 @@
 import type { AccountSizeResult } from "./account-suite.js";
 import type { BenchResults } from "./bench.js";
+import { ASSUMED, modelOrganization, PRICES } from "./org-model.js";
 import type { Target } from "./targets.js";
 
 const n = (v: number): string => Math.round(v).toLocaleString("en-US");
@@ -74,6 +75,12 @@ export const renderTable = (results: BenchResults): string => {
     const l = results.lambda;
     parts.push(
       `Lambda: bundle ${(l.bundleBytes / 1024).toFixed(0)} KiB (zip ${(l.zipBytes / 1024).toFixed(0)} KiB), cold start ${l.coldStartMedianMs.toFixed(0)} ms (median of ${l.coldStarts})`,
+    );
+  }
+  if (results.org !== undefined) {
+    const o = results.org;
+    parts.push(
+      `Organisation: ${n(o.accounts)} accounts × ${n(o.usersPerAccount)} users, ${o.concurrency} at a time: ${s(o.wallMs)} (${o.waves} waves × ${s(o.single.wallMs)} alone = ${s(o.idealMs)}), ${n(o.completed)} completed, peak RSS ${mib(o.maxRssBytes)}`,
     );
   }
   parts.push(
@@ -184,6 +191,87 @@ export const renderMarkdown = (results: BenchResults): string => {
       "## 3. Lambda",
       "",
       `Built with the Lambda package's \`buildLambda\` (esbuild, minified ESM, SDK bundled): \`index.mjs\` ${n(l.bundleBytes)} bytes (${(l.bundleBytes / 1024).toFixed(0)} KiB), zip ${n(l.zipBytes)} bytes. Cold start (importing the bundle in a fresh Node process, which decodes the settings and builds the three clients, as a Lambda init does), median of ${l.coldStarts}: ${l.coldStartMedianMs.toFixed(0)} ms.`,
+      "",
+    );
+  }
+  if (results.org !== undefined) {
+    const g = results.org;
+    lines.push(
+      "## 4. Organisation",
+      "",
+      `A sandbox organisation of ${n(g.accounts)} member accounts of ${n(g.usersPerAccount)} users each (${n(g.duePerAccount)} due per account), every account with its own IAM token bucket of ${o.iamRate} calls/s (burst ${o.iamBurst}) and ${o.latencyMs} ms latency, and one more identical account run alone first (\`runKeyrotate\` in its own process: the single-account reference, a worker's time and memory). Then one \`runOrganization\` from the management account's credentials in its own process, ${g.concurrency} accounts at a time, each account with the adapter's default clients. All accounts share the one sandbox process and the machine's cores.`,
+      "",
+      mdTable(
+        ["figure", "value"],
+        [
+          ["organisation wall time", s(g.wallMs)],
+          ["status", `${g.status} of ${n(g.accounts)} accounts, ${n(g.rotated)} keys rotated`],
+          [
+            "single account alone (reference)",
+            `${s(g.single.wallMs)} (${s(g.single.reportMs)} to the triaged report), ${n(g.single.iamAnswered)} answered IAM calls, ${n(g.single.failedAttempts)} throttled, peak RSS ${mib(g.single.maxRssBytes)}`,
+          ],
+          [
+            "accounts' own times in the run",
+            `min ${s(g.accountMs.min)}, median ${s(g.accountMs.median)}, max ${s(g.accountMs.max)}`,
+          ],
+          [
+            "least time at this concurrency",
+            `${g.waves} waves × ${s(g.single.wallMs)} = ${s(g.idealMs)}; throttle bound ${s(g.throttleBoundMs)}`,
+          ],
+          [
+            "wall / least time; wall / throttle bound",
+            `${(g.wallMs / g.idealMs).toFixed(2)}×; ${(g.wallMs / g.throttleBoundMs).toFixed(2)}×`,
+          ],
+          [
+            "answered calls per account = the reference's",
+            `${n(g.sameCalls)} of ${n(g.accounts)} (${n(g.throttledAttempts)} throttled attempts retried in all)`,
+          ],
+          ["peak RSS of the organisation run (every account in one process)", mib(g.maxRssBytes)],
+          [
+            "merge: the org report",
+            `${(g.reportBytes / 1024).toFixed(0)} KiB of JSON; read back and totalled in ${g.mergeMs.toFixed(0)} ms, heap +${mib(g.mergeHeapBytes)}`,
+          ],
+          ["seeding the organisation", s(g.seedMs)],
+        ],
+      ),
+      "",
+      "- reference calls by operation (answered): " +
+        Object.entries(g.single.answered)
+          .map(([op, c]) => `\`${op}\` ${n(c)}`)
+          .join(", ") +
+        ".",
+      "",
+    );
+  }
+  const model = modelOrganization(results.account, results.org);
+  if (model !== undefined) {
+    const usd = (v: number): string => `$${v.toFixed(2)}`;
+    lines.push(
+      `## 5. Model: ${n(ASSUMED.accounts)} accounts × ${n(ASSUMED.usersPerAccount)} users on Step Functions`,
+      "",
+      `The state machine's Distributed Map runs one worker Lambda per account (\`MaxConcurrency\` below). Each account has its own IAM throttle and each worker is a Lambda of its own, so accounts do not slow each other and the run takes waves × one account's time. (In section 4 every account runs in one process on the bench machine's shared cores, so there the fan-out is also bound by CPU: its accounts' own times in the run are longer than the twin's alone.) One account's worker: ${s(model.accountMs)}, from ${model.accountMsSource} plus ${n(ASSUMED.overheadMsPerAccount)} ms assumed for the cold start, AssumeRole and writing the result; under ${((model.accountMs / (15 * 60_000)) * 100).toFixed(0)} % of Lambda's 15 minutes.`,
+      "",
+      mdTable(
+        ["Map concurrency", "waves", "run wall time (model)"],
+        model.rows.map((r) => [n(r.concurrency), n(r.waves), s(r.wallMs)]),
+      ),
+      "",
+      mdTable(
+        ["cost per run", "figure"],
+        [
+          [
+            "Lambda",
+            `${usd(model.lambdaUsd)}: ${n(model.lambdaGbSeconds)} GB-s (${n(ASSUMED.accounts)} workers at ${ASSUMED.workerMemoryMb} MB, list and summarise) × $${PRICES.lambdaGbSecondUsd} + ${n(ASSUMED.accounts + 2)} requests × $0.20 per million`,
+          ],
+          [
+            "Step Functions",
+            `${usd(model.stepFunctionsUsd)}: ${n(model.transitions)} state transitions × $0.025 per 1,000`,
+          ],
+          ["total", `**${usd(model.totalUsd)}** per run (whatever the concurrency: the same work)`],
+        ],
+      ),
+      "",
+      `Prices: US East (N. Virginia), on-demand, free tiers left out: Step Functions Standard Workflows $0.025 per 1,000 state transitions; Lambda x86 $0.0000166667 per GB-second and $0.20 per million requests (the published price pages). Assumed: ${ASSUMED.transitionsPerAccount} state transitions per account (child execution start, the Task, its end, one retry) and ${ASSUMED.parentTransitions} for the parent; ${ASSUMED.workerMemoryMb} MB workers (above the measured peak RSS of one account's run); the member accounts' IAM throttle as in the sandbox (${o.iamRate} calls/s) and SES able to send each account's notices at that pace (a production SES account's default is 14 per second). Lambda's default of 1,000 concurrent executions per Region caps \`MaxConcurrency\` at 1,000 less what else runs; STS AssumeRole calls (one per account) come from the worker's account and are spread over the waves.`,
       "",
     );
   }

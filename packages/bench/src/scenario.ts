@@ -1,4 +1,6 @@
+import { decodeSettings, type Settings } from "@keyrotate/core";
 import type { Scenario, ScenarioUser } from "@keyrotate/sandbox";
+import * as E from "fp-ts/lib/Either.js";
 
 /** The verified SES sender of the benchmark account. */
 export const SENDER = "keyrotate@example.com";
@@ -42,3 +44,16 @@ export const benchScenario = (users: number, rate: number): Scenario => ({
   buckets: [BUCKET],
   users: Array.from({ length: users }, (_, i) => benchUser(i, rate)),
 });
+
+/** The policy settings of the benchmark's runs: its sender and bucket, SES in `region`. */
+export const benchSettings = (region: string): Settings => {
+  const settings = decodeSettings({
+    SES_EMAIL: SENDER,
+    SES_REGION: region,
+    S3_CSV_BUCKET: BUCKET,
+    // Due users are rotated on first sight, as the benchmark's scenario expects (no minimum notice).
+    MIN_NOTICE_DAYS: "0",
+  });
+  if (E.isLeft(settings)) throw new Error(JSON.stringify(settings.left));
+  return settings.right;
+};

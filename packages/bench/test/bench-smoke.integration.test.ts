@@ -20,6 +20,9 @@ const options: BenchOptions = {
   baselineLimitS: 120,
   coreUsers: 20_000,
   coldStarts: 2,
+  orgAccounts: 3,
+  orgUsers: 100,
+  orgConcurrency: 2,
   outDir,
 };
 
@@ -39,6 +42,17 @@ describe("pnpm bench at smoke sizes", () => {
     expect(results.lambda?.coldStarts).toBe(2);
     expect(results.lambda?.bundleBytes).toBeGreaterThan(0);
     expect(results.lambda?.zipBytes).toBeGreaterThan(0);
+    expect(results.org).toMatchObject({ accounts: 3, usersPerAccount: 100, concurrency: 2 });
+  });
+
+  it("runs the organisation beside its single-account twin: every account completed, same calls", () => {
+    const org = results.org;
+    expect(org).toMatchObject({ completed: 3, rotated: 3, waves: 2, sameCalls: 3 });
+    expect(org?.single.answered["iam:CreateAccessKey"]).toBe(1);
+    expect(org?.wallMs).toBeGreaterThan(0);
+    expect(org?.idealMs).toBe((org?.single.wallMs ?? 0) * 2);
+    expect(org?.maxRssBytes).toBeGreaterThan(0);
+    expect(org?.reportBytes).toBeGreaterThan(0);
   });
 
   it("has keyrotate apply every due user's rotation, as the sandbox shows", () => {
@@ -87,7 +101,10 @@ describe("pnpm bench at smoke sizes", () => {
       "lambda-time-100k",
       "core-1m",
       "bundle-1mb",
+      "org-wall",
+      "org-calls",
     ]);
+    expect(results.targets.find((t) => t.id === "org-calls")?.met).toBe(true);
     expect(results.targets.find((t) => t.id === "core-1m")?.met).toBeNull();
     expect(results.targets.find((t) => t.id === "bundle-1mb")?.met).not.toBeNull();
 
@@ -102,6 +119,8 @@ describe("pnpm bench at smoke sizes", () => {
       "## 1. Account scan and run",
       "## 2. Core decisions",
       "## 3. Lambda",
+      "## 4. Organisation",
+      "## 5. Model: 1,000 accounts × 5,000 users on Step Functions",
     ]) {
       expect(markdown).toContain(heading);
     }

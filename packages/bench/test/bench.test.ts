@@ -45,6 +45,27 @@ describe("parseArgs", () => {
     });
   });
 
+  it("reads the organisation suite's flags", () => {
+    const { options } = parseArgs([
+      "--suites",
+      "org",
+      "--org-accounts",
+      "7",
+      "--org-users",
+      "40",
+      "--org-concurrency",
+      "3",
+    ]);
+
+    expect(options).toMatchObject({
+      suites: ["org"],
+      orgAccounts: 7,
+      orgUsers: 40,
+      orgConcurrency: 3,
+    });
+    expect(() => parseArgs(["--org-accounts", "0"])).toThrow(UsageError);
+  });
+
   it("keeps a burst given explicitly", () => {
     expect(parseArgs(["--iam-rate", "50", "--iam-burst", "5"]).options.iamBurst).toBe(5);
   });

@@ -12,7 +12,12 @@ import {
   type OrgSettings,
   runOrganization,
 } from "@keyrotate/aws-adapter";
-import { formatSettingProblem, parseCalendarDate, type Settings } from "@keyrotate/core";
+import {
+  formatSettingProblem,
+  parseCalendarDate,
+  type SettingProblem,
+  type Settings,
+} from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
 import { type ParsedOptions, stringOption } from "./args.js";
 import { type AwsAccess, clientPlace } from "./awsAccess.js";
@@ -37,8 +42,36 @@ const splitSets = (parsed: ParsedOptions): { org: Record<string, string>; rest: 
   return { org, rest };
 };
 
+/**
+ * The ORG_* settings of an organisation command, from the environment, `--set` and
+ * `--accounts` (problems go to `problems`), and the options left for the policy settings.
+ */
+export const orgInputs = (
+  parsed: ParsedOptions,
+  io: CliIo,
+  problems: string[],
+): { org: E.Either<ReadonlyArray<SettingProblem>, OrgSettings>; policyParsed: ParsedOptions } => {
+  const { org: orgSets, rest } = splitSets(parsed);
+  const accounts = stringOption(parsed, "accounts");
+  const orgInput: Record<string, string | undefined> = {};
+  for (const name of ORG_SETTING_NAMES) orgInput[name] = io.env[name];
+  Object.assign(orgInput, orgSets);
+  if (accounts !== undefined) {
+    if (accounts.trim() === "") problems.push("--accounts: expected comma-separated account ids");
+    orgInput.ORG_INCLUDE_ACCOUNTS = accounts;
+    orgInput.ORG_INCLUDE_OUS = "";
+  }
+  const org = decodeOrgSettings(orgInput);
+  if (E.isLeft(org)) problems.push(...org.left.map(formatSettingProblem));
+  const policyParsed: ParsedOptions = {
+    ...parsed,
+    strings: new Map([...parsed.strings].map(([k, v]) => [k, k === "set" ? rest : v])),
+  };
+  return { org, policyParsed };
+};
+
 /** How the CLI reaches AWS for the management side and for each account, as `buildClients` does. */
-const reach = (
+export const reach = (
   access: AwsAccess,
   settings: Settings,
   env: CliIo["env"],
@@ -104,21 +137,29 @@ export const renderOrgReport = (report: OrgReport): string => {
   return `${lines.join("\n")}\n`;
 };
 
-/** A progress line per account on `out`, as accounts are found and finish. */
-export const orgProgressLines =
-  (out: Output) =>
-  (total: { value: number; done: number }) =>
-  (e: OrgProgressEvent): void => {
-    if (e.kind === "discovered") {
-      total.value = e.selected;
-      out.write(
-        `organization: ${plural(e.selected, "account")} to run, ${e.skipped.length} skipped\n`,
-      );
-    } else if (e.kind === "account-finished") {
+/** Progress lines on `out`: the accounts found, then `[done/total] <line>` as each finishes. */
+export const accountProgress = (out: Output, verb: string) => {
+  const total = { value: 0, done: 0 };
+  return {
+    discovered: (selected: number, skipped: number): void => {
+      total.value = selected;
+      out.write(`organization: ${plural(selected, "account")} to ${verb}, ${skipped} skipped\n`);
+    },
+    finished: (line: string): void => {
       total.done += 1;
-      out.write(`[${total.done}/${total.value}] ${describeSection(e.section)}\n`);
-    }
+      out.write(`[${total.done}/${total.value}] ${line}\n`);
+    },
   };
+};
+
+/** A progress line per account on `out`, as accounts are found and finish. */
+export const orgProgressLines = (out: Output): ((e: OrgProgressEvent) => void) => {
+  const lines = accountProgress(out, "run");
+  return (e) => {
+    if (e.kind === "discovered") lines.discovered(e.selected, e.skipped.length);
+    else if (e.kind === "account-finished") lines.finished(describeSection(e.section));
+  };
+};
 
 /** The exit code of an organisation run. */
 export const orgExitCode = (report: OrgReport): number =>
@@ -139,22 +180,7 @@ export const runOrgCommand = async (
   if (asOfText !== undefined && asOf === undefined)
     problems.push(`--as-of ${JSON.stringify(asOfText)}: expected a date YYYY-MM-DD`);
   const scanMode = scanModeOption(parsed, problems);
-  const { org: orgSets, rest } = splitSets(parsed);
-  const accounts = stringOption(parsed, "accounts");
-  const orgInput: Record<string, string | undefined> = {};
-  for (const name of ORG_SETTING_NAMES) orgInput[name] = io.env[name];
-  Object.assign(orgInput, orgSets);
-  if (accounts !== undefined) {
-    if (accounts.trim() === "") problems.push("--accounts: expected comma-separated account ids");
-    orgInput.ORG_INCLUDE_ACCOUNTS = accounts;
-    orgInput.ORG_INCLUDE_OUS = "";
-  }
-  const org = decodeOrgSettings(orgInput);
-  if (E.isLeft(org)) problems.push(...org.left.map(formatSettingProblem));
-  const policyParsed: ParsedOptions = {
-    ...parsed,
-    strings: new Map([...parsed.strings].map(([k, v]) => [k, k === "set" ? rest : v])),
-  };
+  const { org, policyParsed } = orgInputs(parsed, io, problems);
   const ctx = await awsCommandContext(policyParsed, io, "run", problems);
   // A plan is a dry run: it changes nothing and sends nothing, so it needs no --yes.
   const checkedWithContext = problems.length;
@@ -177,7 +203,7 @@ export const runOrgCommand = async (
   const json = parsed.flags.has("json");
   const interruptions = watchInterruptions(io);
   const { orgClients, clientsFor } = reach(access, settings, io.env, [interruptions.middleware]);
-  const progress = orgProgressLines(io.stderr)({ value: 0, done: 0 });
+  const progress = orgProgressLines(io.stderr);
   try {
     const report = await runOrganization({
       orgClients,

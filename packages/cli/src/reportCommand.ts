@@ -1,13 +1,17 @@
 import { mkdir, stat, writeFile } from "node:fs/promises";
 import { dirname, extname, resolve } from "node:path";
+import type { CalendarDate, Settings } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
-import { readAccount, unreadableRowWarning } from "./account.js";
+import { type AccountView, readAccount, unreadableRowWarning } from "./account.js";
 import { stringOption } from "./args.js";
 import { accountOptionsHelp, awsOptionSpecs, buildClients, destroyClients } from "./awsAccess.js";
 import { awsCommandContext, type Command, ExitCode, usageFailure } from "./command.js";
 import { assessAccount, type ComplianceReport } from "./compliance/assess.js";
 import { renderComplianceCsv } from "./compliance/csv.js";
 import { renderComplianceHtml } from "./compliance/html.js";
+import type { CliIo } from "./io.js";
+import { orgOptionSpecs, wantsOrg } from "./orgOptions.js";
+import { reportOrgCommand } from "./orgReportCommand.js";
 import { createProgress } from "./progress.js";
 import { staleReportWarning } from "./reportAge.js";
 import { settingsOptionSpecs } from "./settingsInput.js";
@@ -17,13 +21,22 @@ export type ReportFormat = "json" | "csv" | "html";
 
 const formats: ReadonlyArray<ReportFormat> = ["json", "csv", "html"];
 
-/** Renders a compliance report in one of its formats. */
-export const renderCompliance = (report: ComplianceReport, format: ReportFormat): string =>
+/** Renders a report in `format`: JSON, or with the report's own CSV and HTML renderers. */
+export const renderIn = <R>(
+  report: R,
+  format: ReportFormat,
+  csv: (r: R) => string,
+  html: (r: R) => string,
+): string =>
   format === "json"
     ? `${JSON.stringify(report, null, 2)}\n`
     : format === "csv"
-      ? renderComplianceCsv(report)
-      : renderComplianceHtml(report);
+      ? csv(report)
+      : html(report);
+
+/** Renders a compliance report in one of its formats. */
+export const renderCompliance = (report: ComplianceReport, format: ReportFormat): string =>
+  renderIn(report, format, renderComplianceCsv, renderComplianceHtml);
 
 const formatOfPath = (path: string): ReportFormat | undefined => {
   const ext = extname(path).toLowerCase();
@@ -39,6 +52,7 @@ const formatOfPath = (path: string): ReportFormat | undefined => {
 const options = {
   ...settingsOptionSpecs,
   ...awsOptionSpecs,
+  ...orgOptionSpecs,
   format: { type: "string" },
   out: { type: "string", short: "o" },
   help: { type: "boolean", short: "h" },
@@ -70,6 +84,53 @@ export const outFileProblem = async (given: string, path: string): Promise<strin
   return undefined;
 };
 
+/**
+ * The compliance report of an account read with `readAccount`, and the warnings a reader should
+ * see on stderr (a stale credential report, rows that could not be read).
+ */
+export const complianceOf = (
+  view: AccountView,
+  settings: Settings,
+  today: CalendarDate,
+  now: Date,
+): { report: ComplianceReport; warnings: string[] } => {
+  const stale = staleReportWarning(view.reportGeneratedAt, now);
+  const warnings = [
+    ...(stale === undefined ? [] : [stale]),
+    ...view.unreadableReportRows.map(unreadableRowWarning),
+  ];
+  const report = assessAccount({
+    settings,
+    today,
+    users: view.users,
+    generatedAt: now.toISOString(),
+    credentialReportGeneratedAt: view.reportGeneratedAt,
+    skippedUsers: view.skipped.map((s) => ({
+      userName: s.userName,
+      reason: `${s.reason}: ${s.error.message}`,
+    })),
+  });
+  return { report, warnings };
+};
+
+/** Writes a report to stdout, or to the file `out` with a line saying so (`what`: `summary`). */
+export const writeReport = async (
+  io: CliIo,
+  out: string | undefined,
+  text: string,
+  what: string,
+  summary: string,
+): Promise<void> => {
+  if (out === undefined) {
+    io.stdout.write(text);
+    return;
+  }
+  const path = resolve(io.cwd, out);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, text, "utf8");
+  io.stdout.write(`Wrote ${what} to ${path}: ${summary}.\n`);
+};
+
 /** `keyrotate report`: a compliance report of every user and key. */
 export const reportCommand: Command = {
   name: "report",
@@ -95,15 +156,25 @@ Options:
   --format FORMAT        json, csv or html (default: from the --out extension, else html)
   -o, --out FILE         where to write (default: stdout)
 ${accountOptionsHelp("region for IAM (default: AWS_REGION, else us-east-1)")}
+  --org                  every covered account of the AWS Organization, in one report
+  --accounts ID,ID       only these accounts of the organization (implies --org)
   -h, --help             this help
+
+Organizations: with --org (or --accounts) the credentials are the management account's (or a
+delegated administrator's); keyrotate assumes ORG_ROLE_NAME in each covered account (ORG_*
+settings as for "keyrotate run --org") and reads ORG_CONCURRENCY accounts at a time, printing a
+line per account on stderr. The report has a section per account, the accounts that could not
+be read with the reason, and totals; the CSV adds account_id, account_name and account_status.
 
 Examples:
   keyrotate report --out compliance.html
   keyrotate report --format csv --out keys.csv
   keyrotate report --format json | jq '.summary'
+  ORG_ROLE_NAME=KeyrotateMember keyrotate report --org --out org-compliance.html
 
-Exit codes: 0 written (whatever the compliance), 1 the account could not be read,
-2 invalid settings or arguments.
+Exit codes: 0 written (whatever the compliance), 1 the account could not be read (with --org:
+the organization could not be listed, or an account could not be read: the report is still
+written), 2 invalid settings or arguments.
 `,
   run: async (parsed, io) => {
     const problems: string[] = [];
@@ -118,6 +189,7 @@ Exit codes: 0 written (whatever the compliance), 1 the account could not be read
       const problem = await outFileProblem(out, resolve(io.cwd, out));
       if (problem !== undefined) problems.push(problem);
     }
+    if (wantsOrg(parsed)) return reportOrgCommand(parsed, io, { format, out }, problems);
     const ctx = await awsCommandContext(parsed, io, "policy", problems);
     if (E.isLeft(ctx)) return usageFailure(io, "report", ctx.left);
     const { settings, access, config, today } = ctx.right;
@@ -141,33 +213,16 @@ Exit codes: 0 written (whatever the compliance), 1 the account could not be read
         );
         return ExitCode.failed;
       }
-      io.stderr.write(staleReportWarning(account.right.reportGeneratedAt, io.now()) ?? "");
-      for (const row of account.right.unreadableReportRows) {
-        io.stderr.write(unreadableRowWarning(row));
-      }
-      const report = assessAccount({
-        settings,
-        today,
-        users: account.right.users,
-        generatedAt: io.now().toISOString(),
-        credentialReportGeneratedAt: account.right.reportGeneratedAt,
-        skippedUsers: account.right.skipped.map((s) => ({
-          userName: s.userName,
-          reason: `${s.reason}: ${s.error.message}`,
-        })),
-      });
-      const text = renderCompliance(report, format);
-      if (out === undefined) {
-        io.stdout.write(text);
-      } else {
-        const path = resolve(io.cwd, out);
-        await mkdir(dirname(path), { recursive: true });
-        await writeFile(path, text, "utf8");
-        const u = report.summary.userResults;
-        io.stdout.write(
-          `Wrote the ${format} compliance report to ${path}: ${report.summary.users} users, ${u.pass} pass, ${u.fail} fail, ${u.unknown} unknown.\n`,
-        );
-      }
+      const { report, warnings } = complianceOf(account.right, settings, today, io.now());
+      io.stderr.write(warnings.join(""));
+      const u = report.summary.userResults;
+      await writeReport(
+        io,
+        out,
+        renderCompliance(report, format),
+        `the ${format} compliance report`,
+        `${report.summary.users} users, ${u.pass} pass, ${u.fail} fail, ${u.unknown} unknown`,
+      );
       return ExitCode.ok;
     } finally {
       progress.clear();

@@ -1,10 +1,12 @@
 import { existsSync } from "node:fs";
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runDemoInTemp } from "./demoOutput.js";
+import { cli } from "./harness.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const screenshots = join(dirname(fileURLToPath(import.meta.url)), "screenshots");
@@ -81,6 +83,35 @@ describe("the demo's HTML in headless Chromium", () => {
     expect(text).toContain("key age in days");
     for (const user of ["ava", "nora", "quinn", "walt", "xavier"]) expect(text).toContain(user);
     expect(text).toMatch(/no-email/);
+  });
+
+  it("renders the organization's compliance report with its accounts, each account's users and the unreadable ones", async () => {
+    // Prepare
+    const orgDir = await mkdtemp(join(tmpdir(), "keyrotate-org-demo-"));
+    try {
+      const demo = await cli(["demo", "--org", "--out", orgDir, "--start", "2026-03-01"]);
+      expect(demo.code).toBe(0);
+
+      // Act
+      const { text, outside } = await open(
+        join(orgDir, "org-compliance.html"),
+        "org-compliance-report.png",
+      );
+
+      // Assess
+      expect(outside).toEqual([]);
+      expect(text).toContain("Access key compliance report: organization");
+      expect(text).toMatch(/444444444444\s+experiments\s+unreachable\s+.*AccessDenied/);
+      expect(text).toContain("333333333333 legacy: suspended");
+      expect(text).toMatch(/Account 222222222222 prod\s+3 users/);
+      for (const user of ["shared-overdue", "prod-warned", "dev-fresh"])
+        expect(text).toContain(user);
+      expect(text).not.toContain("exp-overdue");
+      expect(text).toContain("Ensure access keys are rotated every 90 days or less");
+      expect(text).toContain("key age in days");
+    } finally {
+      await rm(orgDir, { recursive: true, force: true });
+    }
   });
 
   const expectations: ReadonlyArray<readonly [string, RegExp]> = [

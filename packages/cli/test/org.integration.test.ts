@@ -43,12 +43,12 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
 });
 
-const orgSandbox = async (): Promise<Sandbox> => {
+const orgSandbox = async (organization: OrganizationScenario = ORG): Promise<Sandbox> => {
   const s = await startSandbox({
     now: START,
     randomSeed: 5,
     reportGenerationMs: 1,
-    seed: { organization: ORG },
+    seed: { organization },
   });
   open.push(s);
   return s;
@@ -169,6 +169,140 @@ describe("keyrotate plan --org", () => {
     );
     for (const id of ["111111111111", "222222222222"])
       expect(s.account(id).keyEvents()).toEqual([]);
+  });
+});
+
+/** {@link ORG} with an account in a throttling storm and one whose IAM refuses the report. */
+const STORMY_ORG: OrganizationScenario = {
+  ...ORG,
+  accounts: [
+    ...(ORG.accounts ?? []),
+    {
+      id: "666666666666",
+      name: "stormy",
+      scenario: members("stormy"),
+      faults: { throttleRate: 0.5 },
+    },
+    {
+      id: "777777777777",
+      name: "locked",
+      scenario: members("locked"),
+      faults: {
+        failOperations: {
+          "iam:GenerateCredentialReport": {
+            count: 1000,
+            status: 403,
+            code: "AccessDenied",
+            message: "not authorized to perform iam:GenerateCredentialReport",
+          },
+        },
+      },
+    },
+  ],
+};
+
+interface OrgComplianceJson {
+  kind: string;
+  status: string;
+  summary: {
+    users: number;
+    accounts: { completed: number; unreachable: number; failed: number; skipped: number };
+  };
+  accounts: {
+    accountId: string;
+    status: string;
+    error?: { tag: string };
+    report?: { users: { userName: string; result: string }[] };
+  }[];
+  skippedAccounts: { accountId: string; reason: string }[];
+}
+
+describe("keyrotate report --org", () => {
+  it("reports every covered account with a line per account, and shows each account it could not read", async () => {
+    // Prepare
+    const s = await orgSandbox(STORMY_ORG);
+    // Act
+    const r = await cli(["report", "--org", "--format", "json"], {
+      sandbox: s,
+      env: { ORG_ROLE_NAME: "KeyrotateMember", ORG_EXCLUDE_ACCOUNTS: "123456789012" },
+    });
+    // Assess
+    const report = JSON.parse(r.stdout) as OrgComplianceJson;
+    const status = (id: string) => report.accounts.find((a) => a.accountId === id);
+    expect(r.code).toBe(1);
+    expect(report.kind).toBe("organization-compliance");
+    expect(report.status).toBe("partial");
+    expect(status("111111111111")?.report?.users.map((u) => [u.userName, u.result])).toEqual([
+      ["shared-overdue", "pass"],
+    ]);
+    expect(status("222222222222")?.status).toBe("completed");
+    expect(status("444444444444")).toMatchObject({
+      status: "unreachable",
+      error: { tag: "AccessDenied" },
+    });
+    expect(status("777777777777")).toMatchObject({
+      status: "failed",
+      error: { tag: "AccessDenied" },
+    });
+    // The storm is waited out or fails that account alone.
+    expect(["completed", "failed"]).toContain(status("666666666666")?.status);
+    expect(s.account("666666666666").faultCounts().throttled).toBeGreaterThan(0);
+    expect(report.skippedAccounts.map((a) => [a.accountId, a.reason])).toEqual([
+      ["123456789012", "excluded"],
+      ["333333333333", "suspended"],
+    ]);
+    expect(report.summary.accounts).toMatchObject({ unreachable: 1, skipped: 2 });
+    expect(r.stderr).toContain("organization: 5 accounts to read, 2 skipped\n");
+    expect(r.stderr).toMatch(/\[\d\/5\] 444444444444 norole: unreachable: .*AccessDenied/);
+    expect(r.stderr).toMatch(/\[\d\/5\] 222222222222 prod: read: 1 users, 1 pass, 0 fail/);
+    for (const id of ["111111111111", "222222222222", "666666666666"])
+      expect(s.account(id).keyEvents()).toEqual([]);
+  });
+
+  it("writes the CSV of --accounts with the account columns first, and exits 0 when all are read", async () => {
+    // Prepare
+    const s = await orgSandbox();
+    const dir = await mkdtemp(join(tmpdir(), "keyrotate-org-report-"));
+    try {
+      // Act
+      const r = await cli(
+        ["report", "--accounts", "222222222222,111111111111", "--out", "org.csv"],
+        {
+          sandbox: s,
+          cwd: dir,
+          env: { ORG_ROLE_NAME: "KeyrotateMember" },
+        },
+      );
+      // Assess
+      const csv = await readFile(join(dir, "org.csv"), "utf8");
+      const lines = csv.trimEnd().split("\r\n");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(
+        /^Wrote the csv organization compliance report to .*org\.csv: 2 of 2 accounts read, 0 skipped; 2 users, 2 pass, 0 fail, 0 unknown\.\n$/,
+      );
+      expect(lines[0]).toMatch(/^account_id,account_name,account_status,user,handled,/);
+      expect(lines.slice(1).map((l) => l.split(",").slice(0, 4))).toEqual([
+        ["111111111111", "shared", "completed", "shared-overdue"],
+        ["222222222222", "prod", "completed", "prod-overdue"],
+      ]);
+      expect(s.account("444444444444").calls()).toEqual({});
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses bad ORG_* settings before any call", async () => {
+    // Prepare
+    const s = await orgSandbox();
+    // Act
+    const r = await cli(["report", "--org", "--set", "ORG_CONCURRENCY=0"], {
+      sandbox: s,
+      env: { ORG_ROLE_NAME: "KeyrotateMember" },
+    });
+    // Assess
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("ORG_CONCURRENCY");
+    expect(s.calls()).toEqual({});
   });
 });
 

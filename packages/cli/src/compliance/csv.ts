@@ -13,27 +13,26 @@ export const csvCell = (value: string | number | boolean | undefined): string =>
 
 const columnOf = (id: string): string => id.toLowerCase().replaceAll(/[^a-z0-9]+/g, "_");
 
-/**
- * The compliance report as CSV: one row per access key (one row with empty key columns for a
- * user without keys), the user's control results repeated on each of its rows.
- */
-export const renderComplianceCsv = (report: ComplianceReport): string => {
-  const header = [
-    "user",
-    "handled",
-    "user_result",
-    ...controls.map((c) => columnOf(c.id)),
-    "key_id",
-    "key_status",
-    "key_created",
-    "key_age_days",
-    "key_last_used",
-    "key_days_unused",
-    "key_next_action",
-    "key_next_action_date",
-    "findings",
-  ];
-  const rows: string[][] = [header];
+/** The CSV header of {@link complianceCsvRows}. */
+export const complianceCsvHeader: ReadonlyArray<string> = [
+  "user",
+  "handled",
+  "user_result",
+  ...controls.map((c) => columnOf(c.id)),
+  "key_id",
+  "key_status",
+  "key_created",
+  "key_age_days",
+  "key_last_used",
+  "key_days_unused",
+  "key_next_action",
+  "key_next_action_date",
+  "findings",
+];
+
+/** The rows of {@link renderComplianceCsv} after its header, as cells not yet quoted. */
+export const complianceCsvRows = (report: ComplianceReport): string[][] => {
+  const rows: string[][] = [];
   for (const u of report.users) {
     const userCells = [
       u.userName,
@@ -61,5 +60,16 @@ export const renderComplianceCsv = (report: ComplianceReport): string => {
       ]);
     }
   }
-  return rows.map((r) => `${r.map(csvCell).join(",")}\r\n`).join("");
+  return rows;
 };
+
+/** CSV text of rows of cells: quoted as needed, CRLF line ends. */
+export const csvText = (rows: ReadonlyArray<ReadonlyArray<string>>): string =>
+  rows.map((r) => `${r.map(csvCell).join(",")}\r\n`).join("");
+
+/**
+ * The compliance report as CSV: one row per access key (one row with empty key columns for a
+ * user without keys), the user's control results repeated on each of its rows.
+ */
+export const renderComplianceCsv = (report: ComplianceReport): string =>
+  csvText([complianceCsvHeader, ...complianceCsvRows(report)]);

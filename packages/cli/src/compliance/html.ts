@@ -3,7 +3,8 @@ import type { ComplianceReport, ControlResult, UserAssessment } from "./assess.j
 import { controls } from "./controls.js";
 import { renderHistogramSvg } from "./histogramSvg.js";
 
-const css = `
+/** The report pages' inline style sheet. */
+export const css = `
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem;color:#1b2631;background:#fff;max-width:1200px}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #d5d8dc;padding-bottom:.2rem}
 .meta{color:#566573;margin-top:0}
@@ -26,7 +27,8 @@ small{color:#566573}
 const cell = (r: ControlResult, title: string): string =>
   `<td class="${r}" title="${h(title)}">${r}</td>`;
 
-const userRows = (u: UserAssessment): string => {
+/** A user's row of the users table: result, each control, keys and findings. */
+export const userRows = (u: UserAssessment): string => {
   const keys =
     u.keys.length === 0
       ? "<em>no access keys</em>"
@@ -48,6 +50,41 @@ const userRows = (u: UserAssessment): string => {
     .join("")}<td>${keys}</td><td>${findings}</td></tr>`;
 };
 
+/** The summary cards of users and keys. */
+export const userCards = (
+  s: Pick<ComplianceReport["summary"], "users" | "keys" | "activeKeys" | "userResults">,
+): string => `<div class="card"><b>${s.users}</b>users</div>
+<div class="card"><b>${s.keys}</b>access keys (${s.activeKeys} Active)</div>
+<div class="card pass"><b>${s.userResults.pass}</b>users pass</div>
+<div class="card fail"><b>${s.userResults.fail}</b>users fail</div>
+<div class="card unknown"><b>${s.userResults.unknown}</b>users unknown</div>`;
+
+/** The controls table, users counted per control. */
+export const controlsSection = (byControl: ComplianceReport["summary"]["byControl"]): string => {
+  const rows = controls
+    .map((c) => {
+      const t = byControl[c.id];
+      return `<tr><td><b>${h(c.id)}</b></td><td>${h(c.framework)}</td><td>${h(c.title)}</td><td>${h(c.check)}</td><td class="num pass">${t.pass}</td><td class="num fail">${t.fail}</td><td class="num unknown">${t.unknown}</td></tr>`;
+    })
+    .join("");
+  return `<h2>Controls</h2>
+<table><thead><tr><th>Control</th><th>Framework</th><th>Title</th><th>How it is checked</th><th>Pass</th><th>Fail</th><th>Unknown</th></tr></thead>
+<tbody>${rows}</tbody></table>
+<p><small>Only access keys are evaluated; console passwords are outside keyrotate's scope. Users are counted per control.</small></p>`;
+};
+
+/** The users table: a row per user. */
+export const usersTable = (users: ReadonlyArray<UserAssessment>): string =>
+  `<table><thead><tr><th>User</th><th>Result</th>${controls.map((c) => `<th>${h(c.id)}</th>`).join("")}<th>Keys</th><th>Findings</th></tr></thead>
+<tbody>${users.map(userRows).join("\n")}</tbody></table>`;
+
+/** The policy settings the findings were decided with. */
+export const settingsSection = (settings: ComplianceReport["settings"]): string =>
+  `<h2>Policy settings</h2>
+<table><tbody>${Object.entries(settings)
+    .map(([k, v]) => `<tr><td><code>${h(k)}</code></td><td>${h(String(v))}</td></tr>`)
+    .join("")}</tbody></table>`;
+
 /**
  * The compliance report as one self-contained HTML page: inline CSS and an inline SVG
  * histogram; no script, font, image or link to anything outside the file. Every value from
@@ -55,15 +92,6 @@ const userRows = (u: UserAssessment): string => {
  */
 export const renderComplianceHtml = (report: ComplianceReport): string => {
   const s = report.summary;
-  const controlRows = controls
-    .map((c) => {
-      const t = s.byControl[c.id];
-      return `<tr><td><b>${h(c.id)}</b></td><td>${h(c.framework)}</td><td>${h(c.title)}</td><td>${h(c.check)}</td><td class="num pass">${t.pass}</td><td class="num fail">${t.fail}</td><td class="num unknown">${t.unknown}</td></tr>`;
-    })
-    .join("");
-  const settings = Object.entries(report.settings)
-    .map(([k, v]) => `<tr><td><code>${h(k)}</code></td><td>${h(String(v))}</td></tr>`)
-    .join("");
   const skipped =
     report.skippedUsers.length === 0
       ? ""
@@ -79,24 +107,15 @@ export const renderComplianceHtml = (report: ComplianceReport): string => {
 <h1>Access key compliance report</h1>
 <p class="meta">As of ${h(report.date)} · generated ${h(report.generatedAt)}${report.credentialReportGeneratedAt === undefined ? "" : ` · last-use data from the IAM credential report of ${h(report.credentialReportGeneratedAt)}`}</p>
 <div class="cards">
-<div class="card"><b>${s.users}</b>users</div>
-<div class="card"><b>${s.keys}</b>access keys (${s.activeKeys} Active)</div>
-<div class="card pass"><b>${s.userResults.pass}</b>users pass</div>
-<div class="card fail"><b>${s.userResults.fail}</b>users fail</div>
-<div class="card unknown"><b>${s.userResults.unknown}</b>users unknown</div>
+${userCards(s)}
 </div>
-<h2>Controls</h2>
-<table><thead><tr><th>Control</th><th>Framework</th><th>Title</th><th>How it is checked</th><th>Pass</th><th>Fail</th><th>Unknown</th></tr></thead>
-<tbody>${controlRows}</tbody></table>
-<p><small>Only access keys are evaluated; console passwords are outside keyrotate's scope. Users are counted per control.</small></p>
+${controlsSection(s.byControl)}
 <h2>Key age</h2>
 ${renderHistogramSvg(report.histogram)}
 <h2>Users</h2>
-<table><thead><tr><th>User</th><th>Result</th>${controls.map((c) => `<th>${h(c.id)}</th>`).join("")}<th>Keys</th><th>Findings</th></tr></thead>
-<tbody>${report.users.map(userRows).join("\n")}</tbody></table>
+${usersTable(report.users)}
 ${skipped}
-<h2>Policy settings</h2>
-<table><tbody>${settings}</tbody></table>
+${settingsSection(report.settings)}
 <p><small>Generated by keyrotate.</small></p>
 </body></html>
 `;

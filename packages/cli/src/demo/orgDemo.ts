@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  type AccountCredentials,
   createAwsClients,
   createOrgClients,
   decodeOrgSettings,
@@ -17,6 +18,7 @@ import {
 import * as E from "fp-ts/lib/Either.js";
 import type { Output } from "../io.js";
 import { orgProgressLines, renderOrgReport } from "../orgCommand.js";
+import { readOrganizationCompliance, renderOrgCompliance } from "../orgReportCommand.js";
 import { DEMO_MARKER } from "./output.js";
 import { DEMO_BUCKET, DEMO_SENDER } from "./scenario.js";
 
@@ -73,7 +75,8 @@ export const demoOrganization: OrganizationScenario = {
 
 /**
  * `keyrotate demo --org`: one organisation run against a local sandbox organisation, with a
- * line per account as it finishes; writes `org-report.json` to `dir`. Resolves with the report.
+ * line per account as it finishes, then the organisation's compliance report; writes
+ * `org-report.json` and `org-compliance.html` to `dir`. Resolves with the run's report.
  */
 export const runOrgDemo = async (
   out: Output,
@@ -107,21 +110,46 @@ export const runOrgDemo = async (
     out.write(
       `keyrotate demo --org: one run over a sandbox organization on ${start}: ${sandbox.accounts().length} accounts, role ${DEMO_ORG_ROLE}, 2 accounts at a time\n\n`,
     );
+    const orgClients = createOrgClients({ endpoint, region, credentials });
+    const clientsFor = (c: AccountCredentials) =>
+      createAwsClients({ settings: settings.right, endpoint, region, credentials: c });
+    const polling = { initialDelayMs: 10, maxDelayMs: 100 };
     const report = await runOrganization({
-      orgClients: createOrgClients({ endpoint, region, credentials }),
+      orgClients,
       org: org.right,
       settings: settings.right,
       today: start,
-      polling: { initialDelayMs: 10, maxDelayMs: 100 },
-      clientsFor: (c) =>
-        createAwsClients({ settings: settings.right, endpoint, region, credentials: c }),
-      onAccountProgress: orgProgressLines(out)({ value: 0, done: 0 }),
+      polling,
+      clientsFor,
+      onAccountProgress: orgProgressLines(out),
     });
     out.write(`\n${renderOrgReport(report)}`);
+    // The organisation's compliance report after the run, as "keyrotate report --org" writes it.
+    out.write("\nThe compliance report of every account after the run:\n");
+    const compliance = await readOrganizationCompliance({
+      orgClients,
+      org: org.right,
+      settings: settings.right,
+      today: start,
+      clientsFor,
+      now: () => sandbox.clock.now(),
+      progress: out,
+      polling,
+    });
+    orgClients.organizations.destroy();
+    orgClients.sts.destroy();
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, DEMO_MARKER), "made by keyrotate demo\n", "utf8");
     await writeFile(join(dir, "org-report.json"), `${JSON.stringify(report, null, 2)}\n`, "utf8");
-    out.write(`\nWrote org-report.json to\n  ${dir}\n`);
+    if (E.isRight(compliance))
+      await writeFile(
+        join(dir, "org-compliance.html"),
+        renderOrgCompliance(compliance.right, "html"),
+        "utf8",
+      );
+    out.write(
+      `\nWrote org-report.json${E.isRight(compliance) ? " and org-compliance.html" : ""} to\n  ${dir}\n`,
+    );
     return report;
   } finally {
     await sandbox.close();

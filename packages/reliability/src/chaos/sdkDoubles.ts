@@ -25,7 +25,11 @@ export const chaosClients = (
   middleware: AttemptMiddleware[],
 ): AwsClients => {
   const { endpoint, region, credentials } = sandbox.clientConfig();
-  return withoutBackoff(createAwsClients({ settings, endpoint, region, credentials, middleware }));
+  // IAM unpaced, as backoff sleeps are skipped: the faults here are random, not a rate, and
+  // pacing would only wait.
+  return withoutBackoff(
+    createAwsClients({ settings, endpoint, region, credentials, middleware, iamPacing: false }),
+  );
 };
 
 /**

@@ -135,6 +135,7 @@ export {
 } from "./scan.js";
 export {
   readSecretFile,
+  SECRET_FILE_PREFIX,
   type SecretFile,
   secretFiles,
   secretFileUrl,

@@ -10,6 +10,7 @@ import { AwsError, type AwsErrorJson, type AwsErrorTag, mapAwsError } from "./er
 import type { PlanOutcome } from "./executePlan.js";
 import { type ExecutePlansOptions, executePlans } from "./executePlans.js";
 import { silentLog } from "./log.js";
+import { SECRET_FILE_PREFIX } from "./secretFile.js";
 import { viewStep } from "./stepView.js";
 
 /**
@@ -58,7 +59,7 @@ export interface PreflightFailure {
  * that apply to a secret apply to it too; no reader can see it: readers may read only
  * `credential/<their user name>/`, and a user name holds no `/`.
  */
-export const PREFLIGHT_OBJECT_KEY = "credential/keyrotate-preflight.txt";
+export const PREFLIGHT_OBJECT_KEY = `${SECRET_FILE_PREFIX}keyrotate-preflight.txt`;
 
 /** True when applying `plan` would create a key or tag a rotation: a preflight must pass first. */
 export const rotates = (plan: Plan): boolean =>

@@ -1,12 +1,15 @@
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 
+/** The prefix under which every secret file is stored (and the readers' policy applies). */
+export const SECRET_FILE_PREFIX = "credential/";
+
 /**
  * Where and how a new key's secret is stored: `credential/<user>/<user>_<keyId>.csv`, the path
  * the original function's per-user bucket policy grants each user.
  */
 export const secretObjectKey = (userName: string, keyId: string): string =>
-  `credential/${userName}/${userName}_${keyId}.csv`;
+  `${SECRET_FILE_PREFIX}${userName}/${userName}_${keyId}.csv`;
 
 /**
  * The user's secret files' object keys in a text: a global pattern whose first group is the key

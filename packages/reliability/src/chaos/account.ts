@@ -8,6 +8,7 @@ import {
   type LogEntry,
   type RunReport,
   runKeyrotate,
+  SECRET_FILE_PREFIX,
   secretFiles,
 } from "@keyrotate/aws-adapter";
 import { type CalendarDate, decodeSettings, type Settings } from "@keyrotate/core";
@@ -411,7 +412,7 @@ export class Account {
     return new Set(
       this.sandbox
         .objects()
-        .filter((o) => o.key.startsWith("credential/"))
+        .filter((o) => o.key.startsWith(SECRET_FILE_PREFIX))
         .map((o) => `${o.key} ${o.lastModified.getTime()} ${o.body.length}`),
     );
   }

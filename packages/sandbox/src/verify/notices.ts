@@ -25,7 +25,7 @@ export interface SeenNotice {
   readonly newKeyId?: string;
   /** Both keys of an "Action required" notice. */
   readonly keyIds: ReadonlyArray<string>;
-  /** The `s3://bucket/credential/…csv` file the notice names, if any. */
+  /** The `s3://bucket/…csv` secret file the notice names, if any. */
   readonly secretFile?: string;
   /** Sandbox time it was accepted, epoch ms, and its UTC day. */
   readonly time: number;
@@ -52,7 +52,7 @@ const isNoticeKind = (kind: string | undefined): kind is NoticeKind =>
 // the notice's key (a Rotated notice: the old key, then the new one); an "Action required" notice
 // names both keys in its text.
 const KEY_ID = /\b(?:AKIA|ASIA)[A-Z0-9]{12,124}\b/g;
-const SECRET_FILE = /s3:\/\/[^\s/]+\/credential\/\S+?\.csv/;
+const SECRET_FILE = /s3:\/\/[^\s/]+\/\S+?\.csv/;
 
 /** Reads a user notice back from a sent email; undefined for anything else (the admin summary). */
 export const readNotice = (e: SentEmail): SeenNotice | undefined => {

@@ -67,6 +67,7 @@ describe("keyrotate report", () => {
       "CIS-1.14": "pass",
       "IAM.3": "pass",
       "IAM.8": "pass",
+      "IAM.22": "pass",
     });
     expect(results["old-key"]).toMatchObject({
       "CIS-1.14": "fail",
@@ -74,7 +75,11 @@ describe("keyrotate report", () => {
       "CIS-1.12": "pass",
     });
     expect(results["two-keys"]).toMatchObject({ "CIS-1.13": "fail", "CIS-1.14": "pass" });
-    expect(results["idle-50"]).toMatchObject({ "CIS-1.12": "fail", "IAM.8": "pass" });
+    expect(results["idle-50"]).toMatchObject({
+      "CIS-1.12": "fail",
+      "IAM.8": "pass",
+      "IAM.22": "fail",
+    });
     expect(results["idle-100"]).toMatchObject({
       "CIS-1.12": "fail",
       "IAM.8": "fail",
@@ -108,11 +113,11 @@ describe("keyrotate report", () => {
     expect(stdout).toContain(`Wrote the csv compliance report to ${out}: 5 users, 1 pass, 4 fail`);
     const lines = (await readFile(out, "utf8")).trim().split("\r\n");
     expect(lines[0]).toBe(
-      "user,handled,user_result,cis_1_12,cis_1_13,cis_1_14,iam_3,iam_8,key_id,key_status,key_created,key_age_days,key_last_used,key_days_unused,key_next_action,key_next_action_date,findings",
+      "user,handled,user_result,cis_1_12,cis_1_13,cis_1_14,iam_3,iam_8,iam_22,key_id,key_status,key_created,key_age_days,key_last_used,key_days_unused,key_next_action,key_next_action_date,findings",
     );
     expect(lines).toHaveLength(1 + 7);
     expect(lines.find((l) => l.startsWith("old-key,"))).toMatch(
-      /^old-key,true,fail,pass,pass,fail,fail,pass,AKIA\w+,Active,2025-11-01,120,2026-02-28,1,rotation,2026-03-01,$/,
+      /^old-key,true,fail,pass,pass,fail,fail,pass,pass,AKIA\w+,Active,2025-11-01,120,2026-02-28,1,rotation,2026-03-01,$/,
     );
   });
 

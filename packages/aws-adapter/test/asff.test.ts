@@ -7,7 +7,7 @@ import {
   asffUpdates,
   partitionOf,
 } from "../src/asff.js";
-import { asffProblems, isAsffTimestamp } from "./asffRules.js";
+import { ASFF_REQUIRED_FIELDS, asffProblems, isAsffTimestamp } from "./asffRules.js";
 
 const place: AsffPlace = { accountId: "123456789012", region: "eu-west-1", partition: "aws" };
 const now = "2026-03-01T06:00:00.000Z";
@@ -206,20 +206,7 @@ describe("the ASFF rule checker", () => {
     expect(asffProblems(valid)).toEqual([]);
   });
 
-  it.each([
-    "SchemaVersion",
-    "Id",
-    "ProductArn",
-    "GeneratorId",
-    "AwsAccountId",
-    "Types",
-    "CreatedAt",
-    "UpdatedAt",
-    "Severity",
-    "Title",
-    "Description",
-    "Resources",
-  ])("fails a finding without %s", (field) => {
+  it.each(ASFF_REQUIRED_FIELDS)("fails a finding without %s", (field) => {
     expect(asffProblems(without(field))).toContain(`${field}: required`);
   });
 

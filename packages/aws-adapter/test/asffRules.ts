@@ -4,7 +4,8 @@
  * it returns every rule a finding breaks, in words, and nothing for a valid finding.
  */
 
-const REQUIRED = [
+/** The top-level fields ASFF requires of every finding (the user guide's required attributes). */
+export const ASFF_REQUIRED_FIELDS = [
   "SchemaVersion",
   "Id",
   "ProductArn",
@@ -96,7 +97,8 @@ export const asffProblems = (finding: unknown): string[] => {
   if (!isObject(finding)) return ["the finding is not an object"];
   const f = finding;
   const problems: string[] = [];
-  for (const field of REQUIRED) if (f[field] === undefined) problems.push(`${field}: required`);
+  for (const field of ASFF_REQUIRED_FIELDS)
+    if (f[field] === undefined) problems.push(`${field}: required`);
   for (const field of ["SchemaVersion", "Id", "ProductArn", "GeneratorId", "Title", "Description"])
     if (f[field] !== undefined && (typeof f[field] !== "string" || !NON_BLANK.test(f[field])))
       problems.push(`${field}: not a non-blank string`);

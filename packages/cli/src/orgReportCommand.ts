@@ -15,7 +15,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { type AccountView, readAccount } from "./account.js";
 import type { ParsedOptions } from "./args.js";
 import { awsCommandContext, ExitCode, usageFailure } from "./command.js";
-import { renderOrgComplianceAsff } from "./compliance/asff.js";
+import { findingsSummary, orgComplianceFindings, renderFindings } from "./compliance/asff.js";
 import type { ComplianceReport } from "./compliance/assess.js";
 import {
   type AccountCompliance,
@@ -29,7 +29,6 @@ import { accountProgress, orgInputs, reach } from "./orgCommand.js";
 import {
   complianceOf,
   type DocumentFormat,
-  findingsSummary,
   type ReportFormat,
   renderIn,
   writeReport,
@@ -149,13 +148,13 @@ export const reportOrgCommand = async (
     const u = report.summary.userResults;
     const counts = `${a.completed} of ${a.selected} accounts read, ${a.skipped} skipped; ${report.summary.users} users, ${u.pass} pass, ${u.fail} fail, ${u.unknown} unknown`;
     if (output.format === "asff") {
-      const text = renderOrgComplianceAsff(report, await orgClients.sts.config.region());
+      const findings = orgComplianceFindings(report, await orgClients.sts.config.region());
       await writeReport(
         io,
         output.out,
-        text,
+        renderFindings(findings),
         "the organization's ASFF findings",
-        findingsSummary(text, counts),
+        findingsSummary(findings, counts),
       );
     } else
       await writeReport(

@@ -13,7 +13,7 @@ import {
   destroyClients,
 } from "./awsAccess.js";
 import { awsCommandContext, type Command, ExitCode, usageFailure } from "./command.js";
-import { renderComplianceAsff } from "./compliance/asff.js";
+import { complianceFindings, findingsSummary, renderFindings } from "./compliance/asff.js";
 import { assessAccount, type ComplianceReport } from "./compliance/assess.js";
 import { renderComplianceCsv } from "./compliance/csv.js";
 import { renderComplianceHtml } from "./compliance/html.js";
@@ -156,12 +156,6 @@ const callerPlace = async (access: AwsAccess, settings: Settings, io: CliIo) => 
   }
 };
 
-/** The summary line of written ASFF findings: how many, and the report's user counts. */
-export const findingsSummary = (text: string, counts: string): string => {
-  const n = (JSON.parse(text) as unknown[]).length;
-  return `${n} finding${n === 1 ? "" : "s"} (${counts})`;
-};
-
 /** `keyrotate report`: a compliance report of every user and key. */
 export const reportCommand: Command = {
   name: "report",
@@ -264,14 +258,20 @@ written), 2 invalid settings or arguments.
       io.stderr.write(warnings.join(""));
       const u = report.summary.userResults;
       const counts = `${report.summary.users} users, ${u.pass} pass, ${u.fail} fail, ${u.unknown} unknown`;
-      if (place !== undefined) {
-        const text = renderComplianceAsff(report, place.right);
-        await writeReport(io, out, text, "the ASFF findings", findingsSummary(text, counts));
-      } else
+      const findings = place === undefined ? undefined : complianceFindings(report, place.right);
+      if (findings !== undefined)
         await writeReport(
           io,
           out,
-          renderCompliance(report, format as DocumentFormat),
+          renderFindings(findings),
+          "the ASFF findings",
+          findingsSummary(findings, counts),
+        );
+      else if (format !== "asff")
+        await writeReport(
+          io,
+          out,
+          renderCompliance(report, format),
           `the ${format} compliance report`,
           counts,
         );

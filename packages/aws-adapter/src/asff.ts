@@ -149,6 +149,10 @@ const DESCRIPTION_MAX = 1024;
 const clip = (text: string, max: number): string =>
   text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 
+/**
+ * The user as a resource. Its ARN is built without the user's path (the compliance report does
+ * not hold it): a user made with a path (`/division/`) gets an Id that is not its real ARN.
+ */
 const userResource = (place: AsffPlace, userName: string): AsffResource => ({
   Type: "AwsIamUser",
   Id: `arn:${place.partition}:iam::${place.accountId}:user/${userName}`,

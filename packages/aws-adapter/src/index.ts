@@ -5,6 +5,21 @@
 
 export { renderAdminSummary, renderOrgAdminSummary } from "./adminSummary.js";
 export {
+  ASFF_SCHEMA_VERSION,
+  type AsffControlId,
+  type AsffControlOutcome,
+  type AsffFinding,
+  type AsffPlace,
+  type AsffResource,
+  type AsffSeverityLabel,
+  type AsffUser,
+  asffFindingId,
+  asffFindings,
+  asffUpdates,
+  defaultProductArn,
+  partitionOf,
+} from "./asff.js";
+export {
   ApiCallCounter,
   type AttemptMiddleware,
   type AwsClients,
@@ -59,6 +74,7 @@ export {
   type AccountRunOptions,
   type AccountSelection,
   type AccountsDone,
+  asffPlaceOf,
   type CreateOrgClientsOptions,
   createOrgClients,
   discoverAccounts,

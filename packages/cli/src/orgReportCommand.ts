@@ -15,6 +15,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { type AccountView, readAccount } from "./account.js";
 import type { ParsedOptions } from "./args.js";
 import { awsCommandContext, ExitCode, usageFailure } from "./command.js";
+import { findingsSummary, orgComplianceFindings, renderFindings } from "./compliance/asff.js";
 import type { ComplianceReport } from "./compliance/assess.js";
 import {
   type AccountCompliance,
@@ -25,10 +26,16 @@ import {
 } from "./compliance/org.js";
 import type { CliIo, Output } from "./io.js";
 import { accountProgress, orgInputs, reach } from "./orgCommand.js";
-import { complianceOf, type ReportFormat, renderIn, writeReport } from "./reportCommand.js";
+import {
+  complianceOf,
+  type DocumentFormat,
+  type ReportFormat,
+  renderIn,
+  writeReport,
+} from "./reportCommand.js";
 
 /** Renders the organisation's compliance report in one of the report's formats. */
-export const renderOrgCompliance = (report: OrgComplianceReport, format: ReportFormat): string =>
+export const renderOrgCompliance = (report: OrgComplianceReport, format: DocumentFormat): string =>
   renderIn(report, format, renderOrgComplianceCsv, renderOrgComplianceHtml);
 
 /** One line for an account's part of the report. */
@@ -139,13 +146,24 @@ export const reportOrgCommand = async (
     const report = read.right;
     const a = report.summary.accounts;
     const u = report.summary.userResults;
-    await writeReport(
-      io,
-      output.out,
-      renderOrgCompliance(report, output.format),
-      `the ${output.format} organization compliance report`,
-      `${a.completed} of ${a.selected} accounts read, ${a.skipped} skipped; ${report.summary.users} users, ${u.pass} pass, ${u.fail} fail, ${u.unknown} unknown`,
-    );
+    const counts = `${a.completed} of ${a.selected} accounts read, ${a.skipped} skipped; ${report.summary.users} users, ${u.pass} pass, ${u.fail} fail, ${u.unknown} unknown`;
+    if (output.format === "asff") {
+      const findings = orgComplianceFindings(report, await orgClients.sts.config.region());
+      await writeReport(
+        io,
+        output.out,
+        renderFindings(findings),
+        "the organization's ASFF findings",
+        findingsSummary(findings, counts),
+      );
+    } else
+      await writeReport(
+        io,
+        output.out,
+        renderOrgCompliance(report, output.format),
+        `the ${output.format} organization compliance report`,
+        counts,
+      );
     return report.status === "completed" ? ExitCode.ok : ExitCode.failed;
   } finally {
     orgClients.organizations.destroy();

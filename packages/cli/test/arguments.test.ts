@@ -65,7 +65,7 @@ describe("arguments and settings", () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown command "rotate"');
     expect(format.code).toBe(2);
-    expect(format.stderr).toContain('--format "pdf": expected json, csv or html');
+    expect(format.stderr).toContain('--format "pdf": expected json, csv, html or asff');
     expect(days.code).toBe(2);
     expect(days.stderr).toContain('--days "0": expected a whole number from 1 to 730');
     expect(days.stderr).toContain('--start "someday": expected a date YYYY-MM-DD');

@@ -58,6 +58,25 @@ describe("command-line conventions", () => {
     expect(failing.received()).toBe(0);
   });
 
+  it("report --format asff fails with exit 1 when the credentials' account cannot be read, before reading IAM", async () => {
+    failing.reset();
+
+    const { code, stdout, stderr } = await cli([
+      "report",
+      "--format",
+      "asff",
+      "--endpoint-url",
+      failing.url,
+    ]);
+
+    expect(code).toBe(1);
+    expect(stderr).toMatch(
+      /^keyrotate report: the account of the credentials could not be read: .*down/m,
+    );
+    expect(stdout).toBe("");
+    expect(stderr).not.toContain("the account could not be read");
+  });
+
   it("plan takes --scan-mode with --json only, as its help says", async () => {
     failing.reset();
 

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type OrganizationScenario, type Sandbox, startSandbox } from "@keyrotate/sandbox";
 import { afterEach, describe, expect, it } from "vitest";
+import { asffProblems } from "../../aws-adapter/test/asffRules.js";
 import { BUCKET, cli, deliverySets, SENDER, START } from "./harness.js";
 
 const members = (team: string) => ({
@@ -289,6 +290,50 @@ describe("keyrotate report --org", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it("writes one ASFF array over every account read, each finding in its own account", async () => {
+    // Prepare
+    const overdue = (team: string) => ({
+      ...members(team),
+      users: [
+        {
+          name: `${team}-old`,
+          tags: { email: `${team}@example.com` },
+          keys: [{ ageDays: 120, lastUsedDaysAgo: 0 }],
+        },
+      ],
+    });
+    const s = await orgSandbox({
+      memberRole: { name: "KeyrotateMember" },
+      management: { role: null },
+      accounts: [
+        { id: "111111111111", name: "shared", scenario: overdue("shared") },
+        { id: "222222222222", name: "prod", scenario: overdue("prod") },
+        { id: "444444444444", name: "norole", role: null, scenario: overdue("norole") },
+      ],
+    });
+    // Act
+    const r = await cli(["report", "--org", "--format", "asff", "--region", "eu-west-1"], {
+      sandbox: s,
+      env: { ORG_ROLE_NAME: "KeyrotateMember", ORG_EXCLUDE_ACCOUNTS: "123456789012" },
+    });
+    // Assess
+    const findings = JSON.parse(r.stdout) as {
+      Id: string;
+      AwsAccountId: string;
+      ProductArn: string;
+    }[];
+    expect(r.code).toBe(1);
+    expect(findings.map((f) => [f.AwsAccountId, f.Id.split("/")[2]])).toEqual([
+      ["111111111111", "IAM.3"],
+      ["222222222222", "IAM.3"],
+    ]);
+    expect(findings[1]?.ProductArn).toBe(
+      "arn:aws:securityhub:eu-west-1:222222222222:product/222222222222/default",
+    );
+    expect(findings.flatMap(asffProblems)).toEqual([]);
+    expect(r.stderr).toMatch(/444444444444 norole: unreachable/);
   });
 
   it("refuses bad ORG_* settings before any call", async () => {

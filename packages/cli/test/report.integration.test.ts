@@ -2,7 +2,9 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Sandbox } from "@keyrotate/sandbox";
+import { scanForSecrets } from "@keyrotate/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { asffProblems } from "../../aws-adapter/test/asffRules.js";
 import { cli, startTestSandbox } from "./harness.js";
 
 describe("keyrotate report", () => {
@@ -67,6 +69,7 @@ describe("keyrotate report", () => {
       "CIS-1.14": "pass",
       "IAM.3": "pass",
       "IAM.8": "pass",
+      "IAM.22": "pass",
     });
     expect(results["old-key"]).toMatchObject({
       "CIS-1.14": "fail",
@@ -74,7 +77,11 @@ describe("keyrotate report", () => {
       "CIS-1.12": "pass",
     });
     expect(results["two-keys"]).toMatchObject({ "CIS-1.13": "fail", "CIS-1.14": "pass" });
-    expect(results["idle-50"]).toMatchObject({ "CIS-1.12": "fail", "IAM.8": "pass" });
+    expect(results["idle-50"]).toMatchObject({
+      "CIS-1.12": "fail",
+      "IAM.8": "pass",
+      "IAM.22": "fail",
+    });
     expect(results["idle-100"]).toMatchObject({
       "CIS-1.12": "fail",
       "IAM.8": "fail",
@@ -108,11 +115,11 @@ describe("keyrotate report", () => {
     expect(stdout).toContain(`Wrote the csv compliance report to ${out}: 5 users, 1 pass, 4 fail`);
     const lines = (await readFile(out, "utf8")).trim().split("\r\n");
     expect(lines[0]).toBe(
-      "user,handled,user_result,cis_1_12,cis_1_13,cis_1_14,iam_3,iam_8,key_id,key_status,key_created,key_age_days,key_last_used,key_days_unused,key_next_action,key_next_action_date,findings",
+      "user,handled,user_result,cis_1_12,cis_1_13,cis_1_14,iam_3,iam_8,iam_22,key_id,key_status,key_created,key_age_days,key_last_used,key_days_unused,key_next_action,key_next_action_date,findings",
     );
     expect(lines).toHaveLength(1 + 7);
     expect(lines.find((l) => l.startsWith("old-key,"))).toMatch(
-      /^old-key,true,fail,pass,pass,fail,fail,pass,AKIA\w+,Active,2025-11-01,120,2026-02-28,1,rotation,2026-03-01,$/,
+      /^old-key,true,fail,pass,pass,fail,fail,pass,pass,AKIA\w+,Active,2025-11-01,120,2026-02-28,1,rotation,2026-03-01,$/,
     );
   });
 
@@ -131,6 +138,53 @@ describe("keyrotate report", () => {
     expect(html).toContain("Unused IAM user credentials should be removed");
     expect(html).toContain('<svg role="img" aria-label="Access key age histogram"');
     expect(html).not.toMatch(/<script|<link|<img|src=|https?:\/\//i);
+  });
+
+  it("writes one valid ASFF finding per key failing IAM.3/IAM.8/IAM.22 and per user failing CIS 1.13, with no secret", async () => {
+    const { code, stdout } = await cli(["report", "--format", "asff"], { sandbox });
+
+    expect(code).toBe(0);
+    const findings = JSON.parse(stdout) as {
+      Id: string;
+      AwsAccountId: string;
+      ProductArn: string;
+      ProductFields: Record<string, string>;
+    }[];
+    expect(
+      findings.map((f) => `${f.ProductFields["keyrotate/UserName"]} ${f.Id.split("/")[2]}`),
+    ).toEqual([
+      "idle-100 IAM.3",
+      "idle-100 IAM.8",
+      "idle-100 IAM.22",
+      "idle-50 IAM.22",
+      "old-key IAM.3",
+      "two-keys CIS-1.13",
+    ]);
+    // The sandbox's account, as sts:GetCallerIdentity gives it, in the region of the CLI.
+    expect(new Set(findings.map((f) => f.AwsAccountId))).toEqual(new Set(["123456789012"]));
+    expect(findings[0]?.ProductArn).toBe(
+      "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default",
+    );
+    expect(findings.flatMap(asffProblems)).toEqual([]);
+    expect(sandbox.issuedSecrets().length).toBeGreaterThan(0);
+    expect(scanForSecrets(sandbox.issuedSecrets(), { findings: stdout })).toEqual([]);
+  });
+
+  it("writes ASFF findings for an --out file named .asff.json", async () => {
+    const out = join(dir, "findings.asff.json");
+
+    const { code, stdout } = await cli(["report", "--out", out, "--region", "eu-west-1"], {
+      sandbox,
+    });
+
+    expect(code).toBe(0);
+    expect(stdout).toBe(
+      `Wrote the ASFF findings to ${out}: 6 findings (5 users, 1 pass, 4 fail, 0 unknown).\n`,
+    );
+    const findings = JSON.parse(await readFile(out, "utf8")) as { ProductArn: string }[];
+    expect(findings.map((f) => f.ProductArn)).toContain(
+      "arn:aws:securityhub:eu-west-1:123456789012:product/123456789012/default",
+    );
   });
 
   it("does not need the delivery settings", async () => {

@@ -27,6 +27,12 @@ const actionOfOperation: Readonly<Record<string, string>> = {
   "s3:DeleteObjects": "s3:DeleteObject",
 };
 
+/**
+ * Operations that need no IAM permission, so no role grants them: `sts:GetCallerIdentity` ("No
+ * permissions are required to perform this operation", STS API reference).
+ */
+const needsNoPermission: ReadonlySet<string> = new Set(["sts:GetCallerIdentity"]);
+
 /** One AWS call site found in the adapter's code. */
 export interface Operation {
   readonly action: string;
@@ -82,6 +88,7 @@ const operationsIn = (
           : new RegExp(`\\b${local}\\s*\\(`).test(code);
         if (!used) continue;
         const call = `${service}:${operation}`;
+        if (needsNoPermission.has(call)) continue;
         found.push({ action: actionOfOperation[call] ?? call, file });
       }
     }

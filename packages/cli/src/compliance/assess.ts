@@ -16,6 +16,7 @@ import {
   type ControlId,
   controls,
   IAM8_UNUSED_DAYS,
+  IAM22_UNUSED_DAYS,
   MAX_KEY_AGE_DAYS,
 } from "./controls.js";
 
@@ -26,6 +27,8 @@ export type ControlResult = "pass" | "fail" | "unknown";
 export interface ControlOutcome {
   readonly result: ControlResult;
   readonly reason: string;
+  /** The ids of the keys that fail it, when the control is judged per key (not CIS 1.13). */
+  readonly keys?: ReadonlyArray<string>;
 }
 
 /** One access key in a compliance report. */
@@ -181,6 +184,7 @@ const unusedControl = (
   if (failing.length > 0) {
     return {
       result: "fail",
+      keys: failing.map((k) => k.id),
       reason: failing
         .map(
           (k) =>
@@ -207,6 +211,7 @@ const ageControl = (active: ReadonlyArray<KeyAssessment>): ControlOutcome => {
   return old.length > 0
     ? {
         result: "fail",
+        keys: old.map((k) => k.id),
         reason: old
           .map((k) => `${k.id} is ${k.ageDays} days old (> ${MAX_KEY_AGE_DAYS})`)
           .join("; "),
@@ -247,6 +252,7 @@ export const assessUser =
       "CIS-1.14": ageControl(active),
       "IAM.3": ageControl(active),
       "IAM.8": unusedControl(active, (d) => d > IAM8_UNUSED_DAYS, `> ${IAM8_UNUSED_DAYS}`),
+      "IAM.22": unusedControl(active, (d) => d > IAM22_UNUSED_DAYS, `> ${IAM22_UNUSED_DAYS}`),
     };
     return {
       userName: user.userName,

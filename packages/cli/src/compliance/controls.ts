@@ -1,5 +1,5 @@
 /** The ids of the controls a compliance report checks. */
-export type ControlId = "CIS-1.12" | "CIS-1.13" | "CIS-1.14" | "IAM.3" | "IAM.8";
+export type ControlId = "CIS-1.12" | "CIS-1.13" | "CIS-1.14" | "IAM.3" | "IAM.8" | "IAM.22";
 
 /** A control of a compliance framework, and how keyrotate's report evaluates it. */
 export interface Control {
@@ -17,10 +17,12 @@ export const CIS_UNUSED_DAYS = 45;
 export const MAX_KEY_AGE_DAYS = 90;
 /** Days after which an unused credential fails Security Hub IAM.8 (not used within 90 days). */
 export const IAM8_UNUSED_DAYS = 90;
+/** Days after which an unused credential fails Security Hub IAM.22 (not used within 45 days). */
+export const IAM22_UNUSED_DAYS = 45;
 
 /**
  * The controls a compliance report maps keys to: CIS AWS Foundations Benchmark (v1.4.0 to
- * v3.0.0 numbering) 1.12 to 1.14, and AWS Security Hub IAM.3 and IAM.8. Only access keys are
+ * v3.0.0 numbering) 1.12 to 1.14, and AWS Security Hub IAM.3, IAM.8 and IAM.22. Only access keys are
  * evaluated: console passwords are outside keyrotate's reach.
  */
 export const controls: ReadonlyArray<Control> = [
@@ -53,5 +55,11 @@ export const controls: ReadonlyArray<Control> = [
     framework: "AWS Security Hub",
     title: "Unused IAM user credentials should be removed",
     check: `fails when an Active key has not been used within ${IAM8_UNUSED_DAYS} days (AWS Config rule iam-user-unused-credentials-check, maxCredentialUsageAge 90)`,
+  },
+  {
+    id: "IAM.22",
+    framework: "AWS Security Hub",
+    title: "IAM user credentials unused for 45 days should be removed",
+    check: `fails when an Active key has not been used within ${IAM22_UNUSED_DAYS} days (AWS Config rule iam-user-unused-credentials-check, maxCredentialUsageAge 45)`,
   },
 ];

@@ -6,7 +6,10 @@ import { Organization } from "./organizations.js";
 import { freshSeed, IdGenerator, Random } from "./random.js";
 import { S3Store } from "./s3/store.js";
 import { parseScenario, type Scenario, ScenarioError, userCreateDate } from "./scenario.js";
+import { SecretsStore } from "./secrets-manager.js";
+import { FindingsStore } from "./security-hub.js";
 import { SesStore } from "./ses.js";
+import { SnsStore } from "./sns.js";
 
 /** An IAM user as the sandbox reports it for inspection: no secrets. */
 export interface SandboxUser {
@@ -43,7 +46,8 @@ export interface AccountSettings {
 }
 
 /**
- * The whole fake AWS account: clock, IAM, S3, SES, faults and call counts, independent of HTTP.
+ * The whole fake AWS account: clock, IAM, S3, SES, Secrets Manager, Security Hub, SNS, faults and
+ * call counts, independent of HTTP.
  * Keeping state apart from the server lets the programmatic API and `/_sandbox/` share one model.
  */
 export class Account {
@@ -51,6 +55,9 @@ export class Account {
   readonly iam: IamStore;
   readonly s3: S3Store;
   readonly ses: SesStore;
+  readonly secrets: SecretsStore;
+  readonly securityHub: FindingsStore;
+  readonly sns: SnsStore;
   readonly faults: Faults;
   readonly calls = new CallCounter();
   readonly region: string;
@@ -80,6 +87,9 @@ export class Account {
     this.iam = new IamStore(this.accountId, ids, this.clock.nowMs());
     this.s3 = new S3Store(this.clock, this.region);
     this.ses = new SesStore(this.clock, ids, this.region);
+    this.secrets = new SecretsStore(this.clock, ids, this.region, this.accountId);
+    this.securityHub = new FindingsStore(this.clock, this.region);
+    this.sns = new SnsStore(this.clock, ids, this.region, this.accountId);
     const orgRandom = root.fork();
     this.organization =
       settings.accountId === undefined
@@ -149,6 +159,9 @@ export class Account {
     this.iam.clear(this.clock.nowMs());
     this.s3.clear();
     this.ses.clear();
+    this.secrets.clear();
+    this.securityHub.clear();
+    this.sns.clear();
     this.calls.reset();
     this.faults.set({});
     this.faults.clearCounts();

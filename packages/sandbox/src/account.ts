@@ -87,9 +87,10 @@ export class Account {
     this.iam = new IamStore(this.accountId, ids, this.clock.nowMs());
     this.s3 = new S3Store(this.clock, this.region);
     this.ses = new SesStore(this.clock, ids, this.region);
-    this.secrets = new SecretsStore(this.clock, ids, this.region, this.accountId);
-    this.securityHub = new FindingsStore(this.clock, this.region);
-    this.sns = new SnsStore(this.clock, ids, this.region, this.accountId);
+    const scope = { clock: this.clock, ids, region: this.region, accountId: this.accountId };
+    this.secrets = new SecretsStore(scope);
+    this.securityHub = new FindingsStore(scope);
+    this.sns = new SnsStore(scope);
     const orgRandom = root.fork();
     this.organization =
       settings.accountId === undefined

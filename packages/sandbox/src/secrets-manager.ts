@@ -1,7 +1,6 @@
-import type { Clock } from "./clock.js";
 import { DAY_MS } from "./clock.js";
 import { ServiceError } from "./errors.js";
-import type { IdGenerator } from "./random.js";
+import { arnIn, type ServiceScope } from "./scope.js";
 
 /** The `X-Amz-Target` prefix of Secrets Manager (JSON 1.1 protocol). */
 export const SECRETS_MANAGER_TARGET = "secretsmanager";
@@ -122,13 +121,8 @@ function tagsOf(input: Record<string, unknown>): { Key: string; Value: string }[
 export class SecretsStore {
   private readonly byName = new Map<string, StoredSecret>();
 
-  /** An empty store whose ARNs name `region` and `accountId`. */
-  constructor(
-    private readonly clock: Clock,
-    private readonly ids: IdGenerator,
-    private readonly region: string,
-    private readonly accountId: string,
-  ) {}
+  /** An empty store for the account of `scope`. */
+  constructor(private readonly scope: ServiceScope) {}
 
   /** Forgets every secret. */
   clear(): void {
@@ -189,7 +183,7 @@ export class SecretsStore {
           );
         }
         secret.policy = policy;
-        secret.changedMs = this.clock.nowMs();
+        secret.changedMs = this.scope.clock.nowMs();
         return { ARN: secret.arn, Name: secret.name };
       }
       case "GetResourcePolicy": {
@@ -233,12 +227,16 @@ export class SecretsStore {
         `The operation failed because the secret ${name} already exists.`,
       );
     const value = secretValueOf(input);
-    const now = this.clock.nowMs();
+    const now = this.scope.clock.nowMs();
     const description = optionalString(input, "Description");
     const kmsKeyId = optionalString(input, "KmsKeyId");
     const secret: StoredSecret = {
       name,
-      arn: `arn:aws:secretsmanager:${this.region}:${this.accountId}:secret:${name}-${this.ids.secretArnSuffix()}`,
+      arn: arnIn(
+        this.scope,
+        "secretsmanager",
+        `secret:${name}-${this.scope.ids.secretArnSuffix()}`,
+      ),
       ...(description !== undefined ? { description } : {}),
       ...(kmsKeyId !== undefined ? { kmsKeyId } : {}),
       tags: tagsOf(input),
@@ -307,8 +305,8 @@ export class SecretsStore {
     value: { secretString?: string; secretBinary?: string },
     stages: string[],
   ): SecretVersion {
-    const now = this.clock.nowMs();
-    const versionId = optionalString(input, "ClientRequestToken") ?? this.ids.uuid();
+    const now = this.scope.clock.nowMs();
+    const versionId = optionalString(input, "ClientRequestToken") ?? this.scope.ids.uuid();
     if (versionId.length < 32 || versionId.length > 64)
       throw invalidParameter("ClientRequestToken must be 32 to 64 characters long.");
     const oldCurrent = secret.versions.find((v) => v.stages.includes(CURRENT));
@@ -398,7 +396,7 @@ export class SecretsStore {
       throw invalidParameter(
         "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).",
       );
-    const now = this.clock.nowMs();
+    const now = this.scope.clock.nowMs();
     if (force === true) {
       this.byName.delete(secret.name);
       return { ARN: secret.arn, Name: secret.name, DeletionDate: epochSeconds(now) };
@@ -428,7 +426,7 @@ export class SecretsStore {
 
   /** Removes the secrets whose recovery window has passed on the sandbox clock. */
   private purgeExpired(): void {
-    const now = this.clock.nowMs();
+    const now = this.scope.clock.nowMs();
     for (const [name, s] of this.byName)
       if (s.deletionMs !== undefined && s.deletionMs <= now) this.byName.delete(name);
   }

@@ -1,6 +1,6 @@
-import type { Clock } from "./clock.js";
 import { ServiceError } from "./errors.js";
 import { isRecord } from "./json-input.js";
+import type { ServiceScope } from "./scope.js";
 
 /** A finding as stored: the ASFF object as imported, plus what Security Hub adds. */
 export type Finding = Record<string, unknown>;
@@ -146,11 +146,8 @@ function passes(values: string[], filters: StringFilter[]): boolean {
 export class FindingsStore {
   private readonly byKey = new Map<string, Finding>();
 
-  /** An empty store stamping findings with `clock` time. */
-  constructor(
-    private readonly clock: Clock,
-    private readonly region: string,
-  ) {}
+  /** An empty store for the account of `scope`. */
+  constructor(private readonly scope: ServiceScope) {}
 
   /** Forgets every finding. */
   clear(): void {
@@ -180,7 +177,7 @@ export class FindingsStore {
     if (findings.length > MAX_IMPORT)
       throw invalidInput(`Findings must have at most ${MAX_IMPORT} items.`);
     const failed: Record<string, unknown>[] = [];
-    const now = new Date(this.clock.nowMs()).toISOString();
+    const now = new Date(this.scope.clock.nowMs()).toISOString();
     for (const finding of findings) {
       const problems = asffProblems(finding);
       if (problems.length > 0) {
@@ -200,7 +197,7 @@ export class FindingsStore {
         previous?.Workflow ?? (isRecord(f.Workflow) ? f.Workflow : { Status: "NEW" });
       this.byKey.set(key, {
         ...structuredClone(f),
-        Region: typeof f.Region === "string" ? f.Region : this.region,
+        Region: typeof f.Region === "string" ? f.Region : this.scope.region,
         RecordState: typeof f.RecordState === "string" ? f.RecordState : "ACTIVE",
         Workflow: structuredClone(workflow),
         ProcessedAt: now,

@@ -1,8 +1,7 @@
-import type { Clock } from "./clock.js";
 import { missingParameter, ServiceError } from "./errors.js";
 import { decodeMarker, encodeMarker } from "./pagination.js";
 import type { QueryParams } from "./query.js";
-import type { IdGenerator } from "./random.js";
+import { arnIn, type ServiceScope } from "./scope.js";
 import { members, text } from "./xml.js";
 
 /** SNS's Query API version. */
@@ -41,13 +40,8 @@ export class SnsStore {
   private readonly topics = new Map<string, { arn: string; name: string }>();
   private published: SnsMessage[] = [];
 
-  /** An empty store whose ARNs name `region` and `accountId`. */
-  constructor(
-    private readonly clock: Clock,
-    private readonly ids: IdGenerator,
-    private readonly region: string,
-    private readonly accountId: string,
-  ) {}
+  /** An empty store for the account of `scope`. */
+  constructor(private readonly scope: ServiceScope) {}
 
   /** Forgets topics and messages. */
   clear(): void {
@@ -62,7 +56,7 @@ export class SnsStore {
       throw invalidParameter(
         "Topic Name: Topic names must be made up of only uppercase and lowercase ASCII letters, numbers, underscores, and hyphens, and must be between 1 and 256 characters long.",
       );
-    const arn = `arn:aws:sns:${this.region}:${this.accountId}:${name}`;
+    const arn = arnIn(this.scope, "sns", name);
     if (!this.topics.has(arn)) this.topics.set(arn, { arn, name });
     return arn;
   }
@@ -161,10 +155,10 @@ export class SnsStore {
     }
     if (size > MAX_MESSAGE_BYTES) throw invalidParameter("Message too long");
     if (!this.topics.has(topicArn)) throw new ServiceError("NotFound", "Topic does not exist", 404);
-    const id = this.ids.uuid();
+    const id = this.scope.ids.uuid();
     this.published.push({
       id,
-      time: this.clock.now(),
+      time: this.scope.clock.now(),
       topicArn,
       subject,
       message,

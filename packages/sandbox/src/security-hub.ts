@@ -7,6 +7,10 @@ export type Finding = Record<string, unknown>;
 
 const MAX_IMPORT = 100;
 const MAX_RESULTS = 100;
+/** The largest finding Security Hub imports: 240 KB. */
+const MAX_FINDING_BYTES = 240 * 1024;
+/** The fields BatchImportFindings cannot change once a finding exists (its users manage them). */
+const USER_FIELDS = ["Note", "UserDefinedFields", "VerificationState", "Workflow"] as const;
 const SEVERITY_LABELS = ["INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"];
 
 const nonEmptyString = (v: unknown): boolean => typeof v === "string" && v !== "";
@@ -180,8 +184,8 @@ export class FindingsStore {
     const now = new Date(this.scope.clock.nowMs()).toISOString();
     for (const finding of findings) {
       const problems = asffProblems(finding);
+      const id = isRecord(finding) && typeof finding.Id === "string" ? finding.Id : "";
       if (problems.length > 0) {
-        const id = isRecord(finding) && typeof finding.Id === "string" ? finding.Id : "";
         failed.push({
           Id: id,
           ErrorCode: "InvalidInput",
@@ -190,21 +194,38 @@ export class FindingsStore {
         continue;
       }
       const f = finding as Finding;
+      if (f.AwsAccountId !== this.scope.accountId) {
+        failed.push({
+          Id: id,
+          ErrorCode: "AccessDeniedException",
+          ErrorMessage: `The finding's AwsAccountId ${f.AwsAccountId} is not the calling account ${this.scope.accountId}.`,
+        });
+        continue;
+      }
+      if (Buffer.byteLength(JSON.stringify(f)) > MAX_FINDING_BYTES) {
+        failed.push({
+          Id: id,
+          ErrorCode: "InvalidInput",
+          ErrorMessage: `The finding is larger than the ${MAX_FINDING_BYTES / 1024} KB Security Hub allows.`,
+        });
+        continue;
+      }
       const key = JSON.stringify([f.ProductArn, f.Id]);
       const previous = this.byKey.get(key);
-      // Workflow belongs to the user once the finding exists: an import does not change it.
-      const workflow =
-        previous?.Workflow ?? (isRecord(f.Workflow) ? f.Workflow : { Status: "NEW" });
-      this.byKey.set(key, {
+      const stored: Finding = {
         ...structuredClone(f),
         Region: typeof f.Region === "string" ? f.Region : this.scope.region,
         RecordState: typeof f.RecordState === "string" ? f.RecordState : "ACTIVE",
-        Workflow: structuredClone(workflow),
+        Workflow: isRecord(f.Workflow) ? structuredClone(f.Workflow) : { Status: "NEW" },
         ProcessedAt: now,
-        ...(previous !== undefined
-          ? { FirstObservedAt: previous.FirstObservedAt ?? previous.CreatedAt }
-          : {}),
-      });
+      };
+      // Once a finding exists, the fields its users manage are theirs: an import leaves them.
+      if (previous !== undefined)
+        for (const field of USER_FIELDS) {
+          if (previous[field] === undefined) delete stored[field];
+          else stored[field] = structuredClone(previous[field]);
+        }
+      this.byKey.set(key, stored);
     }
     return {
       FailedCount: failed.length,

@@ -37,7 +37,7 @@ const finding = (
 });
 
 describe("Security Hub through the real SDK", () => {
-  it("imports findings, upserts by ProductArn and Id and keeps the user's workflow status", async () => {
+  it("imports findings, upserts by ProductArn and Id and leaves the fields users manage (Workflow, Note) alone", async () => {
     const s = await sandbox();
     const hub = hubClient(s);
     const first = await hub.send(
@@ -51,6 +51,11 @@ describe("Security Hub through the real SDK", () => {
             UpdatedAt: "2026-11-24T10:00:00.000Z",
             RecordState: "ARCHIVED",
             Workflow: { Status: "RESOLVED" },
+            Note: {
+              Text: "overwritten?",
+              UpdatedBy: "keyrotate",
+              UpdatedAt: "2026-11-24T10:00:00Z",
+            },
           }),
         ],
       }),
@@ -63,6 +68,7 @@ describe("Security Hub through the real SDK", () => {
       UpdatedAt: "2026-11-24T10:00:00.000Z",
       Workflow: { Status: "NEW" },
     });
+    expect(all[0]?.Note).toBeUndefined();
     expect(all[1]).toMatchObject({ RecordState: "ACTIVE", Workflow: { Status: "NEW" } });
   });
 
@@ -87,6 +93,24 @@ describe("Security Hub through the real SDK", () => {
     }
     expect(answer.FailedFindings?.at(-1)?.ErrorMessage).toContain("Severity must have a Label");
     expect(s.findings().map((f) => f.Id)).toEqual(["keyrotate/IAM.3/AKIA-ok"]);
+  });
+
+  it("fails a finding of another account and one over 240 KB, and imports the rest", async () => {
+    const s = await sandbox();
+    const answer = await hubClient(s).send(
+      new BatchImportFindingsCommand({
+        Findings: [
+          finding("AKIA1", "alice", { AwsAccountId: "999999999999" }),
+          finding("AKIA2", "alice", { Description: "x".repeat(240 * 1024) }),
+          finding("AKIA3"),
+        ],
+      }),
+    );
+    expect(answer.FailedFindings?.map((f) => [f.Id, f.ErrorCode])).toEqual([
+      ["keyrotate/IAM.3/AKIA1", "AccessDeniedException"],
+      ["keyrotate/IAM.3/AKIA2", "InvalidInput"],
+    ]);
+    expect(s.findings().map((f) => f.Id)).toEqual(["keyrotate/IAM.3/AKIA3"]);
   });
 
   it("refuses an import of more than 100 findings as a whole", async () => {

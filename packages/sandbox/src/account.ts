@@ -88,7 +88,7 @@ export class Account {
     this.s3 = new S3Store(this.clock, this.region);
     this.ses = new SesStore(this.clock, ids, this.region);
     const scope = { clock: this.clock, ids, region: this.region, accountId: this.accountId };
-    this.secrets = new SecretsStore(scope);
+    this.secrets = new SecretsStore(scope, (id) => this.s3.kmsKeyState(id));
     this.securityHub = new FindingsStore(scope);
     this.sns = new SnsStore(scope);
     const orgRandom = root.fork();

@@ -1,5 +1,6 @@
 import { DAY_MS } from "./clock.js";
 import { ServiceError } from "./errors.js";
+import type { KmsKeyState } from "./s3/put-object.js";
 import { arnIn, type ServiceScope } from "./scope.js";
 
 /** The `X-Amz-Target` prefix of Secrets Manager (JSON 1.1 protocol). */
@@ -121,8 +122,25 @@ function tagsOf(input: Record<string, unknown>): { Key: string; Value: string }[
 export class SecretsStore {
   private readonly byName = new Map<string, StoredSecret>();
 
-  /** An empty store for the account of `scope`. */
-  constructor(private readonly scope: ServiceScope) {}
+  /**
+   * An empty store for the account of `scope`; `kmsKeyState` tells the state of the account's
+   * declared KMS keys (a value is neither stored nor read with a disabled one).
+   */
+  constructor(
+    private readonly scope: ServiceScope,
+    private readonly kmsKeyState: (id: string) => KmsKeyState | undefined,
+  ) {}
+
+  /** Refuses to encrypt or decrypt with a KMS key that is disabled or pending deletion. */
+  private checkKey(secret: StoredSecret, use: "Encryption" | "Decryption"): void {
+    const id = secret.kmsKeyId;
+    const state = id === undefined ? undefined : this.kmsKeyState(id);
+    if (state === "Disabled" || state === "PendingDeletion")
+      throw new ServiceError(
+        `${use}Failure`,
+        `Secrets Manager can't ${use === "Encryption" ? "encrypt" : "decrypt"} the secret value with the KMS key ${id}: the key is ${state === "Disabled" ? "disabled" : "pending deletion"}.`,
+      );
+  }
 
   /** Forgets every secret. */
   clear(): void {
@@ -305,6 +323,7 @@ export class SecretsStore {
     value: { secretString?: string; secretBinary?: string },
     stages: string[],
   ): SecretVersion {
+    this.checkKey(secret, "Encryption");
     const now = this.scope.clock.nowMs();
     const versionId = optionalString(input, "ClientRequestToken") ?? this.scope.ids.uuid();
     if (versionId.length < 32 || versionId.length > 64)
@@ -347,6 +366,7 @@ export class SecretsStore {
           ? `Secrets Manager can't find the specified secret value for VersionId: ${versionId}`
           : `Secrets Manager can't find the specified secret value for staging label: ${stage ?? CURRENT}`,
       );
+    this.checkKey(secret, "Decryption");
     return {
       ARN: secret.arn,
       Name: secret.name,

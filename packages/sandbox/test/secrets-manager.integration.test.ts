@@ -200,6 +200,20 @@ describe("Secrets Manager through the real SDK", () => {
     );
   });
 
+  it("refuses to store or read a value with a declared KMS key that is disabled", async () => {
+    const s = await sandbox({ seed: { kmsKeys: [{ id: "alias/off", state: "Disabled" }] } });
+    const sm = smClient(s);
+    const refused = await caught(() =>
+      sm.send(new CreateSecretCommand({ Name: "k", SecretString: "v", KmsKeyId: "alias/off" })),
+    );
+    expect(refused.name).toBe("EncryptionFailure");
+    expect(s.secrets()).toEqual([]);
+    await sm.send(new CreateSecretCommand({ Name: "k", SecretString: "v", KmsKeyId: "alias/on" }));
+    s.seed({ kmsKeys: [{ id: "alias/on", state: "Disabled" }] });
+    const unreadable = await caught(() => sm.send(new GetSecretValueCommand({ SecretId: "k" })));
+    expect(unreadable.name).toBe("DecryptionFailure");
+  });
+
   it("keeps secrets per account: a member account does not see the management account's", async () => {
     const s = await sandbox({
       seed: {

@@ -1,3 +1,4 @@
+import { CreateAccessKeyCommand, IAMClient } from "@aws-sdk/client-iam";
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -10,6 +11,7 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { describe, expect, it } from "vitest";
 import type { Sandbox } from "../src/index.js";
+import { secretHygiene } from "../src/verify/secretHygiene.js";
 import { caught, raw, sandbox } from "./support.js";
 
 const smClient = (s: Sandbox, config: Partial<ReturnType<Sandbox["clientConfig"]>> = {}) =>
@@ -246,6 +248,33 @@ describe("Secrets Manager through the real SDK", () => {
     expect(JSON.parse(plain.text).secrets[0].versions[0].stages).toEqual(["AWSCURRENT"]);
     const withValues = await raw(s, "/_sandbox/secrets?values=1");
     expect(JSON.parse(withValues.text).secrets[0].versions[0].secretString).toBe("hidden-value");
+  });
+
+  it("lets the secret scanner flag a stored value only when it holds an issued access key's secret", async () => {
+    const s = await sandbox({ seed: { users: [{ name: "alice" }] } });
+    const sm = smClient(s);
+    const { AccessKey } = await new IAMClient(s.clientConfig()).send(
+      new CreateAccessKeyCommand({ UserName: "alice" }),
+    );
+    await sm.send(
+      new CreateSecretCommand({
+        Name: "keyrotate/alice",
+        SecretString: JSON.stringify({
+          AccessKeyId: AccessKey?.AccessKeyId,
+          SecretAccessKey: AccessKey?.SecretAccessKey,
+        }),
+      }),
+    );
+    await sm.send(
+      new CreateSecretCommand({ Name: "app/db", SecretString: "a-database-password-not-a-key" }),
+    );
+    const hygiene = secretHygiene(s);
+    expect(hygiene.scan({ stored: s.secrets({ values: true }) })).toEqual([
+      { where: "stored", accessKeyId: AccessKey?.AccessKeyId, form: "verbatim" },
+    ]);
+    expect(hygiene.scan({ inspected: s.secrets(), db: s.secrets({ values: true })[0] })).toEqual(
+      [],
+    );
   });
 
   it("fails Secrets Manager calls as fault settings say", async () => {

@@ -1,4 +1,4 @@
-import { CreateAccessKeyCommand, IAMClient } from "@aws-sdk/client-iam";
+import { CreateAccessKeyCommand, IAMClient, UpdateAccessKeyCommand } from "@aws-sdk/client-iam";
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -12,7 +12,7 @@ import {
 import { describe, expect, it } from "vitest";
 import type { Sandbox } from "../src/index.js";
 import { secretHygiene } from "../src/verify/secretHygiene.js";
-import { caught, raw, sandbox } from "./support.js";
+import { authorization, caught, raw, sandbox } from "./support.js";
 
 const smClient = (s: Sandbox, config: Partial<ReturnType<Sandbox["clientConfig"]>> = {}) =>
   new SecretsManagerClient({ ...s.clientConfig(), ...config, maxAttempts: 1 });
@@ -275,6 +275,43 @@ describe("Secrets Manager through the real SDK", () => {
     expect(hygiene.scan({ inspected: s.secrets(), db: s.secrets({ values: true })[0] })).toEqual(
       [],
     );
+  });
+
+  it("answers a body that is not JSON, an unknown operation and a deactivated key in JSON 1.1 errors", async () => {
+    const s = await sandbox({ seed: { users: [{ name: "alice" }] } });
+    const call = (target: string, body: string) =>
+      raw(s, "/", {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-amz-json-1.1",
+          "x-amz-target": target,
+          authorization: authorization("secretsmanager"),
+        },
+        body,
+      });
+    const garbled = await call("secretsmanager.CreateSecret", "{not json");
+    expect(garbled.status).toBe(400);
+    expect(garbled.headers.get("x-amzn-errortype")).toBe("SerializationException");
+    const unknown = await call("secretsmanager.RotateSecret", "{}");
+    expect(unknown.status).toBe(400);
+    expect(JSON.parse(unknown.text).__type).toBe("UnknownOperationException");
+    const iam = new IAMClient(s.clientConfig());
+    const { AccessKey } = await iam.send(new CreateAccessKeyCommand({ UserName: "alice" }));
+    const credentials = {
+      accessKeyId: AccessKey?.AccessKeyId as string,
+      secretAccessKey: AccessKey?.SecretAccessKey as string,
+    };
+    await iam.send(
+      new UpdateAccessKeyCommand({
+        UserName: "alice",
+        AccessKeyId: credentials.accessKeyId,
+        Status: "Inactive",
+      }),
+    );
+    const refused = await caught(() =>
+      smClient(s, { credentials }).send(new GetSecretValueCommand({ SecretId: "k" })),
+    );
+    expect(refused.name).toBe("UnrecognizedClientException");
   });
 
   it("fails Secrets Manager calls as fault settings say", async () => {

@@ -22,7 +22,7 @@ const THROTTLE_ERRORS: Readonly<
   sns: { status: 400, code: "Throttling", message: "Rate exceeded" },
   s3: { status: 503, code: "SlowDown", message: "Please reduce your request rate." },
   secretsmanager: { status: 400, code: "ThrottlingException", message: "Rate exceeded" },
-  securityhub: { status: 429, code: "TooManyRequestsException", message: "Rate exceeded" },
+  securityhub: { status: 429, code: "LimitExceededException", message: "Rate exceeded" },
 };
 
 /** A token-bucket limit for one service. */

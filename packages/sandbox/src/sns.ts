@@ -32,6 +32,19 @@ const PAGE = 100;
 const invalidParameter = (message: string): ServiceError =>
   new ServiceError("InvalidParameter", `Invalid parameter: ${message}`, 400);
 
+/** `MessageStructure=json` (its only value) wants a JSON object with a `default` entry. */
+function checkJsonStructure(structure: string, message: string): void {
+  if (structure !== "json") throw invalidParameter("MessageStructure");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(message);
+  } catch {
+    throw invalidParameter("Message Structure - JSON message body failed to parse");
+  }
+  if (typeof parsed !== "object" || parsed === null || !("default" in parsed))
+    throw invalidParameter("Message Structure - No default entry in JSON message body");
+}
+
 /**
  * The SNS part of a fake account: topics and every message published to them. Keeping messages
  * lets tests assert what keyrotate told a topic, without any subscriber.
@@ -113,6 +126,8 @@ export class SnsStore {
     }
     const message = params.get("Message");
     if (message === undefined || message === "") throw invalidParameter("Empty message");
+    const structure = params.get("MessageStructure") ?? null;
+    if (structure !== null) checkJsonStructure(structure, message);
     const subject = params.get("Subject") ?? null;
     if (
       subject !== null &&
@@ -162,7 +177,7 @@ export class SnsStore {
       topicArn,
       subject,
       message,
-      messageStructure: params.get("MessageStructure") ?? null,
+      messageStructure: structure,
       attributes,
     });
     return id;

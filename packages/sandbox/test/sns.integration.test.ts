@@ -82,6 +82,20 @@ describe("SNS through the real SDK", () => {
     expect(s.snsMessages()).toHaveLength(1);
   });
 
+  it("checks a MessageStructure=json message for a default entry", async () => {
+    const s = await sandbox();
+    const sns = snsClient(s);
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: "t" }));
+    const json = (Message: string) =>
+      new PublishCommand({ TopicArn, MessageStructure: "json", Message });
+    await sns.send(json('{"default":"rotated","email":"Your key was rotated."}'));
+    const noDefault = await caught(() => sns.send(json('{"email":"x"}')));
+    expect(noDefault.message).toContain("No default entry");
+    const garbled = await caught(() => sns.send(json("{not json")));
+    expect(garbled.message).toContain("failed to parse");
+    expect(s.snsMessages().map((m) => m.messageStructure)).toEqual(["json"]);
+  });
+
   it("throttles SNS as fault settings say, with a retryable Throttling", async () => {
     const s = await sandbox({ faults: { throttleRate: 1 } });
     const err = await caught(() => snsClient(s).send(new CreateTopicCommand({ Name: "t" })));

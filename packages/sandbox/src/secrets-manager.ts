@@ -239,12 +239,16 @@ export class SecretsStore {
         "InvalidRequestException",
         "You can't create this secret because a secret with this name is already scheduled for deletion.",
       );
+    const value = secretValueOf(input);
+    // A retry of a CreateSecret that succeeded (same token, same value) is answered as the first.
+    const same = existing === undefined ? undefined : this.retried(existing, input, value);
+    if (existing !== undefined && same !== undefined)
+      return { ARN: existing.arn, Name: existing.name, VersionId: same.versionId };
     if (existing !== undefined)
       throw new ServiceError(
         "ResourceExistsException",
         `The operation failed because the secret ${name} already exists.`,
       );
-    const value = secretValueOf(input);
     const now = this.scope.clock.nowMs();
     const description = optionalString(input, "Description");
     const kmsKeyId = optionalString(input, "KmsKeyId");
@@ -287,23 +291,14 @@ export class SecretsStore {
     )
       throw invalidParameter("VersionStages must be a non-empty list of staging labels.");
     const stages = (stagesInput as string[] | undefined) ?? [CURRENT];
-    const token = optionalString(input, "ClientRequestToken");
-    const same =
-      token === undefined ? undefined : secret.versions.find((v) => v.versionId === token);
-    if (same !== undefined) {
-      // A retried request with the same token is a no-op; a different value is refused.
-      if (same.secretString !== value.secretString || same.secretBinary !== value.secretBinary)
-        throw new ServiceError(
-          "ResourceExistsException",
-          `You can't modify an existing version, you can only create a new version. VersionId ${token} exists with a different value.`,
-        );
+    const same = this.retried(secret, input, value);
+    if (same !== undefined)
       return {
         ARN: secret.arn,
         Name: secret.name,
         VersionId: same.versionId,
         VersionStages: [...same.stages],
       };
-    }
     const version = this.addVersion(secret, input, value, stages);
     return {
       ARN: secret.arn,
@@ -349,6 +344,30 @@ export class SecretsStore {
     }
     secret.changedMs = now;
     return version;
+  }
+
+  /**
+   * The version a retried request made, when its `ClientRequestToken` is already a VersionId
+   * of `secret` with the same value (the retry is then ignored, as AWS ignores it); a version
+   * with that id and another value is `ResourceExistsException`.
+   */
+  private retried(
+    secret: StoredSecret,
+    input: Record<string, unknown>,
+    value: { secretString?: string; secretBinary?: string },
+  ): SecretVersion | undefined {
+    const token = optionalString(input, "ClientRequestToken");
+    const same =
+      token === undefined ? undefined : secret.versions.find((v) => v.versionId === token);
+    if (
+      same !== undefined &&
+      (same.secretString !== value.secretString || same.secretBinary !== value.secretBinary)
+    )
+      throw new ServiceError(
+        "ResourceExistsException",
+        `You can't modify an existing version, you can only create a new version. VersionId ${token} exists with a different value.`,
+      );
+    return same;
   }
 
   private getValue(input: Record<string, unknown>): Record<string, unknown> {

@@ -113,6 +113,23 @@ describe("Secrets Manager through the real SDK", () => {
     ).toBe("one");
   });
 
+  it("answers a retried CreateSecret (same token, same value) as the first, as after a lost response", async () => {
+    const s = await sandbox();
+    const sm = smClient(s);
+    const token = "aaaaaaaa-2222-4333-8444-555555555555";
+    const create = (SecretString: string) =>
+      sm.send(new CreateSecretCommand({ Name: "k", SecretString, ClientRequestToken: token }));
+    const first = await create("one");
+    const retried = await create("one");
+    expect(retried).toMatchObject({ ARN: first.ARN, VersionId: token });
+    expect((await caught(() => create("other"))).name).toBe("ResourceExistsException");
+    const fresh = await caught(() =>
+      sm.send(new CreateSecretCommand({ Name: "k", SecretString: "one" })),
+    );
+    expect(fresh.name).toBe("ResourceExistsException");
+    expect(s.secrets()[0]?.versions).toHaveLength(1);
+  });
+
   it("answers ResourceNotFoundException for an unknown secret, version or staging label", async () => {
     const s = await sandbox();
     const sm = smClient(s);

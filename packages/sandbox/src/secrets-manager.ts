@@ -116,6 +116,20 @@ function tagsOf(input: Record<string, unknown>): { Key: string; Value: string }[
 }
 
 /**
+ * Attaches `stages` to `version`, moving each off the version that had it; when AWSCURRENT moves,
+ * the version that had it gets AWSPREVIOUS, as Secrets Manager does.
+ */
+function attach(secret: StoredSecret, version: SecretVersion, stages: readonly string[]): void {
+  const oldCurrent = secret.versions.find((v) => v.stages.includes(CURRENT));
+  for (const v of secret.versions) v.stages = v.stages.filter((s) => !stages.includes(s));
+  if (stages.includes(CURRENT) && oldCurrent !== undefined && oldCurrent !== version) {
+    for (const v of secret.versions) v.stages = v.stages.filter((s) => s !== PREVIOUS);
+    oldCurrent.stages.push(PREVIOUS);
+  }
+  version.stages = [...new Set([...version.stages, ...stages])];
+}
+
+/**
  * The Secrets Manager part of a fake account: secrets with versions and staging labels, resource
  * policies and deletion with a recovery window, answering the JSON 1.1 operations keyrotate uses.
  */
@@ -217,6 +231,8 @@ export class SecretsStore {
         delete secret.policy;
         return { ARN: secret.arn, Name: secret.name };
       }
+      case "UpdateSecretVersionStage":
+        return this.updateStage(input);
       case "DeleteSecret":
         return this.delete(input);
       default:
@@ -323,19 +339,9 @@ export class SecretsStore {
     const versionId = optionalString(input, "ClientRequestToken") ?? this.scope.ids.uuid();
     if (versionId.length < 32 || versionId.length > 64)
       throw invalidParameter("ClientRequestToken must be 32 to 64 characters long.");
-    const oldCurrent = secret.versions.find((v) => v.stages.includes(CURRENT));
-    for (const v of secret.versions) v.stages = v.stages.filter((s) => !stages.includes(s));
-    if (stages.includes(CURRENT) && oldCurrent !== undefined) {
-      for (const v of secret.versions) v.stages = v.stages.filter((s) => s !== PREVIOUS);
-      oldCurrent.stages.push(PREVIOUS);
-    }
-    const version: SecretVersion = {
-      versionId,
-      ...value,
-      stages: [...new Set(stages)],
-      createdMs: now,
-    };
+    const version: SecretVersion = { versionId, ...value, stages: [], createdMs: now };
     secret.versions.push(version);
+    attach(secret, version, stages);
     // Versions with no label are deprecated; AWS keeps about 100 of them, the sandbox 100 too.
     const unlabelled = secret.versions.filter((v) => v.stages.length === 0);
     if (unlabelled.length > 100) {
@@ -368,6 +374,44 @@ export class SecretsStore {
         `You can't modify an existing version, you can only create a new version. VersionId ${token} exists with a different value.`,
       );
     return same;
+  }
+
+  /** Moves a staging label to `MoveToVersionId`, or removes it from `RemoveFromVersionId`. */
+  private updateStage(input: Record<string, unknown>): Record<string, unknown> {
+    const secret = this.live(input);
+    const stage = requiredString(input, "VersionStage");
+    const version = (field: string): SecretVersion | undefined => {
+      const id = optionalString(input, field);
+      if (id === undefined) return undefined;
+      const found = secret.versions.find((v) => v.versionId === id);
+      if (found === undefined)
+        throw new ServiceError(
+          "ResourceNotFoundException",
+          `Secrets Manager can't find the specified secret value for VersionId: ${id}`,
+        );
+      return found;
+    };
+    const moveTo = version("MoveToVersionId");
+    const removeFrom = version("RemoveFromVersionId");
+    const holder = secret.versions.find((v) => v.stages.includes(stage));
+    if (moveTo === undefined && removeFrom === undefined)
+      throw invalidParameter("You must specify MoveToVersionId or RemoveFromVersionId.");
+    if (holder !== undefined && holder !== moveTo && holder !== removeFrom)
+      throw invalidParameter(
+        `The staging label ${stage} is currently attached to version ${holder.versionId}, so you must explicitly reference that version in RemoveFromVersionId.`,
+      );
+    if (removeFrom !== undefined && holder !== removeFrom)
+      throw invalidParameter(
+        `The staging label ${stage} is not attached to version ${removeFrom.versionId}.`,
+      );
+    if (moveTo !== undefined) attach(secret, moveTo, [stage]);
+    else if (removeFrom !== undefined) {
+      if (stage === CURRENT)
+        throw invalidParameter("You can't remove AWSCURRENT without moving it to another version.");
+      removeFrom.stages = removeFrom.stages.filter((s) => s !== stage);
+    }
+    secret.changedMs = this.scope.clock.nowMs();
+    return { ARN: secret.arn, Name: secret.name };
   }
 
   private getValue(input: Record<string, unknown>): Record<string, unknown> {

@@ -8,6 +8,7 @@ import {
   PutResourcePolicyCommand,
   PutSecretValueCommand,
   SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
 } from "@aws-sdk/client-secrets-manager";
 import { describe, expect, it } from "vitest";
 import type { Sandbox } from "../src/index.js";
@@ -86,6 +87,46 @@ describe("Secrets Manager through the real SDK", () => {
       [v2.VersionId as string]: ["AWSPREVIOUS"],
       [v3.VersionId as string]: ["AWSCURRENT"],
     });
+  });
+
+  it("moves a staging label back with UpdateSecretVersionStage, AWSPREVIOUS following AWSCURRENT", async () => {
+    const s = await sandbox();
+    const sm = smClient(s);
+    const v1 = await sm.send(new CreateSecretCommand({ Name: "k", SecretString: "one" }));
+    const v2 = await sm.send(new PutSecretValueCommand({ SecretId: "k", SecretString: "two" }));
+    const stageOf = async () =>
+      (await sm.send(new DescribeSecretCommand({ SecretId: "k" }))).VersionIdsToStages;
+    const unnamed = await caught(() =>
+      sm.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: "k",
+          VersionStage: "AWSCURRENT",
+          MoveToVersionId: v1.VersionId,
+        }),
+      ),
+    );
+    expect(unnamed.name).toBe("InvalidParameterException");
+    await sm.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: "k",
+        VersionStage: "AWSCURRENT",
+        MoveToVersionId: v1.VersionId,
+        RemoveFromVersionId: v2.VersionId,
+      }),
+    );
+    expect(await stageOf()).toEqual({
+      [v1.VersionId as string]: ["AWSCURRENT"],
+      [v2.VersionId as string]: ["AWSPREVIOUS"],
+    });
+    await sm.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: "k",
+        VersionStage: "AWSPREVIOUS",
+        RemoveFromVersionId: v2.VersionId,
+      }),
+    );
+    expect(await stageOf()).toEqual({ [v1.VersionId as string]: ["AWSCURRENT"] });
+    expect((await sm.send(new GetSecretValueCommand({ SecretId: "k" }))).SecretString).toBe("one");
   });
 
   it("treats a retried PutSecretValue with the same token as one version and refuses a changed value", async () => {

@@ -12,6 +12,7 @@ const MAX_FINDING_BYTES = 240 * 1024;
 /** The fields BatchImportFindings cannot change once a finding exists (its users manage them). */
 const USER_FIELDS = ["Note", "UserDefinedFields", "VerificationState", "Workflow"] as const;
 const SEVERITY_LABELS = ["INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"];
+const WORKFLOW_STATUSES = ["NEW", "NOTIFIED", "RESOLVED", "SUPPRESSED"];
 
 const nonEmptyString = (v: unknown): boolean => typeof v === "string" && v !== "";
 const isoDate = (v: unknown): boolean =>
@@ -167,6 +168,7 @@ export class FindingsStore {
   handle(operation: string, input: Record<string, unknown>): Record<string, unknown> {
     if (operation === "BatchImportFindings") return this.importFindings(input);
     if (operation === "GetFindings") return this.getFindings(input);
+    if (operation === "BatchUpdateFindings") return this.updateFindings(input);
     throw new ServiceError(
       "UnknownOperationException",
       `The keyrotate sandbox does not emulate securityhub ${operation}.`,
@@ -232,6 +234,48 @@ export class FindingsStore {
       SuccessCount: findings.length - failed.length,
       FailedFindings: failed,
     };
+  }
+
+  /**
+   * What a finding's users change (BatchUpdateFindings): Workflow status and Note here; each
+   * finding named by Id and ProductArn, unknown ones reported as unprocessed.
+   */
+  private updateFindings(input: Record<string, unknown>): Record<string, unknown> {
+    const ids = input.FindingIdentifiers;
+    if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_IMPORT)
+      throw invalidInput(`FindingIdentifiers must be a list of 1 to ${MAX_IMPORT} items.`);
+    const workflow = input.Workflow;
+    const status = isRecord(workflow) ? workflow.Status : undefined;
+    if (status !== undefined && !WORKFLOW_STATUSES.includes(status as string))
+      throw invalidInput(`Workflow.Status must be one of ${WORKFLOW_STATUSES.join(", ")}.`);
+    const note = input.Note;
+    if (
+      note !== undefined &&
+      !(isRecord(note) && nonEmptyString(note.Text) && nonEmptyString(note.UpdatedBy))
+    )
+      throw invalidInput("Note needs a Text and an UpdatedBy.");
+    const processed: unknown[] = [];
+    const unprocessed: unknown[] = [];
+    const now = new Date(this.scope.clock.nowMs()).toISOString();
+    for (const id of ids) {
+      const found = isRecord(id)
+        ? this.byKey.get(JSON.stringify([id.ProductArn, id.Id]))
+        : undefined;
+      if (found === undefined) {
+        unprocessed.push({
+          FindingIdentifier: id,
+          ErrorCode: "FindingNotFound",
+          ErrorMessage: "Finding not found",
+        });
+        continue;
+      }
+      if (status !== undefined) found.Workflow = { Status: status };
+      if (note !== undefined)
+        found.Note = { Text: note.Text, UpdatedBy: note.UpdatedBy, UpdatedAt: now };
+      found.UpdatedAt = now;
+      processed.push({ Id: found.Id, ProductArn: found.ProductArn });
+    }
+    return { ProcessedFindings: processed, UnprocessedFindings: unprocessed };
   }
 
   private getFindings(input: Record<string, unknown>): Record<string, unknown> {

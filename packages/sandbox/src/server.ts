@@ -54,6 +54,7 @@ const JSON_SERVICES: ReadonlySet<string> = new Set([
 const SECURITY_HUB_ROUTES: Readonly<Record<string, string>> = {
   "POST /findings/import": "BatchImportFindings",
   "POST /findings": "GetFindings",
+  "PATCH /findings/batchupdate": "BatchUpdateFindings",
 };
 
 /** The operation a JSON 1.1 request names in `X-Amz-Target: <prefix>.<Operation>`. */

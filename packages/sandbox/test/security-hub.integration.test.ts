@@ -1,6 +1,7 @@
 import {
   type AwsSecurityFinding,
   BatchImportFindingsCommand,
+  BatchUpdateFindingsCommand,
   GetFindingsCommand,
   SecurityHubClient,
 } from "@aws-sdk/client-securityhub";
@@ -37,7 +38,7 @@ const finding = (
 });
 
 describe("Security Hub through the real SDK", () => {
-  it("imports findings, upserts by ProductArn and Id and leaves the fields users manage (Workflow, Note) alone", async () => {
+  it("imports findings, upserts by ProductArn and Id and leaves the fields users manage (Workflow, Note) as they were", async () => {
     const s = await sandbox();
     const hub = hubClient(s);
     const first = await hub.send(
@@ -70,6 +71,41 @@ describe("Security Hub through the real SDK", () => {
     });
     expect(all[0]?.Note).toBeUndefined();
     expect(all[1]).toMatchObject({ RecordState: "ACTIVE", Workflow: { Status: "NEW" } });
+  });
+
+  it("lets a user set Workflow and Note with BatchUpdateFindings, which a later import keeps", async () => {
+    const s = await sandbox();
+    const hub = hubClient(s);
+    await hub.send(new BatchImportFindingsCommand({ Findings: [finding("AKIA1")] }));
+    s.clock.advanceDays(1);
+    const updated = await hub.send(
+      new BatchUpdateFindingsCommand({
+        FindingIdentifiers: [
+          { Id: "keyrotate/IAM.3/AKIA1", ProductArn: PRODUCT },
+          { Id: "keyrotate/IAM.3/nope", ProductArn: PRODUCT },
+        ],
+        Workflow: { Status: "SUPPRESSED" },
+        Note: { Text: "service account, accepted risk", UpdatedBy: "alice" },
+      }),
+    );
+    expect(updated.ProcessedFindings).toEqual([
+      { Id: "keyrotate/IAM.3/AKIA1", ProductArn: PRODUCT },
+    ]);
+    expect(updated.UnprocessedFindings?.[0]?.ErrorCode).toBe("FindingNotFound");
+    await hub.send(
+      new BatchImportFindingsCommand({
+        Findings: [finding("AKIA1", "alice", { UpdatedAt: "2026-11-25T10:00:00.000Z" })],
+      }),
+    );
+    expect(s.findings()[0]).toMatchObject({
+      Workflow: { Status: "SUPPRESSED" },
+      Note: {
+        Text: "service account, accepted risk",
+        UpdatedBy: "alice",
+        UpdatedAt: "2026-11-24T10:00:00.000Z",
+      },
+      UpdatedAt: "2026-11-25T10:00:00.000Z",
+    });
   });
 
   it("fails each finding that lacks a required ASFF field and names the field", async () => {

@@ -6,7 +6,10 @@ import { Organization } from "./organizations.js";
 import { freshSeed, IdGenerator, Random } from "./random.js";
 import { S3Store } from "./s3/store.js";
 import { parseScenario, type Scenario, ScenarioError, userCreateDate } from "./scenario.js";
+import { SecretsStore } from "./secrets-manager.js";
+import { FindingsStore } from "./security-hub.js";
 import { SesStore } from "./ses.js";
+import { SnsStore } from "./sns.js";
 
 /** An IAM user as the sandbox reports it for inspection: no secrets. */
 export interface SandboxUser {
@@ -43,7 +46,8 @@ export interface AccountSettings {
 }
 
 /**
- * The whole fake AWS account: clock, IAM, S3, SES, faults and call counts, independent of HTTP.
+ * The whole fake AWS account: clock, IAM, S3, SES, Secrets Manager, Security Hub, SNS, faults and
+ * call counts, independent of HTTP.
  * Keeping state apart from the server lets the programmatic API and `/_sandbox/` share one model.
  */
 export class Account {
@@ -51,6 +55,9 @@ export class Account {
   readonly iam: IamStore;
   readonly s3: S3Store;
   readonly ses: SesStore;
+  readonly secrets: SecretsStore;
+  readonly securityHub: FindingsStore;
+  readonly sns: SnsStore;
   readonly faults: Faults;
   readonly calls = new CallCounter();
   readonly region: string;
@@ -80,6 +87,10 @@ export class Account {
     this.iam = new IamStore(this.accountId, ids, this.clock.nowMs());
     this.s3 = new S3Store(this.clock, this.region);
     this.ses = new SesStore(this.clock, ids, this.region);
+    const scope = { clock: this.clock, ids, region: this.region, accountId: this.accountId };
+    this.secrets = new SecretsStore(scope, (id) => this.s3.kmsKeyState(id));
+    this.securityHub = new FindingsStore(scope);
+    this.sns = new SnsStore(scope);
     const orgRandom = root.fork();
     this.organization =
       settings.accountId === undefined
@@ -149,6 +160,9 @@ export class Account {
     this.iam.clear(this.clock.nowMs());
     this.s3.clear();
     this.ses.clear();
+    this.secrets.clear();
+    this.securityHub.clear();
+    this.sns.clear();
     this.calls.reset();
     this.faults.set({});
     this.faults.clearCounts();

@@ -6,7 +6,8 @@ import { parseScenario, ScenarioError } from "./scenario.js";
 
 const USAGE = `Usage: pnpm sandbox [options]
 
-Starts a local fake AWS account (IAM, S3, SES) that real AWS SDKs and CLIs talk to.
+Starts a local fake AWS account (IAM, S3, SES, Secrets Manager, Security Hub, SNS) that real AWS
+SDKs and CLIs talk to.
 
 Options:
   --port N                 port to listen on (default 4566; 0 picks a free port)
@@ -137,7 +138,7 @@ async function main(): Promise<void> {
     .map(([k, v]) => `  export ${k}=${v}`)
     .join("\n");
   process.stdout.write(
-    `keyrotate sandbox (IAM, S3, SES) listening on ${sandbox.url}\n` +
+    `keyrotate sandbox (IAM, S3, SES, Secrets Manager, Security Hub, SNS) listening on ${sandbox.url}\n` +
       `sandbox time: ${sandbox.clock.now().toISOString()}\n\n` +
       `Point an AWS SDK or CLI at it with:\n${env}\n\n` +
       `Inspect it at ${sandbox.url}/_sandbox/ . Press Ctrl+C to stop.\n`,

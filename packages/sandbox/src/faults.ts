@@ -1,10 +1,29 @@
 import type { Random } from "./random.js";
 
 /** The services the sandbox emulates, by SigV4 signing name. */
-export type EmulatedService = "iam" | "s3" | "ses";
+export type EmulatedService = "iam" | "s3" | "ses" | "secretsmanager" | "securityhub" | "sns";
 
 /** The services the sandbox emulates, as a list. */
-export const SERVICES: readonly EmulatedService[] = ["iam", "s3", "ses"];
+export const SERVICES: readonly EmulatedService[] = [
+  "iam",
+  "s3",
+  "ses",
+  "secretsmanager",
+  "securityhub",
+  "sns",
+];
+
+/** How each service refuses a throttled call: its code and HTTP status. */
+const THROTTLE_ERRORS: Readonly<
+  Record<EmulatedService, { status: number; code: string; message: string }>
+> = {
+  iam: { status: 400, code: "Throttling", message: "Rate exceeded" },
+  ses: { status: 400, code: "Throttling", message: "Rate exceeded" },
+  sns: { status: 400, code: "Throttling", message: "Rate exceeded" },
+  s3: { status: 503, code: "SlowDown", message: "Please reduce your request rate." },
+  secretsmanager: { status: 400, code: "ThrottlingException", message: "Rate exceeded" },
+  securityhub: { status: 429, code: "LimitExceededException", message: "Rate exceeded" },
+};
 
 /** A token-bucket limit for one service. */
 export interface ThrottleSettings {
@@ -87,22 +106,11 @@ const emptyCounts = (): FaultCounts => ({
   failedOperations: 0,
 });
 
-const throttled = (service: EmulatedService): FaultDecision =>
-  service === "s3"
-    ? {
-        kind: "error",
-        status: 503,
-        code: "SlowDown",
-        message: "Please reduce your request rate.",
-        cause: "throttle",
-      }
-    : {
-        kind: "error",
-        status: 400,
-        code: "Throttling",
-        message: "Rate exceeded",
-        cause: "throttle",
-      };
+const throttled = (service: EmulatedService): FaultDecision => ({
+  kind: "error",
+  ...THROTTLE_ERRORS[service],
+  cause: "throttle",
+});
 
 /** Thrown when fault settings are invalid; lists every problem. */
 export class FaultSettingsError extends Error {
@@ -166,7 +174,7 @@ export function parseFaultSettings(input: unknown): FaultSettings {
       for (const [service, t] of Object.entries(input.throttle)) {
         const path = `faults.throttle.${service}`;
         if (!SERVICES.includes(service as EmulatedService))
-          problems.push(`${path}: unknown service (use iam, s3 or ses)`);
+          problems.push(`${path}: unknown service (use ${SERVICES.join(", ")})`);
         if (!isRecord(t)) {
           problems.push(`${path}: must be an object`);
           continue;

@@ -30,4 +30,13 @@ export type {
 export { startSandbox } from "./sandbox.js";
 export type { Scenario, ScenarioKey, ScenarioKmsKey, ScenarioUser } from "./scenario.js";
 export { ScenarioError } from "./scenario.js";
+export type { SandboxSecret } from "./secrets-manager.js";
+export { ASFF_REQUIRED, asffProblems, type Finding } from "./security-hub.js";
 export type { SentEmail } from "./ses.js";
+export type { SnsMessage } from "./sns.js";
+export {
+  startWebhookReceiver,
+  type WebhookBehaviour,
+  type WebhookReceiver,
+  type WebhookRequest,
+} from "./webhook.js";

@@ -39,6 +39,9 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 const ENDPOINTS = {
   "GET /_sandbox/emails": "emails sent through SES",
+  "GET /_sandbox/secrets?values=1": "Secrets Manager secrets (values only with values=1)",
+  "GET /_sandbox/findings": "Security Hub findings",
+  "GET /_sandbox/sns": "messages published to SNS topics",
   "GET /_sandbox/objects?bucket=B&content=1": "S3 objects (metadata; content with content=1)",
   "GET /_sandbox/iam?secrets=1": "IAM users with tags and keys (secrets only with secrets=1)",
   "GET /_sandbox/key-events": "every access key creation, status change and deletion, in order",
@@ -139,6 +142,19 @@ export async function handleInspection(
       case "/_sandbox/emails":
         allow("GET");
         return json(200, { emails: account.ses.emails() });
+      case "/_sandbox/secrets":
+        allow("GET");
+        return json(200, {
+          secrets: account.secrets.secrets({
+            values: q.get("values") === "1" || q.get("values") === "true",
+          }),
+        });
+      case "/_sandbox/findings":
+        allow("GET");
+        return json(200, { findings: account.securityHub.findings() });
+      case "/_sandbox/sns":
+        allow("GET");
+        return json(200, { messages: account.sns.messages() });
       case "/_sandbox/objects": {
         allow("GET");
         const withContent = q.get("content") === "1" || q.get("content") === "true";

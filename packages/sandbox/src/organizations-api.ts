@@ -45,7 +45,8 @@ export function jsonError(err: ServiceError, requestId: string): HttpResult {
 const invalidInput = (message: string): ServiceError =>
   new ServiceError("InvalidInputException", message, 400);
 
-function readInput(body: Buffer): Record<string, unknown> {
+/** The JSON object a JSON-protocol request carries (`{}` for an empty body). */
+export function readInput(body: Buffer): Record<string, unknown> {
   const text = body.toString("utf8").trim();
   if (text === "") return {};
   try {

@@ -37,9 +37,16 @@ export class QueryParams {
     return this.indexed(`${name}.member.`).map(([, v]) => v);
   }
 
-  /** The structure list `name.member.N.field` as objects keyed by field, in index order. */
-  structList(name: string, fields: readonly string[]): Record<string, string | undefined>[] {
-    const prefix = `${name}.member.`;
+  /**
+   * The structure list `name.member.N.field` as objects keyed by field, in index order; a map
+   * (`name.entry.N.Key`, as SNS sends `MessageAttributes`) with `item` "entry".
+   */
+  structList(
+    name: string,
+    fields: readonly string[],
+    item: "member" | "entry" = "member",
+  ): Record<string, string | undefined>[] {
+    const prefix = `${name}.${item}.`;
     const byIndex = new Map<number, Record<string, string | undefined>>();
     for (const [k, v] of this.values) {
       if (!k.startsWith(prefix)) continue;
@@ -71,6 +78,7 @@ export class QueryParams {
 export const QUERY_NAMESPACES = {
   iam: "https://iam.amazonaws.com/doc/2010-05-08/",
   ses: "http://ses.amazonaws.com/doc/2010-12-01/",
+  sns: "http://sns.amazonaws.com/doc/2010-03-31/",
 } as const;
 
 /**

@@ -71,6 +71,11 @@ export class IdGenerator {
     return `AIDA${this.random.string(17, UPPER_ALNUM)}`;
   }
 
+  /** The 6 letters and digits Secrets Manager appends to a secret's name in its ARN. */
+  secretArnSuffix(): string {
+    return this.random.string(6, `${UPPER_ALNUM}abcdefghijklmnopqrstuvwxyz`);
+  }
+
   /** A hex string of `bytes` random bytes. */
   hex(bytes: number): string {
     return this.random.string(bytes * 2, "0123456789abcdef");

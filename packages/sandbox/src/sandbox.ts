@@ -4,8 +4,11 @@ import type { IssuedSecret, KeyEvent } from "./iam/store.js";
 import { memberCredentials, type Organization } from "./organizations.js";
 import type { StoredObject } from "./s3/objects.js";
 import type { Scenario } from "./scenario.js";
+import type { SandboxSecret } from "./secrets-manager.js";
+import type { Finding } from "./security-hub.js";
 import { ADMIN_CREDENTIALS, SandboxServer } from "./server.js";
 import type { SentEmail } from "./ses.js";
+import type { SnsMessage } from "./sns.js";
 
 /** Options for `startSandbox`. */
 export interface SandboxOptions {
@@ -56,6 +59,15 @@ export interface AccountControl {
   seed(scenario: Scenario): void;
   /** Every email sent through SES. */
   emails(): readonly SentEmail[];
+  /**
+   * Every Secrets Manager secret (those scheduled for deletion too) with its versions and
+   * staging labels; the values only with `{ values: true }`.
+   */
+  secrets(options?: { values?: boolean }): readonly SandboxSecret[];
+  /** Every Security Hub finding as imported, with the RecordState and Workflow it has now. */
+  findings(): readonly Finding[];
+  /** Every message published to an SNS topic. */
+  snsMessages(): readonly SnsMessage[];
   /** Every S3 object, or those of one bucket. */
   objects(bucket?: string): readonly StoredObject[];
   /** Every IAM user with tags and keys (no secrets). */
@@ -137,6 +149,9 @@ const controlOf = (state: Account): AccountControl => ({
   faults: () => state.faults.get(),
   seed: (scenario) => state.seed(scenario),
   emails: () => state.ses.emails(),
+  secrets: (options) => state.secrets.secrets(options),
+  findings: () => state.securityHub.findings(),
+  snsMessages: () => state.sns.messages(),
   objects: (bucket) => state.s3.objects(bucket),
   users: () => state.users(),
   secretOf: (accessKeyId) => state.iam.findKey(accessKeyId)?.secretAccessKey,
@@ -146,7 +161,7 @@ const controlOf = (state: Account): AccountControl => ({
 });
 
 /**
- * Starts a fake AWS account (IAM, S3, SES) on one local HTTP endpoint that real SDK clients talk to.
+ * Starts a fake AWS account (IAM, S3, SES, Secrets Manager, Security Hub, SNS) on one local HTTP endpoint that real SDK clients talk to.
  * Tests and demos get a disposable, controllable AWS without network or cloud credentials.
  */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {

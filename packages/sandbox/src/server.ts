@@ -12,12 +12,15 @@ import {
   jsonError,
   jsonResult,
   ORGANIZATIONS_TARGET,
+  readInput,
 } from "./organizations-api.js";
 import { QUERY_NAMESPACES, QueryParams, queryErrorResponse, queryResponse } from "./query.js";
 import { s3ErrorResult } from "./s3/errors.js";
 import { parseS3Path, s3Operation } from "./s3/routing.js";
+import { SECRETS_MANAGER_TARGET } from "./secrets-manager.js";
 import { SES_ACTIONS } from "./ses.js";
 import { readSigningInfo, type SigningInfo } from "./sigv4.js";
+import { SNS_ACTIONS, SNS_VERSION } from "./sns.js";
 import { callerOf, handleSts, STS_ACTIONS, STS_NAMESPACE, STS_VERSION } from "./sts.js";
 import { XML_DECLARATION } from "./xml.js";
 
@@ -31,7 +34,36 @@ export const ADMIN_CREDENTIALS = {
 } as const;
 
 const MAX_BODY_BYTES = 256 * 1024 * 1024;
-const QUERY_VERSIONS = { iam: "2010-05-08", ses: "2010-12-01" } as const;
+const QUERY_VERSIONS = { iam: "2010-05-08", ses: "2010-12-01", sns: SNS_VERSION } as const;
+const QUERY_ACTIONS: Record<QueryService, { has(action: string): boolean }> = {
+  iam: IAM_ACTIONS,
+  ses: SES_ACTIONS,
+  sns: SNS_ACTIONS,
+};
+type QueryService = keyof typeof QUERY_VERSIONS;
+const isQueryService = (service: string): service is QueryService => service in QUERY_VERSIONS;
+
+/** The services answered in JSON (JSON 1.1 or REST JSON), whose errors are JSON too. */
+const JSON_SERVICES: ReadonlySet<string> = new Set([
+  "organizations",
+  "secretsmanager",
+  "securityhub",
+]);
+
+/** Security Hub's REST routes the sandbox answers, by `METHOD path`. */
+const SECURITY_HUB_ROUTES: Readonly<Record<string, string>> = {
+  "POST /findings/import": "BatchImportFindings",
+  "POST /findings": "GetFindings",
+  "PATCH /findings/batchupdate": "BatchUpdateFindings",
+};
+
+/** The operation a JSON 1.1 request names in `X-Amz-Target: <prefix>.<Operation>`. */
+function targetOperation(req: IncomingMessage, prefix: string): string {
+  const target = req.headers["x-amz-target"];
+  return typeof target === "string" && target.startsWith(`${prefix}.`)
+    ? target.slice(prefix.length + 1)
+    : "MissingTarget";
+}
 
 type Routed =
   | { service: EmulatedService; operation: string }
@@ -76,13 +108,21 @@ export function routeService(
   if (host.startsWith("email.")) return "ses";
   if (host.startsWith("sts.")) return "sts";
   if (host.startsWith("organizations.")) return "organizations";
+  for (const service of ["secretsmanager", "securityhub", "sns"])
+    if (host.startsWith(`${service}.`)) return service;
   const target = req.headers["x-amz-target"];
   if (typeof target === "string" && target.startsWith(`${ORGANIZATIONS_TARGET}.`))
     return "organizations";
+  if (typeof target === "string" && target.startsWith(`${SECRETS_MANAGER_TARGET}.`))
+    return "secretsmanager";
   const form = (req.headers["content-type"] ?? "").includes("x-www-form-urlencoded");
   if (req.method === "POST" && form) {
     const version = new URLSearchParams(body.toString("utf8")).get("Version");
-    return version === QUERY_VERSIONS.ses ? "ses" : version === STS_VERSION ? "sts" : "iam";
+    if (version === STS_VERSION) return "sts";
+    return (
+      (Object.keys(QUERY_VERSIONS) as QueryService[]).find((s) => QUERY_VERSIONS[s] === version) ??
+      "iam"
+    );
   }
   return "s3";
 }
@@ -115,11 +155,7 @@ function queryResult(status: number, xml: string, requestId: string): HttpResult
 
 function queryError(service: string, err: ServiceError, requestId: string): HttpResult {
   const ns =
-    service === "ses"
-      ? QUERY_NAMESPACES.ses
-      : service === "sts"
-        ? STS_NAMESPACE
-        : QUERY_NAMESPACES.iam;
+    service === "sts" ? STS_NAMESPACE : QUERY_NAMESPACES[isQueryService(service) ? service : "iam"];
   return queryResult(
     err.status,
     queryErrorResponse(ns, { type: err.type, code: err.code, message: err.message }, requestId),
@@ -139,22 +175,21 @@ function errorResult(
     result.headers["x-amz-request-id"] = requestId;
     return result;
   }
-  if (service === "organizations") return jsonError(err, requestId);
+  if (JSON_SERVICES.has(service)) return jsonError(err, requestId);
   return queryError(service, err, requestId);
 }
 
 function authError(service: string): ServiceError {
-  return service === "s3"
-    ? new ServiceError(
-        "InvalidAccessKeyId",
-        "The AWS Access Key Id you provided does not exist in our records.",
-        403,
-      )
-    : new ServiceError(
-        "InvalidClientTokenId",
-        "The security token included in the request is invalid.",
-        403,
-      );
+  if (service === "s3")
+    return new ServiceError(
+      "InvalidAccessKeyId",
+      "The AWS Access Key Id you provided does not exist in our records.",
+      403,
+    );
+  const message = "The security token included in the request is invalid.";
+  return JSON_SERVICES.has(service)
+    ? new ServiceError("UnrecognizedClientException", message, 400)
+    : new ServiceError("InvalidClientTokenId", message, 403);
 }
 
 /**
@@ -265,13 +300,17 @@ export class SandboxServer {
             headers: req.headers,
           }),
         };
+      } else if (service === "secretsmanager") {
+        routed = { service, operation: targetOperation(req, SECRETS_MANAGER_TARGET) };
+      } else if (service === "securityhub") {
+        const route = `${method} ${url.pathname.replace(/\/+$/, "")}`;
+        routed = { service, operation: SECURITY_HUB_ROUTES[route] ?? "UnknownOperation" };
       } else {
         params = new QueryParams(body.toString("utf8"), url.searchParams);
         const operation = params.get("Action") ?? "MissingAction";
-        routed =
-          service === "iam" || service === "ses"
-            ? { service, operation }
-            : { service, operation, unsupported: true };
+        routed = isQueryService(service)
+          ? { service, operation }
+          : { service, operation, unsupported: true };
       }
     } catch (err) {
       if (!(err instanceof ServiceError)) throw err;
@@ -349,11 +388,7 @@ export class SandboxServer {
   ): HttpResult {
     const management = this.account;
     if (service === "organizations") {
-      const target = req.headers["x-amz-target"];
-      const operation =
-        typeof target === "string" && target.startsWith(`${ORGANIZATIONS_TARGET}.`)
-          ? target.slice(ORGANIZATIONS_TARGET.length + 1)
-          : "MissingTarget";
+      const operation = targetOperation(req, ORGANIZATIONS_TARGET);
       account.calls.record(`organizations:${operation}`);
       try {
         return jsonResult(
@@ -417,6 +452,17 @@ export class SandboxServer {
       result.headers["x-amz-id-2"] = Buffer.from(requestId).toString("base64");
       return result;
     }
+    if (service === "secretsmanager")
+      return jsonResult(200, account.secrets.handle(operation, readInput(body)), requestId);
+    if (service === "securityhub") {
+      const result = jsonResult(
+        200,
+        account.securityHub.handle(operation, readInput(body)),
+        requestId,
+      );
+      result.headers["content-type"] = "application/json";
+      return result;
+    }
     const q = params as QueryParams;
     if (operation === "MissingAction") {
       throw new ServiceError(
@@ -426,7 +472,7 @@ export class SandboxServer {
       );
     }
     const version = q.get("Version");
-    const known = service === "iam" ? IAM_ACTIONS.has(operation) : SES_ACTIONS.has(operation);
+    const known = QUERY_ACTIONS[service].has(operation);
     if (!known || (version !== undefined && version !== QUERY_VERSIONS[service])) {
       throw new ServiceError(
         "InvalidAction",
@@ -448,7 +494,8 @@ export class SandboxServer {
         },
       });
     } else {
-      result = account.ses.handle(operation, q);
+      result =
+        service === "ses" ? account.ses.handle(operation, q) : account.sns.handle(operation, q);
     }
     return queryResult(
       200,

@@ -1,8 +1,11 @@
 import { CreateUserCommand, IAMClient, ListUsersCommand } from "@aws-sdk/client-iam";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { DescribeSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { GetFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
 import { ListIdentitiesCommand, SESClient } from "@aws-sdk/client-ses";
+import { ListTopicsCommand, SNSClient } from "@aws-sdk/client-sns";
 import { afterEach, describe, expect, it } from "vitest";
-import { sandbox } from "./support.js";
+import { caught, sandbox } from "./support.js";
 
 const saved = { ...process.env };
 
@@ -37,6 +40,32 @@ describe("pointing clients at the sandbox through the environment", () => {
       "iam:CreateUser": 1,
       "s3:PutObject": 1,
       "ses:ListIdentities": 1,
+    });
+  });
+
+  it("reaches Secrets Manager, Security Hub and SNS through AWS_ENDPOINT_URL and their own variables", async () => {
+    const s = await sandbox();
+    Object.assign(process.env, s.env());
+    delete process.env.AWS_PROFILE;
+    const secrets = () => new SecretsManagerClient({ maxAttempts: 1 });
+    const hub = () => new SecurityHubClient({ maxAttempts: 1 });
+    const sns = () => new SNSClient({ maxAttempts: 1 });
+    const missing = new DescribeSecretCommand({ SecretId: "none" });
+    expect((await caught(() => secrets().send(missing))).name).toBe("ResourceNotFoundException");
+    await hub().send(new GetFindingsCommand({}));
+    await sns().send(new ListTopicsCommand({}));
+    // The service-specific variables win over AWS_ENDPOINT_URL (here a port nothing listens on).
+    process.env.AWS_ENDPOINT_URL = "http://127.0.0.1:9";
+    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = s.url;
+    process.env.AWS_ENDPOINT_URL_SECURITYHUB = s.url;
+    process.env.AWS_ENDPOINT_URL_SNS = s.url;
+    expect((await caught(() => secrets().send(missing))).name).toBe("ResourceNotFoundException");
+    await hub().send(new GetFindingsCommand({}));
+    await sns().send(new ListTopicsCommand({}));
+    expect(s.calls()).toMatchObject({
+      "secretsmanager:DescribeSecret": 2,
+      "securityhub:GetFindings": 2,
+      "sns:ListTopics": 2,
     });
   });
 });

@@ -5,7 +5,10 @@ import {
   TagUserCommand,
 } from "@aws-sdk/client-iam";
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { DescribeSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { GetFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
 import { ListIdentitiesCommand } from "@aws-sdk/client-ses";
+import { ListTopicsCommand, SNSClient } from "@aws-sdk/client-sns";
 import { describe, expect, it } from "vitest";
 import { FaultSettingsError } from "../src/index.js";
 import {
@@ -48,6 +51,24 @@ describe("faults and limits", () => {
     expect(s3Err.$metadata.httpStatusCode).toBe(503);
     expect(retry.isThrottlingError(s3Err)).toBe(true);
     expect(s.calls()["iam:ListUsers"]).toBe(2);
+  });
+
+  it("throttles Secrets Manager, Security Hub and SNS with each one's own code, retryable to the SDK", async () => {
+    const s = await sandbox({ faults: { throttleRate: 1 } });
+    const config = { ...s.clientConfig(), maxAttempts: 1 };
+    const errors = [
+      await caught(() =>
+        new SecretsManagerClient(config).send(new DescribeSecretCommand({ SecretId: "k" })),
+      ),
+      await caught(() => new SecurityHubClient(config).send(new GetFindingsCommand({}))),
+      await caught(() => new SNSClient(config).send(new ListTopicsCommand({}))),
+    ];
+    expect(errors.map((e) => [e.name, e.$metadata.httpStatusCode])).toEqual([
+      ["ThrottlingException", 400],
+      ["LimitExceededException", 429],
+      ["Throttling", 400],
+    ]);
+    expect(errors.every((e) => retry.isThrottlingError(e))).toBe(true);
   });
 
   it("lets a default client ride out throttling with retries", async () => {
@@ -217,7 +238,7 @@ describe("faults and limits", () => {
       expect((error as FaultSettingsError).problems).toEqual([
         "faults.errorRate: must be a number between 0 and 1",
         'faults.crashMode: must be "error" or "reset"',
-        "faults.throttle.ec2: unknown service (use iam, s3 or ses)",
+        "faults.throttle.ec2: unknown service (use iam, s3, ses, secretsmanager, securityhub, sns)",
         "faults.throttle.ec2.ratePerSecond: must be a number > 0",
       ]);
     });

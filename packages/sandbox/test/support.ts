@@ -115,7 +115,7 @@ export async function raw(
  * credential scope matters to the sandbox, which routes by it and checks no signature.
  */
 export function authorization(
-  service: "iam" | "s3" | "ses",
+  service: "iam" | "s3" | "ses" | "secretsmanager" | "securityhub" | "sns",
   accessKeyId = "AKIASANDBOXADMIN0001",
 ): string {
   return `AWS4-HMAC-SHA256 Credential=${accessKeyId}/20261123/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=00`;

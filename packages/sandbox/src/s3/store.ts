@@ -87,6 +87,11 @@ export class S3Store {
     this.kmsKeys.set(id, state);
   }
 
+  /** The state of a declared KMS key; undefined for one never declared (used as if enabled). */
+  kmsKeyState(id: string): KmsKeyState | undefined {
+    return this.kmsKeys.get(id);
+  }
+
   /** Removes every bucket and object, and every declared KMS key. */
   clear(): void {
     this.buckets.clear();
@@ -139,7 +144,7 @@ export class S3Store {
         const b = this.bucket(bucket);
         const obj = objectToPut(key, req, {
           existing: b.objects.get(key),
-          kmsKeyState: (id) => this.kmsKeys.get(id),
+          kmsKeyState: (id) => this.kmsKeyState(id),
           nowMs: this.clock.nowMs(),
         });
         b.objects.set(key, obj);

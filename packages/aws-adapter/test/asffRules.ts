@@ -3,22 +3,10 @@
  * `AwsSecurityFinding`, and the user guide's required attributes), for findings keyrotate makes:
  * it returns every rule a finding breaks, in words, and nothing for a valid finding.
  */
+import { ASFF_REQUIRED } from "@keyrotate/sandbox";
 
-/** The top-level fields ASFF requires of every finding (the user guide's required attributes). */
-export const ASFF_REQUIRED_FIELDS = [
-  "SchemaVersion",
-  "Id",
-  "ProductArn",
-  "GeneratorId",
-  "AwsAccountId",
-  "Types",
-  "CreatedAt",
-  "UpdatedAt",
-  "Severity",
-  "Title",
-  "Description",
-  "Resources",
-] as const;
+/** ASFF's required fields: the list Security Hub's import checks (the sandbox's, one table). */
+export const ASFF_REQUIRED_FIELDS: ReadonlyArray<string> = ASFF_REQUIRED.map((r) => r.field);
 
 const SEVERITY_LABELS = new Set(["INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"]);
 const TYPE_NAMESPACES = new Set([

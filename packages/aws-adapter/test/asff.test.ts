@@ -1,3 +1,4 @@
+import { ASFF_REQUIRED_FIELDS, asffProblems, isAsffTimestamp } from "@keyrotate/testkit";
 import { describe, expect, it } from "vitest";
 import {
   type AsffFinding,
@@ -7,7 +8,6 @@ import {
   asffUpdates,
   partitionOf,
 } from "../src/asff.js";
-import { ASFF_REQUIRED_FIELDS, asffProblems, isAsffTimestamp } from "./asffRules.js";
 
 const place: AsffPlace = { accountId: "123456789012", region: "eu-west-1", partition: "aws" };
 const now = "2026-03-01T06:00:00.000Z";

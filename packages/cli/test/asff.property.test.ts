@@ -1,9 +1,9 @@
 import { type AsffPlace, asffFindings, asffUpdates, partitionOf } from "@keyrotate/aws-adapter";
 import { addDays, type CalendarDate, type EmailAddress, type Settings } from "@keyrotate/core";
+import { dayArb, settingsArb, userArb } from "@keyrotate/core/arbitraries";
+import { asffProblems } from "@keyrotate/testkit";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { asffProblems } from "../../aws-adapter/test/asffRules.js";
-import { dayArb, settingsArb, userArb } from "../../core/test/arbitraries.js";
 import { assessAccount } from "../src/compliance/assess.js";
 
 const delivery = {

@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type OrganizationScenario, type Sandbox, startSandbox } from "@keyrotate/sandbox";
+import { asffProblems } from "@keyrotate/testkit";
 import { afterEach, describe, expect, it } from "vitest";
-import { asffProblems } from "../../aws-adapter/test/asffRules.js";
 import { BUCKET, cli, deliverySets, SENDER, START } from "./harness.js";
 
 const members = (team: string) => ({

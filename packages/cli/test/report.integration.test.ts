@@ -2,9 +2,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Sandbox } from "@keyrotate/sandbox";
-import { scanForSecrets } from "@keyrotate/testkit";
+import { asffProblems, scanForSecrets } from "@keyrotate/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { asffProblems } from "../../aws-adapter/test/asffRules.js";
 import { cli, startTestSandbox } from "./harness.js";
 
 describe("keyrotate report", () => {

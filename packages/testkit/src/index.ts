@@ -13,6 +13,7 @@ export {
   organizationOnly,
   organizationOperations,
 } from "./adapterOperations.js";
+export { ASFF_REQUIRED_FIELDS, asffProblems, isAsffTimestamp } from "./asffRules.js";
 export {
   cloudFormationTags,
   type Deployment,

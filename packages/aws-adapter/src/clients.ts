@@ -3,7 +3,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SESClient } from "@aws-sdk/client-ses";
 import { AdaptiveRetryStrategy, StandardRetryStrategy } from "@smithy/core/retry";
 import { mapAwsError } from "./errors.js";
-import { DEFAULT_IAM_PACING, type LearnedPacing, TokenBucket } from "./pacing.js";
+import { DEFAULT_IAM_PACING, type LearnedPacing, PacedBackoff, TokenBucket } from "./pacing.js";
 
 /** The services keyrotate calls, as they prefix operation names in call counts. */
 export type ServiceName = "iam" | "s3" | "ses";
@@ -81,9 +81,10 @@ export interface CreateAwsClientsOptions {
   /**
    * Client-side pacing of IAM calls (every attempt, retries included): a token bucket that parallel
    * users wait on instead of bursting into IAM's throttle and waiting out the SDK's retry delays.
-   * Default {@link DEFAULT_IAM_PACING}: 20 attempts/s, burst 20, learned (slower on a throttle,
+   * Default {@link DEFAULT_IAM_PACING}: 20 attempts/s, burst 15, learned (slower on a throttle,
    * slowly faster while nothing is throttled), and IAM then uses the SDK's standard retries (the
-   * bucket does what adaptive mode would, without its stalls). A `Pacing` without `learn: true`
+   * bucket does what adaptive mode would, without its stalls), a first throttled retry waiting
+   * only for the bucket ({@link PacedBackoff}). A `Pacing` without `learn: true`
    * holds a fixed rate; `false` turns pacing off (IAM then retries in `retryMode`).
    */
   readonly iamPacing?: LearnedPacing | false;
@@ -198,6 +199,19 @@ const retryStrategy = (mode: "standard" | "adaptive", maxAttempts: number): Retr
   );
 
 /**
+ * IAM's retries under a learning bucket: standard, with {@link PacedBackoff}'s delays (a first
+ * throttled retry waits only for the bucket, which has slowed down and emptied itself).
+ */
+const pacedRetryStrategy = (maxAttempts: number): RetryStrategy =>
+  new QuotaAwareRetryStrategy(
+    new StandardRetryStrategy({
+      maxAttempts,
+      baseDelay: PacedBackoff.BASE_DELAY_MS,
+      backoff: new PacedBackoff(),
+    }),
+  );
+
+/**
  * Builds the IAM, S3 and SES clients once, for the whole process (a Lambda builds them outside
  * its handler), with the SDK's adaptive retries (standard for IAM under its learning pacing, see
  * `iamPacing`) and a call counter on each. A quota error
@@ -230,11 +244,13 @@ export const createAwsClients = (options: CreateAwsClientsOptions = {}): AwsClie
   const calls = new ApiCallCounter();
   const iamPacing = options.iamPacing ?? DEFAULT_IAM_PACING;
   // A learning bucket slows IAM down itself; the SDK's adaptive limiter on top would stall twice.
-  const iamRetryMode = iamPacing !== false && iamPacing.learn === true ? "standard" : retryMode;
+  const learning = iamPacing !== false && iamPacing.learn === true;
   const iam = new IAMClient({
     ...common,
-    retryMode: iamRetryMode,
-    retryStrategy: retryStrategy(iamRetryMode, maxAttempts),
+    retryMode: learning ? "standard" : retryMode,
+    retryStrategy: learning
+      ? pacedRetryStrategy(maxAttempts)
+      : retryStrategy(retryMode, maxAttempts),
   });
   const s3 = new S3Client({
     ...common,

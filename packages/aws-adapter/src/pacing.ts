@@ -21,13 +21,15 @@ export interface LearnedPacing extends Pacing {
 }
 
 /**
- * The default IAM pacing of an account: 20 attempts per second with a burst of 20, learned from
+ * The default IAM pacing of an account: 20 attempts per second with a burst of 15, learned from
  * there. AWS publishes no IAM request rate (it varies by API and account and cannot be raised);
  * 20 per second is the collective rate AWS documents for IAM's account access API and what IAM
  * sustains in practice, and the bucket slows down on the first throttle where an account allows
- * less.
+ * less. The burst is kept below the rate's one second's worth so that IAM's own bucket holds a
+ * reserve: an attempt is paced when it is signed, not when it arrives, and a busy process sends
+ * paced attempts in bunches that would otherwise find IAM's bucket empty.
  */
-export const DEFAULT_IAM_PACING: LearnedPacing = { ratePerSecond: 20, burst: 20, learn: true };
+export const DEFAULT_IAM_PACING: LearnedPacing = { ratePerSecond: 20, burst: 15, learn: true };
 
 /** Share of the rate kept after a throttle (multiplicative decrease). */
 export const THROTTLE_BACKOFF = 0.7;
@@ -167,5 +169,38 @@ export class TokenBucket {
     this.tokens = Math.min(this.burstSize, this.tokens + ((at - this.last) / 1000) * this.rate);
     if (this.tokens >= this.burstSize) this.waitingSince = undefined;
     this.last = at;
+  }
+}
+
+/** The SDK's longest retry delay, in ms. */
+const MAXIMUM_RETRY_DELAY_MS = 20_000;
+
+/**
+ * The retry delays of IAM under a learning {@link TokenBucket}: the SDK's standard schedule
+ * (a random share of a base that doubles per retry, at most 20 s), except for throttling. A
+ * throttle has already slowed the bucket down and emptied it, so the first retry of a throttled
+ * attempt waits only for its turn at the bucket, not for the SDK's throttling delay (up to 1 s
+ * more) on top; a call throttled again backs off as the SDK does, one doubling behind.
+ *
+ * The SDK's standard strategy sets the base before each delay: {@link BASE_DELAY_MS} for
+ * errors, a larger base for throttling; that is how a throttle is told apart.
+ */
+export class PacedBackoff {
+  /** The base delay of a retry after an error that is not throttling, in ms (the SDK's). */
+  static readonly BASE_DELAY_MS = 50;
+  private base = PacedBackoff.BASE_DELAY_MS;
+
+  constructor(private readonly random: () => number = Math.random) {}
+
+  setDelayBase(delay: number): void {
+    this.base = delay;
+  }
+
+  /** The delay before retry `i + 1` (`i` retries made so far), in ms. */
+  computeNextBackoffDelay(i: number): number {
+    const throttled = this.base > PacedBackoff.BASE_DELAY_MS;
+    if (throttled && i === 0) return 0;
+    const doublings = throttled ? i - 1 : i;
+    return Math.floor(this.random() * Math.min(this.base * 2 ** doublings, MAXIMUM_RETRY_DELAY_MS));
   }
 }

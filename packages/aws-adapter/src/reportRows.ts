@@ -1,4 +1,3 @@
-import { pipeline } from "node:stream/promises";
 import {
   type CalendarDate,
   calendarDateOfTimestamp,
@@ -7,9 +6,8 @@ import {
   type ReportUser,
   UserName,
 } from "@keyrotate/core";
-import { CsvError, type Options as CsvOptions, parse } from "csv-parse";
-import { parse as parseSync } from "csv-parse/sync";
 import * as E from "fp-ts/lib/Either.js";
+import { CsvRecords, CsvSyntaxError } from "./csvRecords.js";
 import { AwsError } from "./errors.js";
 
 /** One key slot of a credential-report row, with the exact creation time to match it to a key. */
@@ -290,47 +288,30 @@ const timestampDate = (s: string): CalendarDate | undefined => {
   return E.isRight(parsed) ? parsed.right : undefined;
 };
 
-/**
- * How the report's CSV is read, streamed or not: a BOM allowed, rows of any length (the row
- * reader judges each row against the header).
- */
-const csvOptions = (rows: CredentialReportRows): CsvOptions => ({
-  bom: true,
-  skip_empty_lines: true,
-  relax_column_count: true,
-  // Each record goes to `rows` as soon as it is parsed, and is dropped (null) right after.
-  on_record: (record: string[]) => {
-    if (!rows.add(record)) throw STOP;
-    return null;
-  },
-});
+/** How the report's CSV is read, streamed or not: each record goes to `rows` as it is read. */
+const csvReader = (rows: CredentialReportRows): CsvRecords =>
+  new CsvRecords((record) => rows.add(record));
 
-/** Thrown out of csv-parse's record hook once `rows` holds a problem, to stop parsing. */
-const STOP = new Error("the credential report is invalid; parsing stopped");
-
-const csvProblem = (e: unknown): AwsError => {
-  const where = e instanceof CsvError ? ` (${e.code})` : "";
-  return malformedReport(`is not valid CSV${where}: ${e instanceof Error ? e.message : String(e)}`);
-};
+const csvProblem = (e: CsvSyntaxError): AwsError =>
+  malformedReport(`is not valid CSV (${e.code}): ${e.message}`);
 
 /**
- * Parses a credential report's CSV as it arrives, with csv-parse's streaming parser, into
- * `rows`. Rejects only with what `content` itself throws (a broken connection, a malformed
- * envelope): anything wrong with the CSV is in `rows.finish()`.
+ * Parses a credential report's CSV as it arrives into `rows`. Rejects only with what `content`
+ * itself throws (a broken connection, a malformed envelope): anything wrong with the CSV is in
+ * `rows.finish()`.
  */
 export const parseCsvStream = async (
   content: AsyncIterable<Uint8Array>,
   rows: CredentialReportRows,
 ): Promise<void> => {
-  const parser = parse(csvOptions(rows));
+  const reader = csvReader(rows);
+  const decoder = new TextDecoder();
   try {
-    await pipeline(content, parser, async (records: AsyncIterable<unknown>) => {
-      // Every record is consumed by the hook: nothing comes out; this only ends the pipeline.
-      for await (const _ of records);
-    });
+    for await (const chunk of content) reader.write(decoder.decode(chunk, { stream: true }));
+    reader.write(decoder.decode());
+    reader.end();
   } catch (e) {
-    if (e === STOP) return;
-    if (e instanceof CsvError) {
+    if (e instanceof CsvSyntaxError) {
       rows.fail(csvProblem(e));
       return;
     }
@@ -343,8 +324,8 @@ export const parseCsvStream = async (
  * `<root_account>` row. A slot whose `last_rotated` is `N/A` holds no key; a `last_used_date` of
  * `N/A` means never used and `no_information` means unknown.
  *
- * The same row reader as the streamed report ({@link CredentialReportRows}), over the same
- * csv-parse options, so a report is judged the same whichever way it was read.
+ * The same row reader as the streamed report ({@link CredentialReportRows}), over the same CSV
+ * reader, so a report is judged the same whichever way it was read.
  */
 export const parseCredentialReport = (
   csv: string,
@@ -357,10 +338,13 @@ export const parseCredentialReport = (
  */
 export const parseCredentialReportRows = (csv: string): E.Either<AwsError, ReportRows> => {
   const rows = new CredentialReportRows();
+  const reader = csvReader(rows);
   try {
-    parseSync(csv, csvOptions(rows));
+    reader.write(csv);
+    reader.end();
   } catch (e) {
-    if (e !== STOP) rows.fail(csvProblem(e));
+    if (!(e instanceof CsvSyntaxError)) throw e;
+    rows.fail(csvProblem(e));
   }
   return rows.finish();
 };

@@ -97,6 +97,17 @@ describe("createAwsClients", () => {
     expect(received).toBe(2);
   });
 
+  it("retries IAM's first throttle without the SDK's throttling delay: its pacing waits", async () => {
+    const paced = createAwsClients({ endpoint: url, region: "us-east-1", credentials });
+    failNext(1, "Throttling", 400);
+    received = 0;
+
+    const out = await paced.iam.send(new ListUsersCommand({}));
+
+    expect(received).toBe(2);
+    expect(out.$metadata).toMatchObject({ attempts: 2, totalRetryDelay: 0 });
+  });
+
   // Contract change (issue 16): IAM retries in standard mode under its learning pacing, which
   // does the slowing down; unpaced, it keeps the adaptive default.
   it("uses the SDK's adaptive retry mode by default and standard on request", async () => {

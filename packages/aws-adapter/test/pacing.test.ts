@@ -3,7 +3,7 @@ import { startSandbox } from "@keyrotate/sandbox";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAwsClients } from "../src/clients.js";
 import { mapWithConcurrency } from "../src/concurrency.js";
-import { DEFAULT_IAM_PACING, THROTTLE_BACKOFF, TokenBucket } from "../src/pacing.js";
+import { DEFAULT_IAM_PACING, PacedBackoff, THROTTLE_BACKOFF, TokenBucket } from "../src/pacing.js";
 
 /** A clock that only moves when the bucket sleeps, and the sleeps it was asked for. */
 const fakeTime = () => {
@@ -154,6 +154,37 @@ describe("TokenBucket that learns", () => {
 
     expect(bucket.ratePerSecond).toBe(20);
     expect(DEFAULT_IAM_PACING.learn).toBe(true);
+  });
+});
+
+describe("PacedBackoff", () => {
+  // The SDK's standard strategy sets the base before each delay: its throttling base is larger.
+  const THROTTLING_BASE = 1_000;
+
+  it("retries a first throttle at once: the learning bucket does the waiting", () => {
+    const backoff = new PacedBackoff(() => 0.999);
+
+    backoff.setDelayBase(THROTTLING_BASE);
+
+    expect(backoff.computeNextBackoffDelay(0)).toBe(0);
+  });
+
+  it("backs a call throttled again off as the SDK does, one doubling behind", () => {
+    const backoff = new PacedBackoff(() => 0.5);
+
+    backoff.setDelayBase(THROTTLING_BASE);
+    const delays = [1, 2, 3, 10].map((i) => backoff.computeNextBackoffDelay(i));
+
+    expect(delays).toEqual([500, 1_000, 2_000, 10_000]);
+  });
+
+  it("keeps the SDK's schedule for errors that are not throttling", () => {
+    const backoff = new PacedBackoff(() => 0.5);
+
+    backoff.setDelayBase(PacedBackoff.BASE_DELAY_MS);
+    const delays = [0, 1, 2].map((i) => backoff.computeNextBackoffDelay(i));
+
+    expect(delays).toEqual([25, 50, 100]);
   });
 });
 

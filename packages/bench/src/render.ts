@@ -199,7 +199,7 @@ export const renderMarkdown = (results: BenchResults): string => {
     lines.push(
       "## 4. Organisation",
       "",
-      `A sandbox organisation of ${n(g.accounts)} member accounts of ${n(g.usersPerAccount)} users each (${n(g.duePerAccount)} due per account), every account with its own IAM token bucket of ${o.iamRate} calls/s (burst ${o.iamBurst}) and ${o.latencyMs} ms latency, and one more identical account run alone first (\`runKeyrotate\` in its own process: the single-account reference, a worker's time and memory). Then one \`runOrganization\` from the management account's credentials in its own process, ${g.concurrency} accounts at a time, each account with the adapter's default clients. All accounts share the one sandbox process and the machine's cores.`,
+      `A sandbox organisation of ${n(g.accounts)} member accounts of ${n(g.usersPerAccount)} users each (${n(g.duePerAccount)} due per account), every account with its own IAM token bucket of ${o.iamRate} calls/s (burst ${o.iamBurst}) and ${o.latencyMs} ms latency, and ${g.singleRunsMs.length} more identical accounts run alone first, one after the other (\`runKeyrotate\` in its own process: the single-account reference, a worker's time and memory; the median of them). Then one \`runOrganization\` from the management account's credentials in its own process, ${g.concurrency} accounts at a time, each account with the adapter's default clients. All accounts share the one sandbox process and the machine's cores.`,
       "",
       mdTable(
         ["figure", "value"],
@@ -207,8 +207,8 @@ export const renderMarkdown = (results: BenchResults): string => {
           ["organisation wall time", s(g.wallMs)],
           ["status", `${g.status} of ${n(g.accounts)} accounts, ${n(g.rotated)} keys rotated`],
           [
-            "single account alone (reference)",
-            `${s(g.single.wallMs)} (${s(g.single.reportMs)} to the triaged report), ${n(g.single.iamAnswered)} answered IAM calls, ${n(g.single.failedAttempts)} throttled, peak RSS ${mib(g.single.maxRssBytes)}`,
+            "single account alone (reference: the median run)",
+            `${s(g.single.wallMs)} of ${g.singleRunsMs.map((ms) => s(ms)).join(", ")} (${s(g.single.reportMs)} to the triaged report), ${n(g.single.iamAnswered)} answered IAM calls, ${n(g.single.failedAttempts)} throttled, peak RSS ${mib(g.single.maxRssBytes)}`,
           ],
           [
             "accounts' own times in the run",

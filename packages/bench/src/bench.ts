@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
+import { DEFAULT_IAM_PACING } from "@keyrotate/aws-adapter";
 import {
   type AccountSizeResult,
   runAccountSuite,
@@ -16,7 +17,7 @@ import { renderMarkdown } from "./render.js";
 import { judgeTargets, type Target } from "./targets.js";
 
 /** Version of the shape of `results.json`. */
-export const RESULTS_SCHEMA_VERSION = 1;
+export const RESULTS_SCHEMA_VERSION = 2;
 
 /** Everything a run measured, as written to `results.json`. */
 export interface BenchResults {
@@ -38,7 +39,8 @@ export interface BenchResults {
   readonly account?: ReadonlyArray<AccountSizeResult>;
   readonly core?: CoreResult;
   readonly lambda?: LambdaResult;
-  readonly org?: OrgResult;
+  /** One organisation run per concurrency of `options.orgConcurrencies`, in that order. */
+  readonly org?: ReadonlyArray<OrgResult>;
   readonly targets: ReadonlyArray<Target>;
 }
 
@@ -57,7 +59,7 @@ export const runBench = async (
   let account: AccountSizeResult[] | undefined;
   let core: CoreResult | undefined;
   let lambda: LambdaResult | undefined;
-  let org: OrgResult | undefined;
+  let org: OrgResult[] | undefined;
   if (options.suites.includes("account")) {
     progress("account suite");
     account = await runAccountSuite(options, (line) => progress(`  ${line}`));
@@ -71,10 +73,13 @@ export const runBench = async (
     lambda = await runLambdaSuite(options.coldStarts);
   }
   if (options.suites.includes("org")) {
-    progress(
-      `org suite: ${options.orgAccounts} accounts × ${options.orgUsers} users, ${options.orgConcurrency} at a time`,
-    );
-    org = await runOrgSuite(options, (line) => progress(`  ${line}`));
+    org = [];
+    for (const concurrency of options.orgConcurrencies) {
+      progress(
+        `org suite: ${options.orgAccounts} accounts × ${options.orgUsers} users, ${concurrency} at a time`,
+      );
+      org.push(await runOrgSuite(options, concurrency, (line) => progress(`  ${line}`)));
+    }
   }
   const { outDir: _outDir, ...stated } = options;
   return {
@@ -86,8 +91,7 @@ export const runBench = async (
     options: stated,
     conditions: {
       sandboxReportGenerationMs: SANDBOX_REPORT_GENERATION_MS,
-      clients:
-        "the adapter's createAwsClients defaults, for keyrotate and the baseline alike: IAM paced by its learning token bucket (20 calls/s start, burst 20) with standard retries, S3 and SES adaptive retries, 5 attempts",
+      clients: `the adapter's createAwsClients defaults, for keyrotate and the baseline alike: IAM paced by its learning token bucket (${DEFAULT_IAM_PACING.ratePerSecond} calls/s start, burst ${DEFAULT_IAM_PACING.burst}) with standard retries (a first throttled retry waits only for the bucket), S3 and SES adaptive retries, 5 attempts`,
       polling:
         "the adapter's default credential-report polling (first check 100 ms after a STARTED generation, then doubling up to 2 s)",
       baseline:

@@ -26,8 +26,8 @@ export interface BenchOptions {
   readonly orgAccounts: number;
   /** Users in each of them. */
   readonly orgUsers: number;
-  /** Accounts the organisation run works on at once. */
-  readonly orgConcurrency: number;
+  /** Accounts the organisation run works on at once: one run (on a fresh organisation) per value. */
+  readonly orgConcurrencies: ReadonlyArray<number>;
   /** Where results.json and RESULTS.md go. */
   readonly outDir: string;
   /** Which suites run. */
@@ -51,7 +51,7 @@ export const defaultOptions: BenchOptions = {
   coldStarts: 10,
   orgAccounts: 200,
   orgUsers: 500,
-  orgConcurrency: 25,
+  orgConcurrencies: [10, 25],
   outDir: resolve(repoRoot, "bench"),
   suites: SUITES,
 };
@@ -90,7 +90,7 @@ Options:
   --cold-starts N         fresh processes for the cold-start median (default ${defaultOptions.coldStarts})
   --org-accounts N        member accounts of the org suite (default ${defaultOptions.orgAccounts})
   --org-users N           users per member account (default ${defaultOptions.orgUsers})
-  --org-concurrency N     accounts run at once (default ${defaultOptions.orgConcurrency})
+  --org-concurrency LIST  accounts run at once, one org run per value (default ${defaultOptions.orgConcurrencies.join(",")})
   --suites LIST           which suites to run: account,core,lambda,org (default all)
   --quick                 smoke sizes: 300 users, baseline cap 10 s, 20,000 core users, 3 cold
                           starts, an organisation of 10 accounts x 100 users
@@ -105,13 +105,12 @@ export class UsageError extends Error {
 
 /** The flags that take a whole number > 0, and the option each sets. */
 const COUNT_FLAGS: Readonly<
-  Record<string, "coreUsers" | "coldStarts" | "orgAccounts" | "orgUsers" | "orgConcurrency">
+  Record<string, "coreUsers" | "coldStarts" | "orgAccounts" | "orgUsers">
 > = {
   "--core-users": "coreUsers",
   "--cold-starts": "coldStarts",
   "--org-accounts": "orgAccounts",
   "--org-users": "orgUsers",
-  "--org-concurrency": "orgConcurrency",
 };
 
 const positiveInt = (flag: string, value: string): number => {
@@ -185,6 +184,12 @@ export const parseArgs = (
         options = { ...options, suites: suites as SuiteName[] };
         break;
       }
+      case "--org-concurrency":
+        options = {
+          ...options,
+          orgConcurrencies: value.split(",").map((s) => positiveInt(flag, s)),
+        };
+        break;
       case "--out":
         options = { ...options, outDir: resolve(cwd, value) };
         break;

@@ -51,6 +51,8 @@ export interface OrgChildResult extends ChildMemory {
   /** Heap grown by reading the report back from JSON and totalling it, in bytes. */
   readonly mergeHeapBytes: number;
   readonly mergeMs: number;
+  /** CPU time (user and system) of this process during the run, in ms. */
+  readonly cpuMs: number;
 }
 
 const input = childInput<OrgChildInput>();
@@ -69,6 +71,7 @@ const finished = new Map<string, number>();
 const idleRssBytes = process.memoryUsage().rss;
 
 const start = performance.now();
+const cpuBefore = process.cpuUsage();
 const report = await runOrganization({
   orgClients,
   org: org.right,
@@ -89,6 +92,7 @@ const report = await runOrganization({
   },
 });
 const wallMs = performance.now() - start;
+const cpu = process.cpuUsage(cpuBefore);
 
 const text = JSON.stringify(report);
 global.gc?.();
@@ -114,5 +118,6 @@ const result: OrgChildResult = {
   reportBytes: Buffer.byteLength(text),
   mergeHeapBytes,
   mergeMs,
+  cpuMs: (cpu.user + cpu.system) / 1000,
 };
 reportResult(result);

@@ -60,6 +60,8 @@ export interface OrgResult {
   readonly reportBytes: number;
   readonly mergeHeapBytes: number;
   readonly mergeMs: number;
+  /** CPU time of the organisation run's process (every account's clients and work), in ms. */
+  readonly cpuMs: number;
 }
 
 const sameCalls = (a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>) => {
@@ -68,13 +70,14 @@ const sameCalls = (a: Readonly<Record<string, number>>, b: Readonly<Record<strin
 };
 
 /**
- * The organisation suite: a sandbox organisation of `orgAccounts` member accounts of
+ * One run of the organisation suite: a sandbox organisation of `orgAccounts` member accounts of
  * `orgUsers` users each (a share due), each account with its own IAM token bucket and latency,
- * plus one twin account run alone as the single-account reference; then one `runOrganization`
- * at `orgConcurrency` in a child process.
+ * plus twin accounts run alone as the single-account reference; then one `runOrganization` at
+ * `concurrency` in a child process.
  */
 export const runOrgSuite = async (
   options: BenchOptions,
+  concurrency: number,
   progress: (line: string) => void = () => {},
 ): Promise<OrgResult> => {
   const scratch = mkdtempSync(join(tmpdir(), "keyrotate-bench-org-"));
@@ -131,7 +134,7 @@ export const runOrgSuite = async (
       credentials,
       today,
       roleName: BENCH_ORG_ROLE,
-      concurrency: options.orgConcurrency,
+      concurrency,
       excludeAccounts: [
         ...REFERENCE_ACCOUNTS,
         ...sandbox
@@ -141,16 +144,16 @@ export const runOrgSuite = async (
       ],
     } satisfies OrgChildInput);
     progress(
-      `organization run: ${run.accounts.length} accounts in ${(run.wallMs / 1000).toFixed(1)} s at ${options.orgConcurrency} at a time`,
+      `organization run: ${run.accounts.length} accounts in ${(run.wallMs / 1000).toFixed(1)} s at ${concurrency} at a time`,
     );
     const times = run.accounts.map((a) => a.ms).sort((a, b) => a - b);
-    const waves = Math.ceil(options.orgAccounts / options.orgConcurrency);
+    const waves = Math.ceil(options.orgAccounts / concurrency);
     const iamAnswered = sumCalls(single.outcomes.answered, (op) => op.startsWith("iam:"));
     return {
       accounts: options.orgAccounts,
       usersPerAccount: options.orgUsers,
       duePerAccount: dueCount(options.orgUsers, options.actionRate),
-      concurrency: options.orgConcurrency,
+      concurrency,
       seedMs,
       wallMs: run.wallMs,
       status: run.status,
@@ -181,6 +184,7 @@ export const runOrgSuite = async (
       reportBytes: run.reportBytes,
       mergeHeapBytes: run.mergeHeapBytes,
       mergeMs: run.mergeMs,
+      cpuMs: run.cpuMs,
     };
   } finally {
     await sandbox.close();

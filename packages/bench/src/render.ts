@@ -1,6 +1,7 @@
 import type { AccountSizeResult } from "./account-suite.js";
 import type { BenchResults } from "./bench.js";
 import { ASSUMED, modelOrganization, PRICES } from "./org-model.js";
+import type { OrgResult } from "./org-suite.js";
 import type { Target } from "./targets.js";
 
 const n = (v: number): string => Math.round(v).toLocaleString("en-US");
@@ -77,8 +78,7 @@ export const renderTable = (results: BenchResults): string => {
       `Lambda: bundle ${(l.bundleBytes / 1024).toFixed(0)} KiB (zip ${(l.zipBytes / 1024).toFixed(0)} KiB), cold start ${l.coldStartMedianMs.toFixed(0)} ms (median of ${l.coldStarts})`,
     );
   }
-  if (results.org !== undefined) {
-    const o = results.org;
+  for (const o of results.org ?? []) {
     parts.push(
       `Organisation: ${n(o.accounts)} accounts × ${n(o.usersPerAccount)} users, ${o.concurrency} at a time: ${s(o.wallMs)} (${o.waves} waves × ${s(o.single.wallMs)} alone = ${s(o.idealMs)}), ${n(o.completed)} completed, peak RSS ${mib(o.maxRssBytes)}`,
     );
@@ -194,44 +194,64 @@ export const renderMarkdown = (results: BenchResults): string => {
       "",
     );
   }
-  if (results.org !== undefined) {
-    const g = results.org;
+  const runs = results.org ?? [];
+  const [g] = runs;
+  if (g !== undefined) {
+    const row = (figure: string, value: (r: OrgResult) => string): string[] => [
+      figure,
+      ...runs.map(value),
+    ];
     lines.push(
       "## 4. Organisation",
       "",
-      `A sandbox organisation of ${n(g.accounts)} member accounts of ${n(g.usersPerAccount)} users each (${n(g.duePerAccount)} due per account), every account with its own IAM token bucket of ${o.iamRate} calls/s (burst ${o.iamBurst}) and ${o.latencyMs} ms latency, and ${g.singleRunsMs.length} more identical accounts run alone first, one after the other (\`runKeyrotate\` in its own process: the single-account reference, a worker's time and memory; the median of them). Then one \`runOrganization\` from the management account's credentials in its own process, ${g.concurrency} accounts at a time, each account with the adapter's default clients. All accounts share the one sandbox process and the machine's cores.`,
+      `A sandbox organisation of ${n(g.accounts)} member accounts of ${n(g.usersPerAccount)} users each (${n(g.duePerAccount)} due per account), every account with its own IAM token bucket of ${o.iamRate} calls/s (burst ${o.iamBurst}) and ${o.latencyMs} ms latency, and ${g.singleRunsMs.length} more identical accounts run alone first, one after the other (\`runKeyrotate\` in its own process: the single-account reference, a worker's time and memory; the median of them). Then one \`runOrganization\` from the management account's credentials in its own process, each account with the adapter's default clients. One run per concurrency, each on a freshly seeded organisation. All accounts share the one sandbox process and the machine's cores: the organisation process's CPU time says how close a run came to one core's worth.`,
       "",
       mdTable(
-        ["figure", "value"],
+        ["figure", ...runs.map((r) => `${r.concurrency} at a time`)],
         [
-          ["organisation wall time", s(g.wallMs)],
-          ["status", `${g.status} of ${n(g.accounts)} accounts, ${n(g.rotated)} keys rotated`],
-          [
+          row("organisation wall time", (r) => s(r.wallMs)),
+          row(
+            "status",
+            (r) => `${r.status} of ${n(r.accounts)} accounts, ${n(r.rotated)} keys rotated`,
+          ),
+          row(
             "single account alone (reference: the median run)",
-            `${s(g.single.wallMs)} of ${g.singleRunsMs.map((ms) => s(ms)).join(", ")} (${s(g.single.reportMs)} to the triaged report), ${n(g.single.iamAnswered)} answered IAM calls, ${n(g.single.failedAttempts)} throttled, peak RSS ${mib(g.single.maxRssBytes)}`,
-          ],
-          [
+            (r) =>
+              `${s(r.single.wallMs)} of ${r.singleRunsMs.map((ms) => s(ms)).join(", ")} (${s(r.single.reportMs)} to the triaged report), ${n(r.single.iamAnswered)} answered IAM calls, ${n(r.single.failedAttempts)} throttled, peak RSS ${mib(r.single.maxRssBytes)}`,
+          ),
+          row(
             "accounts' own times in the run",
-            `min ${s(g.accountMs.min)}, median ${s(g.accountMs.median)}, max ${s(g.accountMs.max)}`,
-          ],
-          [
+            (r) =>
+              `min ${s(r.accountMs.min)}, median ${s(r.accountMs.median)}, max ${s(r.accountMs.max)}`,
+          ),
+          row(
             "least time at this concurrency",
-            `${g.waves} waves × ${s(g.single.wallMs)} = ${s(g.idealMs)}; throttle bound ${s(g.throttleBoundMs)}`,
-          ],
-          [
+            (r) =>
+              `${r.waves} waves × ${s(r.single.wallMs)} = ${s(r.idealMs)}; throttle bound ${s(r.throttleBoundMs)}`,
+          ),
+          row(
             "wall / least time; wall / throttle bound",
-            `${(g.wallMs / g.idealMs).toFixed(2)}×; ${(g.wallMs / g.throttleBoundMs).toFixed(2)}×`,
-          ],
-          [
+            (r) =>
+              `${(r.wallMs / r.idealMs).toFixed(2)}×; ${(r.wallMs / r.throttleBoundMs).toFixed(2)}×`,
+          ),
+          row(
+            "CPU time of the organisation process",
+            (r) => `${s(r.cpuMs)} (${((r.cpuMs / r.wallMs) * 100).toFixed(0)} % of one core)`,
+          ),
+          row(
             "answered calls per account = the reference's",
-            `${n(g.sameCalls)} of ${n(g.accounts)} (${n(g.throttledAttempts)} throttled attempts retried in all)`,
-          ],
-          ["peak RSS of the organisation run (every account in one process)", mib(g.maxRssBytes)],
-          [
+            (r) =>
+              `${n(r.sameCalls)} of ${n(r.accounts)} (${n(r.throttledAttempts)} throttled attempts retried in all)`,
+          ),
+          row("peak RSS of the organisation run (every account in one process)", (r) =>
+            mib(r.maxRssBytes),
+          ),
+          row(
             "merge: the org report",
-            `${(g.reportBytes / 1024).toFixed(0)} KiB of JSON; read back and totalled in ${g.mergeMs.toFixed(0)} ms, heap +${mib(g.mergeHeapBytes)}`,
-          ],
-          ["seeding the organisation", s(g.seedMs)],
+            (r) =>
+              `${(r.reportBytes / 1024).toFixed(0)} KiB of JSON; read back and totalled in ${r.mergeMs.toFixed(0)} ms, heap +${mib(r.mergeHeapBytes)}`,
+          ),
+          row("seeding the organisation", (r) => s(r.seedMs)),
         ],
       ),
       "",
@@ -243,7 +263,7 @@ export const renderMarkdown = (results: BenchResults): string => {
       "",
     );
   }
-  const model = modelOrganization(results.account, results.org);
+  const model = modelOrganization(results.account, g);
   if (model !== undefined) {
     const usd = (v: number): string => `$${v.toFixed(2)}`;
     lines.push(

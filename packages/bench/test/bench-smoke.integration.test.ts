@@ -22,7 +22,7 @@ const options: BenchOptions = {
   coldStarts: 2,
   orgAccounts: 3,
   orgUsers: 100,
-  orgConcurrency: 2,
+  orgConcurrencies: [2, 3],
   outDir,
 };
 
@@ -32,7 +32,7 @@ describe("pnpm bench at smoke sizes", () => {
   it("runs every suite and states its conditions and machine", async () => {
     results = await runBench(options, "pnpm bench (smoke test)");
 
-    expect(results.schemaVersion).toBe(1);
+    expect(results.schemaVersion).toBe(2);
     expect(results.machine.cores).toBeGreaterThan(0);
     expect(results.machine.node).toBe(process.version);
     expect(results.options).toMatchObject({ sizes: [300], latencyMs: 0, iamRate: 10_000 });
@@ -42,12 +42,18 @@ describe("pnpm bench at smoke sizes", () => {
     expect(results.lambda?.coldStarts).toBe(2);
     expect(results.lambda?.bundleBytes).toBeGreaterThan(0);
     expect(results.lambda?.zipBytes).toBeGreaterThan(0);
-    expect(results.org).toMatchObject({ accounts: 3, usersPerAccount: 100, concurrency: 2 });
+    expect(results.org).toMatchObject([
+      { accounts: 3, usersPerAccount: 100, concurrency: 2 },
+      { accounts: 3, usersPerAccount: 100, concurrency: 3 },
+    ]);
   });
 
-  it("runs the organisation beside its single-account twin: every account completed, same calls", () => {
-    const org = results.org;
+  it("runs the organisation beside its single-account twins: every account completed, same calls", () => {
+    const [org, allAtOnce] = results.org ?? [];
     expect(org).toMatchObject({ completed: 3, rotated: 3, waves: 2, sameCalls: 3 });
+    expect(allAtOnce).toMatchObject({ completed: 3, rotated: 3, waves: 1, sameCalls: 3 });
+    expect(org?.singleRunsMs).toHaveLength(3);
+    expect(org?.cpuMs).toBeGreaterThan(0);
     expect(org?.single.answered["iam:CreateAccessKey"]).toBe(1);
     expect(org?.wallMs).toBeGreaterThan(0);
     expect(org?.idealMs).toBe((org?.single.wallMs ?? 0) * 2);
@@ -101,10 +107,13 @@ describe("pnpm bench at smoke sizes", () => {
       "lambda-time-100k",
       "core-1m",
       "bundle-1mb",
-      "org-wall",
-      "org-calls",
+      "org-wall-2",
+      "org-calls-2",
+      "org-wall-3",
+      "org-calls-3",
     ]);
-    expect(results.targets.find((t) => t.id === "org-calls")?.met).toBe(true);
+    expect(results.targets.find((t) => t.id === "org-calls-2")?.met).toBe(true);
+    expect(results.targets.find((t) => t.id === "org-calls-3")?.met).toBe(true);
     expect(results.targets.find((t) => t.id === "core-1m")?.met).toBeNull();
     expect(results.targets.find((t) => t.id === "bundle-1mb")?.met).not.toBeNull();
 

@@ -54,14 +54,14 @@ describe("parseArgs", () => {
       "--org-users",
       "40",
       "--org-concurrency",
-      "3",
+      "3,12",
     ]);
 
     expect(options).toMatchObject({
       suites: ["org"],
       orgAccounts: 7,
       orgUsers: 40,
-      orgConcurrency: 3,
+      orgConcurrencies: [3, 12],
     });
     expect(() => parseArgs(["--org-accounts", "0"])).toThrow(UsageError);
   });

@@ -172,6 +172,9 @@ export const simulateDay = async (
     after: {
       users: sb.users(),
       objects: sb.objects(BUCKET),
+      ...(a.settings.secretStore === "secretsmanager"
+        ? { secrets: sb.secrets({ values: true }) }
+        : {}),
       emails: [],
       announced: a.announced,
       secretOf: (id) => sb.secretOf(id),

@@ -93,6 +93,16 @@ const asReader = (
 const resourceOf = (action: string) =>
   runResourceOf(action, { account: ACCOUNT, bucket: BUCKET, sender: SENDER, region: "eu-west-1" });
 
+/** The role's decision for each action, on the resource a run uses it on. */
+const roleDecisions = async (d: Deployed, actions: ReadonlyArray<string>) => {
+  const decisions: Record<string, Decision> = {};
+  for (const action of actions) {
+    const { resource, context = {} } = await resourceOf(action);
+    decisions[action] = await decide(asRole(d, action, resource, context));
+  }
+  return decisions;
+};
+
 describe("the function's role, simulated", () => {
   const d = deploy();
 
@@ -101,13 +111,9 @@ describe("the function's role, simulated", () => {
     const actions = deployedActions().filter((a) => !isSecretsManagerStoreOnly(a));
     expect(actions.length).toBeGreaterThanOrEqual(14);
 
-    const decisions: Record<string, Decision> = {};
-    for (const action of actions) {
-      const { resource, context = {} } = await resourceOf(action);
-      decisions[action] = await decide(asRole(d, action, resource, context));
-    }
-
-    expect(decisions).toEqual(Object.fromEntries(actions.map((a) => [a, "Allowed"])));
+    expect(await roleDecisions(d, actions)).toEqual(
+      Object.fromEntries(actions.map((a) => [a, "Allowed"])),
+    );
   });
 
   it("reaches users under any IAM path", async () => {
@@ -213,12 +219,9 @@ describe("with SecretStore=secretsmanager, simulated", () => {
 
   it("is allowed every operation the adapter calls, on keyrotate's secrets", async () => {
     const actions = deployedActions();
-    const decisions: Record<string, Decision> = {};
-    for (const action of actions) {
-      const { resource, context = {} } = await resourceOf(action);
-      decisions[action] = await decide(asRole(d, action, resource, context));
-    }
-    expect(decisions).toEqual(Object.fromEntries(actions.map((a) => [a, "Allowed"])));
+    expect(await roleDecisions(d, actions)).toEqual(
+      Object.fromEntries(actions.map((a) => [a, "Allowed"])),
+    );
   });
 
   it.each([

@@ -160,6 +160,37 @@ describe("SECRET_STORE=secretsmanager against the sandbox", () => {
     expect(h.sandbox.emails()).toEqual([]);
   });
 
+  it("gives AWSCURRENT back to the previous key's version when a later rotation is undone", async () => {
+    // Prepare: a first rotation into the secret, then days until the new key is due itself.
+    h = await startHarness([anna], SHORT, START);
+    const first = newKeyOf(await h.run());
+    for (let day = 1; day <= 10; day++) {
+      h.sandbox.clock.advanceDays(1);
+      await useNewestKey(h, "anna");
+      await h.run();
+    }
+    h.sandbox.clock.advanceDays(1);
+    await useNewestKey(h, "anna");
+    // The commit (the plan's second TagUser) is refused, after the value was put.
+    h.sandbox.setFaults({
+      failOperations: { "iam:TagUser": { skip: 1, count: 1, status: 403, code: "AccessDenied" } },
+    });
+
+    // Act
+    const report = await h.run();
+
+    // Assess
+    const user = report.users.find((u) => u.userName === "anna");
+    expect(user).toMatchObject({ status: "failed", markerLeft: false });
+    const undone = user?.newKeyId as string;
+    expect(keysOf(h, "anna").map((k) => k.accessKeyId)).toEqual([first]);
+    const stages = Object.fromEntries(
+      (secretOfAnna(h)?.versions ?? []).map((v) => [v.versionId, v.stages]),
+    );
+    expect(stages[secretVersionId(first as string)]).toEqual(["AWSCURRENT"]);
+    expect(stages[secretVersionId(undone)]).toEqual([]);
+  });
+
   it("holds every rotation back when the preflight finds Secrets Manager refusing keyrotate's role", async () => {
     // Prepare
     h = await startHarness([anna], SHORT, START);

@@ -1,12 +1,13 @@
 import { IAMClient, type IAMClientConfig } from "@aws-sdk/client-iam";
 import { S3Client } from "@aws-sdk/client-s3";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SESClient } from "@aws-sdk/client-ses";
 import { AdaptiveRetryStrategy, StandardRetryStrategy } from "@smithy/core/retry";
 import { mapAwsError } from "./errors.js";
 import { DEFAULT_IAM_PACING, type LearnedPacing, PacedBackoff, TokenBucket } from "./pacing.js";
 
 /** The services keyrotate calls, as they prefix operation names in call counts. */
-export type ServiceName = "iam" | "s3" | "ses";
+export type ServiceName = "iam" | "s3" | "ses" | "secretsmanager";
 
 /**
  * Counts SDK calls by `service:Operation` (e.g. `iam:ListAccessKeys`), every attempt included,
@@ -47,11 +48,13 @@ export class ApiCallCounter {
   }
 }
 
-/** The three clients keyrotate uses, built once, and the counter of their calls. */
+/** The clients keyrotate uses, built once, and the counter of their calls. */
 export interface AwsClients {
   readonly iam: IAMClient;
   readonly s3: S3Client;
   readonly ses: SESClient;
+  /** Used only with `SECRET_STORE=secretsmanager`; in IAM's region, as S3 is. */
+  readonly secretsManager: SecretsManagerClient;
   readonly calls: ApiCallCounter;
 }
 
@@ -212,13 +215,13 @@ const pacedRetryStrategy = (maxAttempts: number): RetryStrategy =>
   );
 
 /**
- * Builds the IAM, S3 and SES clients once, for the whole process (a Lambda builds them outside
+ * Builds the IAM, S3, SES and Secrets Manager clients once, for the whole process (a Lambda builds them outside
  * its handler), with the SDK's adaptive retries (standard for IAM under its learning pacing, see
  * `iamPacing`) and a call counter on each. A quota error
  * (`LimitExceeded`) is never retried: see {@link QuotaAwareRetryStrategy}.
  *
- * The default credential chain and the `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_IAM`, `_S3` and
- * `_SES` variables work as in any SDK client: nothing is passed that would override them. S3 uses
+ * The default credential chain and the `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_IAM`, `_S3`, `_SES`
+ * and `_SECRETS_MANAGER` variables work as in any SDK client: nothing is passed that would override them. S3 uses
  * path-style addressing whenever a custom endpoint is configured, so that local stand-ins work.
  *
  * @example const clients = createAwsClients({ settings }); // SES in settings.sesRegion
@@ -262,6 +265,10 @@ export const createAwsClients = (options: CreateAwsClientsOptions = {}): AwsClie
     retryStrategy: retryStrategy(retryMode, maxAttempts),
     ...(sesRegion === undefined ? {} : { region: sesRegion }),
   });
+  const secretsManager = new SecretsManagerClient({
+    ...common,
+    retryStrategy: retryStrategy(retryMode, maxAttempts),
+  });
   const extra = options.middleware ?? [];
   iam.middlewareStack.add(counting("iam", calls, extra), countingOptions);
   if (iamPacing !== false) {
@@ -269,7 +276,8 @@ export const createAwsClients = (options: CreateAwsClientsOptions = {}): AwsClie
   }
   s3.middlewareStack.add(counting("s3", calls, extra), countingOptions);
   ses.middlewareStack.add(counting("ses", calls, extra), countingOptions);
-  return { iam, s3, ses, calls };
+  secretsManager.middlewareStack.add(counting("secretsmanager", calls, extra), countingOptions);
+  return { iam, s3, ses, secretsManager, calls };
 };
 
 const nonEmpty = (s: string | undefined): boolean => s !== undefined && s.trim() !== "";

@@ -122,6 +122,9 @@ const byCode: ReadonlyArray<readonly [AwsErrorTag, ReadonlyArray<string>]> = [
       "KMS.AccessDeniedException",
       "KMS.KMSInvalidStateException",
       "KMS.NotFoundException",
+      // Secrets Manager's words for a KMS key it may not use (disabled, pending deletion, denied).
+      "EncryptionFailure",
+      "DecryptionFailure",
       "CredentialsProviderError",
     ],
   ],
@@ -146,6 +149,10 @@ const byCode: ReadonlyArray<readonly [AwsErrorTag, ReadonlyArray<string>]> = [
       "UnmodifiableEntityException",
       "ConfigurationSetDoesNotExist",
       "ConfigurationSetDoesNotExistException",
+      "InvalidParameterException",
+      "InvalidRequestException",
+      "MalformedPolicyDocumentException",
+      "ResourceExistsException",
     ],
   ],
   [

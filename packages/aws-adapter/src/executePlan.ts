@@ -10,7 +10,8 @@ import { viewStep } from "./stepView.js";
 
 /** What executing plans needs: the clients, the settings, and where to log. */
 export interface ExecuteOptions {
-  readonly clients: Pick<AwsClients, "iam" | "s3" | "ses">;
+  readonly clients: Pick<AwsClients, "iam" | "s3" | "ses"> &
+    Partial<Pick<AwsClients, "secretsManager">>;
   readonly settings: Settings;
   /** Perform nothing: every step is reported `skipped` (default `settings.dryRun`). */
   readonly dryRun?: boolean;
@@ -68,7 +69,7 @@ export const executePlan = async (options: ExecuteOptions, plan: Plan): Promise<
       await performStep(options, userName, step, state);
       return undefined;
     } catch (e) {
-      const mapped = mapAwsError(operationOf(step), e);
+      const mapped = mapAwsError(operationOf(step, options.settings.secretStore), e);
       const secret = state.newKey?.secret;
       return secret !== undefined && mapped.message.includes(secret)
         ? new AwsError(

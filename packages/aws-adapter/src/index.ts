@@ -67,7 +67,7 @@ export {
 } from "./lease.js";
 export type { Log, LogEntry } from "./log.js";
 export { type NoticeContext, renderNotice } from "./notices.js";
-export { MUTATING_OPERATIONS } from "./operations.js";
+export { MUTATING_OPERATIONS, operationsOf, type SecretStore } from "./operations.js";
 export {
   type AccountCredentials,
   type AccountOutcome,
@@ -158,5 +158,13 @@ export {
   secretObjectKey,
   secretObjectKeyPattern,
 } from "./secretFile.js";
+export {
+  getSecretValueCommand,
+  ownerOnlyPolicy,
+  SECRET_NAME_PREFIX,
+  secretName,
+  secretsManagerFormat,
+  secretVersionId,
+} from "./secretsManagerStore.js";
 export { sendEmail } from "./sendEmail.js";
 export { viewStep } from "./stepView.js";

@@ -2,6 +2,7 @@ import type { AccessKeyId, Notice } from "@keyrotate/core";
 import type { RenderedEmail } from "./email.js";
 import { type Block, list, paragraph, renderBodies } from "./emailMarkup.js";
 import { secretConsoleUrl, secretCopyCommand } from "./secretFile.js";
+import { getSecretValueCommand, secretConsoleLink, secretName } from "./secretsManagerStore.js";
 
 /** What a notice needs beyond its own facts. */
 export interface NoticeContext {
@@ -9,6 +10,11 @@ export interface NoticeContext {
   readonly bucket: string;
   /** The bucket's region, for the console link. */
   readonly bucketRegion?: string;
+  /**
+   * With `SECRET_STORE=secretsmanager`: the region of the users' secrets. A Rotated notice then
+   * names the user's secret and its `get-secret-value` command instead of the S3 file.
+   */
+  readonly secretsManagerRegion?: string;
   /** The key created by the same plan, for a Rotated notice about a `Created` key. */
   readonly newKeyId?: AccessKeyId;
   /** Who sends (`settings.lambdaFunctionName`), named in the footer. */
@@ -94,26 +100,43 @@ const compose = (
               : `Your other active key ${newKeyId} replaces it.`
           }`,
         ),
-        ...(withFile
+        ...(withFile && ctx.secretsManagerRegion !== undefined
           ? [
               paragraph(
-                `Download the file with the new secret${
-                  notice.downloadUntil === undefined
-                    ? ""
-                    : ` (it can be downloaded until ${notice.downloadUntil})`
-                }, then delete your copy once it is in use:`,
+                `Read the new secret from your secret ${secretName(notice.userName)} in Secrets Manager (only you can read it${
+                  notice.downloadUntil === undefined ? "" : `, until ${notice.downloadUntil}`
+                }), then keep it where your applications need it:`,
               ),
               {
                 _tag: "code" as const,
-                text: secretCopyCommand(ctx.bucket, notice.userName, newKeyId),
+                text: getSecretValueCommand(notice.userName, ctx.secretsManagerRegion),
               },
               {
                 _tag: "link" as const,
-                label: "Open the file in the S3 console",
-                href: secretConsoleUrl(ctx.bucket, notice.userName, newKeyId, ctx.bucketRegion),
+                label: "Open the secret in the Secrets Manager console",
+                href: secretConsoleLink(notice.userName, ctx.secretsManagerRegion),
               },
             ]
-          : []),
+          : withFile
+            ? [
+                paragraph(
+                  `Download the file with the new secret${
+                    notice.downloadUntil === undefined
+                      ? ""
+                      : ` (it can be downloaded until ${notice.downloadUntil})`
+                  }, then delete your copy once it is in use:`,
+                ),
+                {
+                  _tag: "code" as const,
+                  text: secretCopyCommand(ctx.bucket, notice.userName, newKeyId),
+                },
+                {
+                  _tag: "link" as const,
+                  label: "Open the file in the S3 console",
+                  href: secretConsoleUrl(ctx.bucket, notice.userName, newKeyId, ctx.bucketRegion),
+                },
+              ]
+            : []),
         paragraph(
           `Switch your applications to ${newKeyId}. The old key ${notice.oldKeyId} will be deactivated ${when}${notice.earlyDeactivation ? "," : ""} and deleted on ${notice.deletionDate}.${inUse}`,
         ),

@@ -11,6 +11,7 @@ import { AwsError, mapAwsError } from "./errors.js";
 import type { ExecuteOptions } from "./executePlan.js";
 import { renderNotice } from "./notices.js";
 import { secretFileBody, secretObjectKey } from "./secretFile.js";
+import { retireInSecretsManager, storeInSecretsManager } from "./secretsManagerStore.js";
 import { sendEmail } from "./sendEmail.js";
 
 /** The state of one plan in flight. The secret lives here only until it is stored. */
@@ -20,8 +21,8 @@ export interface InFlight {
 }
 
 /**
- * Performs one step of a plan: the one AWS call it stands for (`operationOf`). It translates and
- * never decides: what to do, and what undoes a failure, is the core's.
+ * Performs one step of a plan: the AWS calls it stands for (`operationsOf`: one, except for the
+ * Secrets Manager store's steps). It translates and never decides: what to do, and what undoes a failure, is the core's.
  */
 export const performStep = async (
   options: ExecuteOptions,
@@ -68,6 +69,16 @@ export const performStep = async (
       if (key?.secret === undefined) {
         throw new AwsError("Unexpected", "s3:PutObject", "no new key secret to store");
       }
+      if (settings.secretStore === "secretsmanager") {
+        await storeInSecretsManager(
+          { iam, secretsManager: secretsManagerOf(options), kmsKeyId: settings.kmsKeyId },
+          userName,
+          key.id,
+          key.secret,
+        );
+        key.secret = undefined;
+        return;
+      }
       await s3.send(
         new PutObjectCommand({
           Bucket: settings.s3CsvBucket,
@@ -93,9 +104,18 @@ export const performStep = async (
       );
       return;
     case "DeleteKey":
+      // The Secrets Manager store's counterpart of the S3 store's lifecycle rule: a retired key's
+      // value stops being readable before the key goes (a failure keeps the key for the next run).
+      if (settings.secretStore === "secretsmanager" && step.reason !== "undelivered") {
+        await retireInSecretsManager(secretsManagerOf(options), userName, step.keyId);
+      }
       await iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: step.keyId }));
       return;
     case "DeleteStoredSecret":
+      if (settings.secretStore === "secretsmanager") {
+        await retireInSecretsManager(secretsManagerOf(options), userName, step.keyId);
+        return;
+      }
       try {
         await s3.send(
           new DeleteObjectCommand({
@@ -116,6 +136,9 @@ export const performStep = async (
       }
       const email = renderNotice(n, {
         bucket: settings.s3CsvBucket,
+        ...(settings.secretStore === "secretsmanager"
+          ? { secretsManagerRegion: await secretsManagerOf(options).config.region() }
+          : {}),
         ...(options.bucketRegion === undefined ? {} : { bucketRegion: options.bucketRegion }),
         ...(created && state.newKey !== undefined ? { newKeyId: state.newKey.id } : {}),
         ...(settings.lambdaFunctionName === undefined
@@ -126,4 +149,16 @@ export const performStep = async (
       return;
     }
   }
+};
+
+const secretsManagerOf = (options: ExecuteOptions) => {
+  const client = options.clients.secretsManager;
+  if (client === undefined) {
+    throw new AwsError(
+      "Unexpected",
+      "secretsmanager:Unknown",
+      "SECRET_STORE=secretsmanager without a Secrets Manager client",
+    );
+  }
+  return client;
 };

@@ -1,4 +1,5 @@
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { DescribeSecretCommand } from "@aws-sdk/client-secrets-manager";
 import {
   GetAccountSendingEnabledCommand,
   GetIdentityVerificationAttributesCommand,
@@ -11,12 +12,14 @@ import type { PlanOutcome } from "./executePlan.js";
 import { type ExecutePlansOptions, executePlans } from "./executePlans.js";
 import { silentLog } from "./log.js";
 import { SECRET_FILE_PREFIX } from "./secretFile.js";
+import { SECRET_NAME_PREFIX } from "./secretsManagerStore.js";
 import { viewStep } from "./stepView.js";
 
 /**
  * The checks of a preflight, in the order they are made. Each names what a rotation needs:
  * a sender SES accepts, an account that may send, a bucket that exists and takes the secret,
- * and (with `KMS_KEY_ID`) a key S3 can encrypt it with.
+ * and (with `KMS_KEY_ID`) a key S3 can encrypt it with; with `SECRET_STORE=secretsmanager`,
+ * Secrets Manager answering keyrotate's role for its `keyrotate/` secrets instead of the bucket.
  */
 export type PreflightCheck =
   | "ses-sender-verified"
@@ -24,7 +27,8 @@ export type PreflightCheck =
   | "ses-send-quota"
   | "bucket-exists"
   | "bucket-writable"
-  | "kms-key-usable";
+  | "kms-key-usable"
+  | "secret-store-usable";
 
 /** What became of a run's preflight, as the run report shows it. */
 export type PreflightReport =
@@ -104,6 +108,7 @@ const whatIsChecked: Readonly<Record<PreflightCheck, string>> = {
   "bucket-exists": "that the credentials bucket exists",
   "bucket-writable": "that the credentials bucket accepts writes",
   "kms-key-usable": "that S3 can use the KMS key",
+  "secret-store-usable": "that Secrets Manager answers for keyrotate's secrets",
 };
 
 const grantRead = (action: string): string =>
@@ -122,7 +127,7 @@ const grantRead = (action: string): string =>
  * @example const failed = await preflight(clients, settings, "run-1"); // undefined: all passed
  */
 export const preflight = async (
-  clients: Pick<AwsClients, "s3" | "ses">,
+  clients: Pick<AwsClients, "s3" | "ses"> & Partial<Pick<AwsClients, "secretsManager">>,
   settings: Settings,
   runId: string,
 ): Promise<PreflightFailure | undefined> => {
@@ -183,6 +188,7 @@ export const preflight = async (
   } catch (e) {
     return uncheckable("ses-send-quota", e, "ses:GetSendQuota", grantRead("ses:GetSendQuota"));
   }
+  if (settings.secretStore === "secretsmanager") return secretStorePreflight(clients);
   const bucket = settings.s3CsvBucket;
   const kms = settings.kmsKeyId;
   try {
@@ -235,19 +241,52 @@ export const preflight = async (
   return undefined;
 };
 
+/**
+ * The secret the Secrets Manager preflight asks about. No IAM user maps to it: a user name has at
+ * most 64 characters, and this name's part after the prefix is longer.
+ */
+export const PREFLIGHT_SECRET_NAME = `${SECRET_NAME_PREFIX}keyrotate-preflight-probe-never-a-user-secret-as-it-is-longer-than-any-user-name`;
+
+/**
+ * The Secrets Manager store's check: `DescribeSecret` of {@link PREFLIGHT_SECRET_NAME}, which must
+ * answer "not found" (the service is reachable and the role may read `keyrotate/*`). Writing is
+ * not tried (no probe secret is left behind); a put refused later, by permission or by a disabled
+ * KMS key, undoes that rotation as any failed store does.
+ */
+const secretStorePreflight = async (
+  clients: Partial<Pick<AwsClients, "secretsManager">>,
+): Promise<PreflightFailure | undefined> => {
+  const fix = `Let keyrotate's role use Secrets Manager on secret:${SECRET_NAME_PREFIX}* (the SAM template's role does with SecretStore=secretsmanager), then run again.`;
+  try {
+    if (clients.secretsManager === undefined) throw new Error("no Secrets Manager client");
+    await clients.secretsManager.send(
+      new DescribeSecretCommand({ SecretId: PREFLIGHT_SECRET_NAME }),
+    );
+  } catch (e) {
+    if (mapAwsError("secretsmanager:DescribeSecret", e).tag === "NotFound") return undefined;
+    return uncheckable("secret-store-usable", e, "secretsmanager:DescribeSecret", fix);
+  }
+  return undefined;
+};
+
 /** Every check a passed preflight made, for the report. */
 const checksMade = (settings: Settings): PreflightCheck[] => [
   "ses-sender-verified",
   "ses-sending-enabled",
   "ses-send-quota",
-  "bucket-exists",
-  "bucket-writable",
-  ...(settings.kmsKeyId === undefined ? [] : ["kms-key-usable" as const]),
+  ...(settings.secretStore === "secretsmanager"
+    ? ["secret-store-usable" as const]
+    : [
+        "bucket-exists" as const,
+        "bucket-writable" as const,
+        ...(settings.kmsKeyId === undefined ? [] : ["kms-key-usable" as const]),
+      ]),
 ];
 
 /** Options of {@link applyAfterPreflight}. */
 export interface ApplyAfterPreflightOptions extends ExecutePlansOptions {
-  readonly clients: Pick<AwsClients, "iam" | "s3" | "ses">;
+  readonly clients: Pick<AwsClients, "iam" | "s3" | "ses"> &
+    Partial<Pick<AwsClients, "secretsManager">>;
   readonly runId: string;
 }
 

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ListUsersCommand } from "@aws-sdk/client-iam";
+import { DescribeSecretCommand } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiCallCounter, createAwsClients } from "../src/clients.js";
 import { mapAwsError } from "../src/errors.js";
@@ -165,6 +166,25 @@ describe("createAwsClients", () => {
     } finally {
       if (before === undefined) delete process.env.AWS_ENDPOINT_URL_IAM;
       else process.env.AWS_ENDPOINT_URL_IAM = before;
+    }
+  });
+
+  it("honours AWS_ENDPOINT_URL_SECRETS_MANAGER as the SDK reads it, and counts the calls", async () => {
+    const before = process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
+    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = url;
+    try {
+      const clients = createAwsClients({ region: "us-east-1", credentials, maxAttempts: 1 });
+      received = 0;
+      // The stand-in answers in IAM's XML, which Secrets Manager's JSON reader refuses: what
+      // counts here is where the request went.
+      await clients.secretsManager
+        .send(new DescribeSecretCommand({ SecretId: "keyrotate/alice" }))
+        .catch(() => undefined);
+      expect(received).toBe(1);
+      expect(clients.calls.snapshot()).toEqual({ "secretsmanager:DescribeSecret": 1 });
+    } finally {
+      if (before === undefined) delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
+      else process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = before;
     }
   });
 

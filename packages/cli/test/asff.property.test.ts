@@ -14,6 +14,7 @@ const delivery = {
   dryRun: false,
   adminEmail: undefined,
   kmsKeyId: undefined,
+  secretStore: "s3",
   concurrency: 1,
 } as const;
 

@@ -63,6 +63,8 @@ export interface Settings extends PolicySettings {
   readonly adminEmail: EmailAddress | undefined;
   /** SSE-KMS key for stored credentials; SSE-S3 when undefined (`KMS_KEY_ID`). */
   readonly kmsKeyId: string | undefined;
+  /** Where a new key's secret goes: an S3 object or the user's Secrets Manager secret (`SECRET_STORE`). */
+  readonly secretStore: "s3" | "secretsmanager";
   /** How many users are changed at once (`CONCURRENCY`). */
   readonly concurrency: number;
 }
@@ -238,6 +240,7 @@ export const settingSpecs = {
   DRY_RUN: ["dryRun", withDefault(boolean, false)],
   ADMIN_EMAIL: ["adminEmail", optional(email)],
   KMS_KEY_ID: ["kmsKeyId", optional(kmsKey)],
+  SECRET_STORE: ["secretStore", withDefault(oneOf("s3", "secretsmanager"), "s3")],
   CONCURRENCY: ["concurrency", withDefault(wholeNumber(1, 64), 8)],
 } as const satisfies Record<string, readonly [keyof Settings, unknown]>;
 

@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { anonymousPrincipal } from "@cloud-copilot/iam-simulate";
-import { PREFLIGHT_OBJECT_KEY } from "@keyrotate/aws-adapter";
+import { ownerOnlyPolicy, PREFLIGHT_OBJECT_KEY } from "@keyrotate/aws-adapter";
 import {
   type Decision,
   deployedActions,
+  isSecretsManagerStoreOnly,
   type Json,
   Resolver,
   runResourceOf,
@@ -92,20 +93,27 @@ const asReader = (
 const resourceOf = (action: string) =>
   runResourceOf(action, { account: ACCOUNT, bucket: BUCKET, sender: SENDER, region: "eu-west-1" });
 
+/** The role's decision for each action, on the resource a run uses it on. */
+const roleDecisions = async (d: Deployed, actions: ReadonlyArray<string>) => {
+  const decisions: Record<string, Decision> = {};
+  for (const action of actions) {
+    const { resource, context = {} } = await resourceOf(action);
+    decisions[action] = await decide(asRole(d, action, resource, context));
+  }
+  return decisions;
+};
+
 describe("the function's role, simulated", () => {
   const d = deploy();
 
   it("is allowed every operation the adapter calls, on the resources a run uses", async () => {
-    const actions = deployedActions();
+    // Secrets Manager's only with SecretStore=secretsmanager: simulated below.
+    const actions = deployedActions().filter((a) => !isSecretsManagerStoreOnly(a));
     expect(actions.length).toBeGreaterThanOrEqual(14);
 
-    const decisions: Record<string, Decision> = {};
-    for (const action of actions) {
-      const { resource, context = {} } = await resourceOf(action);
-      decisions[action] = await decide(asRole(d, action, resource, context));
-    }
-
-    expect(decisions).toEqual(Object.fromEntries(actions.map((a) => [a, "Allowed"])));
+    expect(await roleDecisions(d, actions)).toEqual(
+      Object.fromEntries(actions.map((a) => [a, "Allowed"])),
+    );
   });
 
   it("reaches users under any IAM path", async () => {
@@ -187,6 +195,76 @@ describe("the function's role, simulated", () => {
       "aws:SecureTransport": "false",
     });
     expect(await decide(request)).toBe("ExplicitlyDenied");
+  });
+});
+
+describe("with SecretStore=secretsmanager, simulated", () => {
+  const d = deploy({ SecretStore: "secretsmanager" });
+  const secret = (name: string) =>
+    `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:keyrotate/${name}-AbCdEf`;
+  /** A user's request for their or another user's secret, under that secret's resource policy. */
+  const asUser = (user: string, action: string, owner: string, identityPolicy: Json): Request => ({
+    principal: userArn(user),
+    action,
+    resource: secret(owner),
+    // What AWS sets for an IAM user's request; the simulator takes it from the context.
+    context: { "aws:username": user, "aws:PrincipalArn": userArn(user) },
+    identityPolicies: [{ name: "user-policy", policy: identityPolicy }],
+    resourcePolicy: JSON.parse(ownerOnlyPolicy(userArn(owner))) as Json,
+  });
+  const everySecret: Json = {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Action: "secretsmanager:*", Resource: "*" }],
+  };
+
+  it("is allowed every operation the adapter calls, on keyrotate's secrets", async () => {
+    const actions = deployedActions();
+    expect(await roleDecisions(d, actions)).toEqual(
+      Object.fromEntries(actions.map((a) => [a, "Allowed"])),
+    );
+  });
+
+  it.each([
+    [
+      "secretsmanager:PutSecretValue",
+      `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:prod/db-AbCdEf`,
+    ],
+    [
+      "secretsmanager:CreateSecret",
+      `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:other-AbCdEf`,
+    ],
+    [
+      "secretsmanager:DeleteSecret",
+      `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:prod/db-AbCdEf`,
+    ],
+    ["secretsmanager:GetSecretValue", secret("alice")],
+    [
+      "secretsmanager:PutSecretValue",
+      `arn:aws:secretsmanager:us-east-1:210987654321:secret:keyrotate/alice-AbCdEf`,
+    ],
+  ])("does not let the function %s %s", async (action, resource) => {
+    expect(await decide(asRole(d, action, resource))).not.toBe("Allowed");
+  });
+
+  it("lets a user read their own secret by its resource policy alone", async () => {
+    const none: Json = { Version: "2012-10-17", Statement: [] };
+    expect(await decide(asUser("bob", "secretsmanager:GetSecretValue", "bob", none))).toBe(
+      "Allowed",
+    );
+  });
+
+  it("does not let user A read user B's secret, even with secretsmanager:* on every secret", async () => {
+    expect(
+      await decide(asUser("alice", "secretsmanager:GetSecretValue", "bob", everySecret)),
+    ).not.toBe("Allowed");
+    expect(
+      await decide(
+        asUser("alice", "secretsmanager:GetSecretValue", "bob", {
+          Version: "2012-10-17",
+          Statement: [],
+        }),
+      ),
+    ).not.toBe("Allowed");
   });
 });
 

@@ -6,6 +6,7 @@ import { decodeSettings, settingSpecs } from "@keyrotate/core";
 import {
   adapterActions,
   deployedActions,
+  isSecretsManagerStoreOnly,
   type Json,
   listUsersModeOnly,
   loadSpecification,
@@ -237,7 +238,8 @@ describe("the SAM template", () => {
   });
 
   it("grants the role exactly the AWS operations the adapter's code calls, with no wildcard action", () => {
-    const operations = deployedActions();
+    // Secrets Manager's operations only with SecretStore=secretsmanager (issue 17).
+    const operations = deployedActions().filter((a) => !isSecretsManagerStoreOnly(a));
     const policies = rolePolicies(resolved());
     const allActions = Object.values(policies).flatMap((p) =>
       p.Statement.flatMap((s) => list(s.Action)),
@@ -268,11 +270,20 @@ describe("the SAM template", () => {
         "keyrotate-operations"
       ]?.Statement.flatMap((s) => list(s.Action)),
     ).toContain("kms:GenerateDataKey");
+    const withSecretsManager = rolePolicies(resolved({ SecretStore: "secretsmanager" }))[
+      "keyrotate-operations"
+    ]?.Statement.flatMap((s) => list(s.Action));
+    expect([...new Set(withSecretsManager)].sort()).toEqual(deployedActions());
+    expect(deployedActions().filter(isSecretsManagerStoreOnly)).not.toContain(
+      "secretsmanager:GetSecretValue",
+    );
   });
 
   it("narrows the role's resources: users of this account, the credential/ prefix, the sender identity", () => {
     // The preflight (issue 13) adds three SES reads, and nothing else: its object is under credential/.
-    const statements = rolePolicies(resolved())["keyrotate-operations"]?.Statement ?? [];
+    const statements =
+      rolePolicies(resolved({ SecretStore: "secretsmanager" }))["keyrotate-operations"]
+        ?.Statement ?? [];
     const resourcesOf = (action: string) =>
       statements.filter((s) => list(s.Action).includes(action)).flatMap((s) => list(s.Resource));
 
@@ -295,6 +306,11 @@ describe("the SAM template", () => {
         expect(resources, action).toEqual([
           "arn:aws:s3:::keyrotate-credentials-test/keyrotate/lease.json",
         ]);
+      } else if (action.startsWith("secretsmanager:")) {
+        // Only keyrotate's secrets, keyrotate/<user name> (issue 17).
+        expect(resources, action).toEqual([
+          "arn:aws:secretsmanager:eu-west-1:123456789012:secret:keyrotate/*",
+        ]);
       } else if (action.startsWith("s3:")) {
         expect(resources, action).toEqual([
           "arn:aws:s3:::keyrotate-credentials-test/credential/*",
@@ -312,7 +328,9 @@ describe("the SAM template", () => {
   it("grants no iam:ListUsers: the deployed handler never selects the list-users scan mode", () => {
     const bundleEntry = readFileSync(join(packageDir, "src/bundle.ts"), "utf8");
     const event = readFileSync(join(packageDir, "src/event.ts"), "utf8");
-    const statements = rolePolicies(resolved())["keyrotate-operations"]?.Statement ?? [];
+    const statements =
+      rolePolicies(resolved({ SecretStore: "secretsmanager" }))["keyrotate-operations"]
+        ?.Statement ?? [];
 
     expect(bundleEntry).toContain("createHandler({ env: process.env })");
     expect(event).not.toMatch(/scanMode|list-users/);

@@ -30,6 +30,7 @@ Options:
   --no-concurrent-runs   never start two runs together (by default, on some days two runs start
                          together on the same account, kept one after the other by the run lease)
   --concurrent-rate R    share of days with two runs (default 0.2)
+  --secret-store S       where new secrets go: s3 or secretsmanager (default s3, or SECRET_STORE)
   --out FILE             where to write the figures (default packages/reliability/chaos-results.json)
   -h, --help             this help
 `;
@@ -65,6 +66,7 @@ const main = async () => {
         "hand-key-rate": { type: "string" },
         "no-concurrent-runs": { type: "boolean" },
         "concurrent-rate": { type: "string" },
+        "secret-store": { type: "string" },
         out: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -94,6 +96,13 @@ const main = async () => {
     concurrentRuns: v["no-concurrent-runs"] !== true,
     concurrentRate: number("concurrent-rate", str("concurrent-rate"), 0.2, 1),
   };
+  const store = str("secret-store") ?? process.env.SECRET_STORE ?? "s3";
+  if (store !== "s3" && store !== "secretsmanager") {
+    process.stderr.write(
+      `--secret-store must be s3 or secretsmanager, got ${JSON.stringify(store)}\n`,
+    );
+    process.exit(2);
+  }
   const outages = str("ses-outages");
   const sesOutages =
     outages === undefined ? undefined : Math.floor(number("ses-outages", outages, 0, 3650));
@@ -104,11 +113,12 @@ const main = async () => {
   const out =
     str("out") ?? join(dirname(fileURLToPath(import.meta.url)), "..", "chaos-results.json");
   process.stdout.write(
-    `chaos: ${options.users} users, ${options.days} days, fault rate ${options.faultRate}, seed ${options.seed}, crash rate ${options.crashRate}, consistency ${options.consistencyDelayMs} ms, rerun after ${options.rerunAfterMs} ms, failed sends ${options.sendFailureRate}, create failures ${options.createFailureRate}, plants ${options.plantRate}, hand keys ${options.handKeyRate}, concurrent runs ${options.concurrentRuns ? options.concurrentRate : "off"}\n`,
+    `chaos: ${options.users} users, ${options.days} days, fault rate ${options.faultRate}, seed ${options.seed}, crash rate ${options.crashRate}, consistency ${options.consistencyDelayMs} ms, rerun after ${options.rerunAfterMs} ms, failed sends ${options.sendFailureRate}, create failures ${options.createFailureRate}, plants ${options.plantRate}, hand keys ${options.handKeyRate}, concurrent runs ${options.concurrentRuns ? options.concurrentRate : "off"}, secret store ${store}\n`,
   );
   const started = Date.now();
   const result = await runChaos({
     ...options,
+    secretStore: store,
     ...(sesOutages === undefined ? {} : { sesOutages }),
     onDay: (p) => {
       for (const x of p.found.slice(0, 5))

@@ -60,6 +60,26 @@ describe("the chaos simulation, short", () => {
     expect(result.concurrentDays).toBe(0);
   }, 120_000);
 
+  it("keeps every promise with SECRET_STORE=secretsmanager: each secret in its user's secret, none lost or leaked", async () => {
+    const result = await runChaos({
+      users: 40,
+      days: 25,
+      faultRate: 0.1,
+      seed: 17,
+      secretStore: "secretsmanager",
+    });
+
+    expect(result.violations).toEqual([]);
+    expect(result.converged).toBe(true);
+    expect(result.keysCreated).toBeGreaterThan(0);
+    // Delivered through Secrets Manager, not the bucket.
+    expect(result.calls["secretsmanager:PutSecretValue"]).toBeGreaterThanOrEqual(
+      result.keysCreated,
+    );
+    expect(result.calls["s3:PutObject"] ?? 0).toBe(0);
+    expect(result.secretLeaks).toBe(0);
+  }, 300_000);
+
   it("keeps every promise when two runs start together on half of the days: the run lease keeps them apart", async () => {
     const result = await runChaos({
       users: 60,

@@ -13,6 +13,7 @@ const serviceOfClient: Readonly<Record<string, string>> = {
   "client-iam": "iam",
   "client-s3": "s3",
   "client-ses": "ses",
+  "client-secrets-manager": "secretsmanager",
 };
 
 /**
@@ -126,6 +127,13 @@ export const adapterActions = (dir = adapterSourceDir): string[] =>
  * (`src/bundle.ts`) never selects that mode, so its role is not granted them.
  */
 export const listUsersModeOnly: ReadonlyArray<string> = ["iam:ListUsers"];
+
+/**
+ * Whether an action is called only with `SECRET_STORE=secretsmanager` (the store's calls, and
+ * `iam:GetUser` for the user's ARN in its secret's policy): a role grants it only for that store.
+ */
+export const isSecretsManagerStoreOnly = (action: string): boolean =>
+  action.startsWith("secretsmanager:") || action === "iam:GetUser";
 
 /** The actions the deployed function calls: the adapter's, less the list-users mode's. */
 export const deployedActions = (dir = adapterSourceDir): string[] =>

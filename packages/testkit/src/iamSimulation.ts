@@ -87,5 +87,10 @@ export const runResourceOf = async (
       resource: `arn:aws:ses:${place.region}:${place.account}:identity/${place.sender}`,
       context: { "ses:FromAddress": place.sender },
     };
+  if (service === "secretsmanager")
+    // A secret's ARN: its name and the six random characters Secrets Manager appends.
+    return {
+      resource: `arn:aws:secretsmanager:${place.region}:${place.account}:secret:keyrotate/alice-AbCdEf`,
+    };
   throw new Error(`no test resource for ${action}`);
 };

@@ -8,6 +8,7 @@ export {
   adapterOperations,
   adapterSourceDir,
   deployedActions,
+  isSecretsManagerStoreOnly,
   listUsersModeOnly,
   type Operation,
   organizationOnly,
@@ -47,6 +48,7 @@ export { fakeContext } from "./lambdaContext.js";
 export {
   BUCKET,
   type Harness,
+  harnessCheckSettings,
   keysOf,
   MUTATING_OPERATIONS,
   mutatingCalls,

@@ -8,6 +8,7 @@ import {
   type RunReport,
   runKeyrotate,
   secretFiles,
+  secretsManagerFormat,
 } from "@keyrotate/aws-adapter";
 import { type CalendarDate, decodeSettings, type Settings } from "@keyrotate/core";
 import { type Sandbox, type ScenarioUser, startSandbox } from "@keyrotate/sandbox";
@@ -107,6 +108,10 @@ export const tagsOf = (h: Harness, userName: string): Record<string, string> =>
     (h.sandbox.users().find((u) => u.name === userName)?.tags ?? []).map((t) => [t.key, t.value]),
   );
 
+/** The check settings of a harness's settings, with either secret store. */
+export const harnessCheckSettings = (h: Pick<Harness, "settings">) =>
+  checkSettingsOf(h.settings, secretFiles, secretsManagerFormat);
+
 /**
  * Checks that every key of a user other than `oldKeyIds` was delivered (`@keyrotate/sandbox/verify`'s
  * `undelivered`: its secret file holds the key's real secret, a Rotated notice names it, the
@@ -119,12 +124,13 @@ export const undeliveredKeys = (h: Harness, userName: string, oldKeyIds: string[
     users: h.sandbox.users(),
     objects: h.sandbox.objects(),
     emails: h.sandbox.emails(),
+    secrets: h.sandbox.secrets({ values: true }),
     secretOf: (id: string) => h.sandbox.secretOf(id),
   };
   return user.keys
     .filter((key) => !oldKeyIds.includes(key.accessKeyId))
     .flatMap((key) => {
-      const why = undelivered(checkSettingsOf(h.settings, secretFiles), account, user, key);
+      const why = undelivered(harnessCheckSettings(h), account, user, key);
       return why === undefined ? [] : [`${key.accessKeyId}: ${why}`];
     });
 };

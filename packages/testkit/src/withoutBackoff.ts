@@ -19,7 +19,7 @@ export const withoutBackoff = (clients: AwsClients, maxAttempts = 5): AwsClients
     },
     recordSuccess: () => {},
   };
-  for (const client of [clients.iam, clients.s3, clients.ses]) {
+  for (const client of [clients.iam, clients.s3, clients.ses, clients.secretsManager]) {
     (client.config as { retryStrategy: unknown }).retryStrategy = async () => strategy;
   }
   return clients;

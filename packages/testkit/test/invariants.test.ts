@@ -1,5 +1,11 @@
-import { secretFiles } from "@keyrotate/aws-adapter";
-import type { KeyEvent, SandboxUser, SentEmail, StoredObject } from "@keyrotate/sandbox";
+import { secretFiles, secretsManagerFormat } from "@keyrotate/aws-adapter";
+import type {
+  KeyEvent,
+  SandboxSecret,
+  SandboxUser,
+  SentEmail,
+  StoredObject,
+} from "@keyrotate/sandbox";
 import { describe, expect, it } from "vitest";
 import {
   type CheckSettings,
@@ -178,6 +184,66 @@ describe("the day checks", () => {
       expect(found[0]).toMatchObject({ check: "secret-lost", userName: "alice" });
     }
     expect(checkSecrets(S, cases[0] as DayRecord)[0]?.message).toContain("no stored secret");
+  });
+
+  it("look in the user's secret with SECRET_STORE=secretsmanager: a labelled version holding the secret, AWSCURRENT for the newest key", () => {
+    // Prepare: the same healthy day, delivered through Secrets Manager.
+    const SM: CheckSettings = { ...S, secretsManager: secretsManagerFormat };
+    const secret = (stages: string[], value: string): SandboxSecret => ({
+      name: "keyrotate/alice",
+      arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:keyrotate/alice-AbCdEf",
+      tags: {},
+      createdDate: TODAY,
+      versions: [
+        {
+          versionId: secretsManagerFormat.versionId(NEW),
+          stages,
+          createdDate: TODAY,
+          secretString: value,
+        },
+      ],
+    });
+    const value = JSON.stringify({ UserName: "alice", AccessKeyId: NEW, SecretAccessKey: SECRET });
+    const notice = email(
+      "Rotated",
+      `Your AWS access key ${OLD} was rotated: new key ${NEW}`,
+      "alice@example.com",
+      "aws secretsmanager get-secret-value --secret-id keyrotate/alice --region us-east-1 --query SecretString --output text",
+    );
+    const day = (secrets: SandboxSecret[], emails = [WARNED, notice]): DayRecord => {
+      const d = healthy();
+      return {
+        ...d,
+        after: { ...d.after, objects: [], secrets, emails },
+        emailsToday: emails.slice(1),
+      };
+    };
+
+    // Act
+    const good = day([secret(["AWSCURRENT"], value)]);
+    const lost = [
+      day([]),
+      day([secret([], value)]),
+      day([secret(["AWSPREVIOUS"], value)]),
+      day([secret(["AWSCURRENT"], value.replace(SECRET, "x".repeat(40)))]),
+    ].map((d) => checkSecrets(SM, d));
+    const namesTheFile = checkRotatedNotices(
+      SM,
+      day([secret(["AWSCURRENT"], value)], [WARNED, ROTATED]),
+    );
+
+    // Assess
+    expect(checkSecrets(SM, good)).toEqual([]);
+    expect(checkRotatedNotices(SM, good)).toEqual([]);
+    expect(lost.map((v) => v.map((x) => x.check))).toEqual([
+      ["secret-lost"],
+      ["secret-lost"],
+      ["secret-lost"],
+      ["secret-lost"],
+    ]);
+    expect(lost[2]?.[0]?.message).toContain("not AWSCURRENT");
+    // An S3 file named where the secret should be is a notice without its secret.
+    expect(namesTheFile.map((v) => v.check)).toEqual(["rotated-without-file"]);
   });
 
   it("read the Rotated notices from a kept index as from the mail itself", () => {

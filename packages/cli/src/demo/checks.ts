@@ -28,6 +28,7 @@ const dayRecord = (
   after: {
     users: sandbox.users(),
     objects: sandbox.objects(),
+    secrets: sandbox.secrets({ values: true }),
     emails: sandbox.emails(),
     secretOf: (id) => sandbox.secretOf(id),
   },

@@ -3,6 +3,7 @@ import {
   createAwsClients,
   type RunReport,
   secretFiles,
+  secretsManagerFormat,
   type UserReport,
 } from "@keyrotate/aws-adapter";
 import {
@@ -227,7 +228,7 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
     const invariants = newInvariantResults();
     const phase1 = decodeSettings(demoEnv(region, 1));
     if (E.isLeft(phase1)) throw new Error("the demo's own settings are invalid");
-    const checkSettings = checkSettingsOf(phase1.right, secretFiles);
+    const checkSettings = checkSettingsOf(phase1.right, secretFiles, secretsManagerFormat);
     const seededKeyIds = new Set(sandbox.users().flatMap((u) => u.keys.map((k) => k.accessKeyId)));
     const apiCalls: Record<string, number> = {};
     const allDays: DemoDay[] = [];

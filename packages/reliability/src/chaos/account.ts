@@ -10,6 +10,7 @@ import {
   runKeyrotate,
   SECRET_FILE_PREFIX,
   secretFiles,
+  secretsManagerFormat,
 } from "@keyrotate/aws-adapter";
 import { type CalendarDate, decodeSettings, type Settings } from "@keyrotate/core";
 import {
@@ -116,6 +117,7 @@ export class Account {
       SES_EMAIL: SENDER,
       SES_REGION: sandbox.region,
       S3_CSV_BUCKET: BUCKET,
+      SECRET_STORE: options.secretStore,
       ...profile.env,
     });
     if (E.isLeft(decoded))
@@ -177,6 +179,7 @@ export class Account {
     return {
       bucket: BUCKET,
       secretFiles,
+      secretsManager: s.secretStore === "secretsmanager" ? secretsManagerFormat : undefined,
       lastCheckDateTagKey: s.lastCheckDateTagKey,
       lastCheckOldKeyTagKey: s.lastCheckOldKeyTagKey,
       stateTagKey: s.stateTagKey,

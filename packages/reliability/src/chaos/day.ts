@@ -172,6 +172,9 @@ export const simulateDay = async (
     after: {
       users: sb.users(),
       objects: sb.objects(BUCKET),
+      ...(a.settings.secretStore === "secretsmanager"
+        ? { secrets: sb.secrets({ values: true }) }
+        : {}),
       emails: [],
       announced: a.announced,
       secretOf: (id) => sb.secretOf(id),
@@ -211,11 +214,15 @@ export const simulateDay = async (
   a.tally.checks += 1;
   a.violations.push(...found);
   a.tally.resent += countResent(record);
-  // Secret hygiene: today's logs, the last report and today's notices hold no secret.
+  // Secret hygiene: today's logs, the last report and today's notices hold no secret; with the
+  // Secrets Manager store, neither does the bucket (the lease is its only object).
   const leaks = scanForSecrets(sb.issuedSecrets(), {
     logs: a.logs.splice(0),
     report: last,
     ...emailTexts(record.emailsToday),
+    ...(a.settings.secretStore === "secretsmanager"
+      ? { bucket: record.after.objects.map((o) => o.body.toString("utf8")) }
+      : {}),
   });
   for (const leak of leaks) {
     a.violations.push({

@@ -40,6 +40,8 @@ export interface ChaosOptions {
    */
   readonly concurrentRuns?: boolean;
   readonly concurrentRate?: number;
+  /** Where new secrets go (`SECRET_STORE`, default `s3`); the checks look there. */
+  readonly secretStore?: "s3" | "secretsmanager";
   /** Called after each simulated day of each profile. */
   readonly onDay?: (progress: DayProgress) => void;
 }
@@ -76,6 +78,7 @@ export const fullOptions = (options: ChaosOptions): Options => ({
   handKeyRate: options.handKeyRate ?? 0.01,
   concurrentRuns: options.concurrentRuns ?? false,
   concurrentRate: options.concurrentRate ?? 0.2,
+  secretStore: options.secretStore ?? "s3",
 });
 
 export const SENDER = "keyrotate@example.com";

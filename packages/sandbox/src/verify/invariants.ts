@@ -6,6 +6,7 @@
 import type { SandboxUser } from "../account.js";
 import type { KeyEvent } from "../iam/store.js";
 import type { StoredObject } from "../s3/objects.js";
+import type { SandboxSecret } from "../secrets-manager.js";
 import type { SentEmail } from "../ses.js";
 import {
   announcedKeys,
@@ -58,9 +59,31 @@ export interface SecretFiles {
     | undefined;
 }
 
+/**
+ * keyrotate's Secrets Manager store (`SECRET_STORE=secretsmanager`), as the adapter's
+ * `secretsManagerStore.ts` defines it (`secretsManagerFormat` of `@keyrotate/aws-adapter` fits).
+ */
+export interface SecretsManagerFormat {
+  /** The name of a user's secret. */
+  readonly secretName: (userName: string) => string;
+  /** The version id that holds a key's value. */
+  readonly versionId: (accessKeyId: string) => string;
+  /** A value's fields, or undefined when it is not one keyrotate writes. */
+  readonly read: (
+    value: string,
+  ) =>
+    | { readonly userName: string; readonly accessKeyId: string; readonly secretAccessKey: string }
+    | undefined;
+}
+
 export interface CheckSettings {
   readonly bucket: string;
   readonly secretFiles: SecretFiles;
+  /**
+   * Set when secrets go to Secrets Manager: then a key's secret is looked for in its user's
+   * secret (`AccountObservation.secrets`), and a Rotated notice must name that secret.
+   */
+  readonly secretsManager?: SecretsManagerFormat | undefined;
   readonly lastCheckDateTagKey: string;
   readonly lastCheckOldKeyTagKey: string;
   readonly stateTagKey: string;
@@ -80,14 +103,25 @@ export interface CheckSettings {
  * same fields, the bucket under its setting's name.
  */
 export const checkSettingsOf = (
-  settings: Omit<CheckSettings, "bucket" | "secretFiles"> & { readonly s3CsvBucket: string },
+  settings: Omit<CheckSettings, "bucket" | "secretFiles" | "secretsManager"> & {
+    readonly s3CsvBucket: string;
+    readonly secretStore?: string;
+  },
   secretFiles: SecretFiles,
-): CheckSettings => ({ ...settings, bucket: settings.s3CsvBucket, secretFiles });
+  secretsManager?: SecretsManagerFormat,
+): CheckSettings => ({
+  ...settings,
+  bucket: settings.s3CsvBucket,
+  secretFiles,
+  secretsManager: settings.secretStore === "secretsmanager" ? secretsManager : undefined,
+});
 
 /** What the checks see of the account at the end of a day. */
 export interface AccountObservation {
   readonly users: ReadonlyArray<SandboxUser>;
   readonly objects: ReadonlyArray<StoredObject>;
+  /** The secrets with their values (`sandbox.secrets({ values: true })`): the Secrets Manager store. */
+  readonly secrets?: ReadonlyArray<SandboxSecret>;
   /** Every email sent so far. */
   readonly emails: ReadonlyArray<SentEmail>;
   /** The secret of a live key. */
@@ -164,18 +198,17 @@ export const undelivered = (
   user: SandboxUser,
   key: SandboxUser["keys"][number],
 ): string | undefined => {
-  const objectKey = s.secretFiles.objectKey(user.name, key.accessKeyId);
-  const object = account.objects.find((o) => o.bucket === s.bucket && o.key === objectKey);
   const secret = account.secretOf(key.accessKeyId);
-  if (object === undefined) return "no stored secret";
-  const stored = s.secretFiles.read(object.body.toString("utf8"));
+  const found = storedSecretOf(s, account, user, key);
+  if (typeof found === "string") return found;
+  const stored = found.stored;
   if (
     secret === undefined ||
     stored?.userName !== user.name ||
     stored.accessKeyId !== key.accessKeyId ||
     stored.secretAccessKey !== secret
   ) {
-    return "the stored object does not hold the key's secret";
+    return `the stored ${s.secretsManager === undefined ? "object" : "version"} does not hold the key's secret`;
   }
   const announced = account.announced ?? announcedKeys(account.emails);
   if (!announced.has(key.accessKeyId)) {
@@ -194,6 +227,37 @@ export const undelivered = (
     }
   }
   return undefined;
+};
+
+/**
+ * Where a key's secret is stored: the S3 file, or (Secrets Manager) its version of the user's
+ * secret, which must carry a staging label, and `AWSCURRENT` when it is the user's newest key.
+ * A string says why it is not there.
+ */
+const storedSecretOf = (
+  s: CheckSettings,
+  account: AccountObservation,
+  user: SandboxUser,
+  key: SandboxUser["keys"][number],
+): string | { stored: ReturnType<SecretFiles["read"]> } => {
+  const sm = s.secretsManager;
+  if (sm === undefined) {
+    const objectKey = s.secretFiles.objectKey(user.name, key.accessKeyId);
+    const object = account.objects.find((o) => o.bucket === s.bucket && o.key === objectKey);
+    if (object === undefined) return "no stored secret";
+    return { stored: s.secretFiles.read(object.body.toString("utf8")) };
+  }
+  const name = sm.secretName(user.name);
+  const secret = (account.secrets ?? []).find(
+    (x) => x.name === name && x.deletedDate === undefined,
+  );
+  const version = secret?.versions.find((v) => v.versionId === sm.versionId(key.accessKeyId));
+  if (version === undefined || version.stages.length === 0)
+    return `no stored secret (no labelled version in ${name})`;
+  const newest = user.keys.every((k) => k.createDate.getTime() <= key.createDate.getTime());
+  if (newest && key.status === "Active" && !version.stages.includes("AWSCURRENT"))
+    return `its version of ${name} is not AWSCURRENT`;
+  return { stored: sm.read(version.secretString ?? "") };
 };
 
 /**
@@ -575,7 +639,10 @@ export const checkRotatedNotices = (s: CheckSettings, d: DayRecord): Violation[]
     const user = n.to.replace(/@.*/, "");
     const newKeyId = n.newKeyId ?? "";
     const existing = d.seededKeyIds.has(newKeyId) || d.handMadeKeyIds.has(newKeyId);
-    const file = s.secretFiles.url(s.bucket, user, newKeyId);
+    const file =
+      s.secretsManager === undefined
+        ? s.secretFiles.url(s.bucket, user, newKeyId)
+        : s.secretsManager.secretName(user);
     if (n.secretFile === file || (existing && n.secretFile === undefined)) continue;
     out.push({
       check: "rotated-without-file",

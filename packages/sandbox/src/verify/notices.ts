@@ -25,7 +25,10 @@ export interface SeenNotice {
   readonly newKeyId?: string;
   /** Both keys of an "Action required" notice. */
   readonly keyIds: ReadonlyArray<string>;
-  /** The `s3://bucket/…csv` secret file the notice names, if any. */
+  /**
+   * The `s3://bucket/…csv` secret file the notice names, if any; with the Secrets Manager store,
+   * the `--secret-id` its `get-secret-value` command names.
+   */
   readonly secretFile?: string;
   /** Sandbox time it was accepted, epoch ms, and its UTC day. */
   readonly time: number;
@@ -53,6 +56,7 @@ const isNoticeKind = (kind: string | undefined): kind is NoticeKind =>
 // names both keys in its text.
 const KEY_ID = /\b(?:AKIA|ASIA)[A-Z0-9]{12,124}\b/g;
 const SECRET_FILE = /s3:\/\/[^\s/]+\/\S+?\.csv/;
+const SECRET_ID = /aws secretsmanager get-secret-value --secret-id (\S+)/;
 
 /** Reads a user notice back from a sent email; undefined for anything else (the admin summary). */
 export const readNotice = (e: SentEmail): SeenNotice | undefined => {
@@ -62,7 +66,7 @@ export const readNotice = (e: SentEmail): SeenNotice | undefined => {
   const named = (e.subject ?? "").match(KEY_ID) ?? [];
   const keyIds = kind === "TwoActiveKeys" ? [...new Set(text.match(KEY_ID) ?? [])] : [];
   const newKeyId = kind === "Rotated" ? named[1] : undefined;
-  const file = SECRET_FILE.exec(text)?.[0];
+  const file = SECRET_FILE.exec(text)?.[0] ?? SECRET_ID.exec(text)?.[1];
   return {
     kind,
     to: e.destinations.to.join(","),

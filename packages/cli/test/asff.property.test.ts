@@ -15,6 +15,10 @@ const delivery = {
   adminEmail: undefined,
   kmsKeyId: undefined,
   concurrency: 1,
+  securityHub: false,
+  snsTopicArn: undefined,
+  webhookUrl: undefined,
+  webhookUrlParameter: undefined,
 } as const;
 
 const placeArb: fc.Arbitrary<AsffPlace> = fc

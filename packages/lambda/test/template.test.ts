@@ -116,7 +116,8 @@ describe("the SAM template", () => {
     });
     expect(E.isRight(fromTemplate)).toBe(true);
     expect(fromTemplate).toEqual(coreDefaults);
-    // Every setting but the bucket (a resource) comes from a parameter.
+    // Every setting but the bucket (a resource) and WEBHOOK_URL (a secret: the function reads it
+    // from the SSM parameter WEBHOOK_URL_PARAMETER names) comes from a parameter.
     const rawProperties = template.Resources.KeyrotateFunction?.Properties as Record<string, Json>;
     const rawEnv = (rawProperties.Environment as { Variables: Record<string, Json> }).Variables;
     const fromParameter = (v: Json): boolean =>
@@ -124,8 +125,12 @@ describe("the SAM template", () => {
         .match(/"Ref":"([^"]+)"/g)
         ?.some((m) => m.slice(7, -1) in template.Parameters) ?? false;
     expect(
-      settings.filter((name) => name !== "S3_CSV_BUCKET" && !fromParameter(rawEnv[name] as Json)),
+      settings.filter(
+        (name) =>
+          !["S3_CSV_BUCKET", "WEBHOOK_URL"].includes(name) && !fromParameter(rawEnv[name] as Json),
+      ),
     ).toEqual([]);
+    expect(rawEnv.WEBHOOK_URL).toBe("off");
   });
 
   it("passes the settings a deployer chooses through to the function", () => {

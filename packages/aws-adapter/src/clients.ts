@@ -1,12 +1,16 @@
 import { IAMClient, type IAMClientConfig } from "@aws-sdk/client-iam";
 import { S3Client } from "@aws-sdk/client-s3";
+import { SecurityHubClient } from "@aws-sdk/client-securityhub";
 import { SESClient } from "@aws-sdk/client-ses";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { SSMClient } from "@aws-sdk/client-ssm";
+import { STSClient } from "@aws-sdk/client-sts";
 import { AdaptiveRetryStrategy, StandardRetryStrategy } from "@smithy/core/retry";
 import { mapAwsError } from "./errors.js";
 import { DEFAULT_IAM_PACING, type LearnedPacing, TokenBucket } from "./pacing.js";
 
 /** The services keyrotate calls, as they prefix operation names in call counts. */
-export type ServiceName = "iam" | "s3" | "ses";
+export type ServiceName = "iam" | "s3" | "ses" | "securityhub" | "sns" | "ssm" | "sts";
 
 /**
  * Counts SDK calls by `service:Operation` (e.g. `iam:ListAccessKeys`), every attempt included,
@@ -47,18 +51,33 @@ export class ApiCallCounter {
   }
 }
 
-/** The three clients keyrotate uses, built once, and the counter of their calls. */
+/**
+ * The clients keyrotate uses, built once, and the counter of their calls. IAM, S3 and SES are
+ * built at once; the clients of the optional channels (Security Hub, SNS, SSM, and STS for the
+ * account id of findings) on first use, so that a run without them does not pay for them.
+ */
 export interface AwsClients {
   readonly iam: IAMClient;
   readonly s3: S3Client;
   readonly ses: SESClient;
+  /** Security Hub of the run's region (`SECURITY_HUB=on`). */
+  readonly securityHub: SecurityHubClient;
+  /** SNS in the region of `SNS_TOPIC_ARN`'s topic when given, else the run's region. */
+  readonly sns: SNSClient;
+  /** SSM, for `WEBHOOK_URL_PARAMETER`. */
+  readonly ssm: SSMClient;
+  /** STS, for the account id of findings (`GetCallerIdentity`). */
+  readonly sts: STSClient;
   readonly calls: ApiCallCounter;
 }
 
 /** Options of {@link createAwsClients}. Everything is optional: the SDK's defaults apply. */
 export interface CreateAwsClientsOptions {
-  /** Region of the SES sender (`settings.sesRegion`); passing the whole `Settings` works. */
-  readonly settings?: { readonly sesRegion: string };
+  /**
+   * Region of the SES sender (`settings.sesRegion`) and of the SNS topic (`settings.snsTopicArn`);
+   * passing the whole `Settings` works.
+   */
+  readonly settings?: { readonly sesRegion: string; readonly snsTopicArn?: string | undefined };
   /** Region of IAM and S3; the SDK's default chain (`AWS_REGION`, profile) when absent. */
   readonly region?: string;
   /** One endpoint for all three services (the CLI's `--endpoint-url`); beats the env vars. */
@@ -203,8 +222,8 @@ const retryStrategy = (mode: "standard" | "adaptive", maxAttempts: number): Retr
  * `iamPacing`) and a call counter on each. A quota error
  * (`LimitExceeded`) is never retried: see {@link QuotaAwareRetryStrategy}.
  *
- * The default credential chain and the `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_IAM`, `_S3` and
- * `_SES` variables work as in any SDK client: nothing is passed that would override them. S3 uses
+ * The default credential chain and the `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_IAM`, `_S3`, `_SES`,
+ * `_SECURITYHUB`, `_SNS`, `_SSM` and `_STS` variables work as in any SDK client: nothing is passed that would override them. S3 uses
  * path-style addressing whenever a custom endpoint is configured, so that local stand-ins work.
  *
  * @example const clients = createAwsClients({ settings }); // SES in settings.sesRegion
@@ -253,7 +272,59 @@ export const createAwsClients = (options: CreateAwsClientsOptions = {}): AwsClie
   }
   s3.middlewareStack.add(counting("s3", calls, extra), countingOptions);
   ses.middlewareStack.add(counting("ses", calls, extra), countingOptions);
-  return { iam, s3, ses, calls };
+  // The region of the topic: an ARN's fourth field.
+  const snsRegion = options.settings?.snsTopicArn?.split(":")[3];
+  const config = () => ({ ...common, retryStrategy: retryStrategy(retryMode, maxAttempts) });
+  const securityHub = once(() => {
+    const c = new SecurityHubClient(config());
+    c.middlewareStack.add(counting("securityhub", calls, extra), countingOptions);
+    return c;
+  });
+  const sns = once(() => {
+    const c = new SNSClient({
+      ...config(),
+      ...(snsRegion === undefined ? {} : { region: snsRegion }),
+    });
+    c.middlewareStack.add(counting("sns", calls, extra), countingOptions);
+    return c;
+  });
+  const ssm = once(() => {
+    const c = new SSMClient(config());
+    c.middlewareStack.add(counting("ssm", calls, extra), countingOptions);
+    return c;
+  });
+  const sts = once(() => {
+    const c = new STSClient(config());
+    c.middlewareStack.add(counting("sts", calls, extra), countingOptions);
+    return c;
+  });
+  return {
+    iam,
+    s3,
+    ses,
+    get securityHub() {
+      return securityHub();
+    },
+    get sns() {
+      return sns();
+    },
+    get ssm() {
+      return ssm();
+    },
+    get sts() {
+      return sts();
+    },
+    calls,
+  };
+};
+
+/** `make`'s result, made on the first call only. */
+const once = <A>(make: () => A): (() => A) => {
+  let made: { readonly value: A } | undefined;
+  return () => {
+    made ??= { value: make() };
+    return made.value;
+  };
 };
 
 const nonEmpty = (s: string | undefined): boolean => s !== undefined && s.trim() !== "";

@@ -28,6 +28,19 @@ export {
   type ServiceName,
 } from "./clients.js";
 export {
+  ageControl,
+  CIS_UNUSED_DAYS,
+  type ControlKey,
+  type ControlOutcome,
+  type ControlResult,
+  IAM8_UNUSED_DAYS,
+  IAM22_UNUSED_DAYS,
+  MAX_KEY_AGE_DAYS,
+  oneActiveKeyControl,
+  securityHubControls,
+  unusedControl,
+} from "./controls.js";
+export {
   type CredentialReport,
   type CredentialReportKey,
   type CredentialReportUser,

@@ -13,6 +13,10 @@ const serviceOfClient: Readonly<Record<string, string>> = {
   "client-iam": "iam",
   "client-s3": "s3",
   "client-ses": "ses",
+  "client-securityhub": "securityhub",
+  "client-sns": "sns",
+  "client-ssm": "ssm",
+  "client-sts": "sts",
 };
 
 /**
@@ -127,6 +131,22 @@ export const adapterActions = (dir = adapterSourceDir): string[] =>
  */
 export const listUsersModeOnly: ReadonlyArray<string> = ["iam:ListUsers"];
 
-/** The actions the deployed function calls: the adapter's, less the list-users mode's. */
+/**
+ * Actions the adapter calls only when a setting turns their channel on, by the template
+ * parameter that does: the role is granted each only then (`SECURITY_HUB`, `SNS_TOPIC_ARN`,
+ * `WEBHOOK_URL_PARAMETER`).
+ */
+export const settingGatedActions: Readonly<Record<string, ReadonlyArray<string>>> = {
+  SecurityHub: ["securityhub:BatchImportFindings", "securityhub:GetFindings"],
+  SnsTopicArn: ["sns:Publish"],
+  WebhookUrlParameter: ["ssm:GetParameter"],
+};
+
+const gated = new Set(Object.values(settingGatedActions).flat());
+
+/**
+ * The actions the deployed function calls with every optional channel off: the adapter's, less
+ * the list-users mode's and the {@link settingGatedActions}.
+ */
 export const deployedActions = (dir = adapterSourceDir): string[] =>
-  adapterActions(dir).filter((a) => !listUsersModeOnly.includes(a));
+  adapterActions(dir).filter((a) => !listUsersModeOnly.includes(a) && !gated.has(a));

@@ -87,7 +87,6 @@ export {
   type AccountRunOptions,
   type AccountSelection,
   type AccountsDone,
-  asffPlaceOf,
   type CreateOrgClientsOptions,
   createOrgClients,
   discoverAccounts,
@@ -142,6 +141,8 @@ export {
 } from "./preflight.js";
 export {
   type AdminSummaryOutcome,
+  type ChannelReport,
+  type ChannelsReport,
   type KeyView,
   RUN_REPORT_SCHEMA_VERSION,
   type RunCounts,
@@ -171,5 +172,15 @@ export {
   secretObjectKey,
   secretObjectKeyPattern,
 } from "./secretFile.js";
+export {
+  asffPlaceOf,
+  asffUserOf,
+  CHANNEL_OFF,
+  IMPORT_BATCH,
+  type ImportFindingsOptions,
+  importFindings,
+  keysAfterRun,
+  ownFindingsFilter,
+} from "./securityHub.js";
 export { sendEmail } from "./sendEmail.js";
 export { viewStep } from "./stepView.js";

@@ -11,6 +11,7 @@ import {
   loadSpecification,
   Resolver,
   referenceProblems,
+  settingGatedActions,
   templateSpecProblems,
 } from "@keyrotate/testkit";
 import * as E from "fp-ts/lib/Either.js";
@@ -273,6 +274,38 @@ describe("the SAM template", () => {
         "keyrotate-operations"
       ]?.Statement.flatMap((s) => list(s.Action)),
     ).toContain("kms:GenerateDataKey");
+  });
+
+  it("grants Security Hub, SNS and SSM only when their setting is on, each on its one resource", () => {
+    const off = rolePolicies(resolved())["keyrotate-operations"]?.Statement ?? [];
+    const on =
+      rolePolicies(
+        resolved({
+          SecurityHub: "on",
+          SnsTopicArn: "arn:aws:sns:eu-west-1:123456789012:keyrotate-events",
+          WebhookUrlParameter: "/keyrotate/webhook-url",
+        }),
+      )["keyrotate-operations"]?.Statement ?? [];
+    const gated = Object.values(settingGatedActions).flat();
+    const grantsOf = (statements: typeof on) =>
+      statements.flatMap((s) =>
+        list(s.Action)
+          .filter((a) => gated.includes(a))
+          .map((a) => [a, s.Resource]),
+      );
+
+    expect(grantsOf(off)).toEqual([]);
+    expect(grantsOf(on)).toEqual([
+      [
+        "securityhub:BatchImportFindings",
+        "arn:aws:securityhub:eu-west-1:123456789012:product/123456789012/default",
+      ],
+      ["securityhub:GetFindings", "arn:aws:securityhub:eu-west-1:123456789012:hub/default"],
+      ["sns:Publish", "arn:aws:sns:eu-west-1:123456789012:keyrotate-events"],
+      ["ssm:GetParameter", "arn:aws:ssm:eu-west-1:123456789012:parameter/keyrotate/webhook-url"],
+    ]);
+    // Every action a setting turns on is one the adapter's code calls.
+    expect(adapterActions()).toEqual(expect.arrayContaining(gated));
   });
 
   it("narrows the role's resources: users of this account, the credential/ prefix, the sender identity", () => {

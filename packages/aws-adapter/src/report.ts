@@ -1,11 +1,14 @@
-import type {
-  AccessKey,
-  Finding,
-  NoticeKind,
-  SettingName,
-  Step,
-  Tag,
-  TriageReason,
+import {
+  type AccessKey,
+  type CalendarDate,
+  daysBetween,
+  type Finding,
+  type NoticeKind,
+  type SettingName,
+  type Step,
+  type Tag,
+  type TriageReason,
+  type UserSnapshot,
 } from "@keyrotate/core";
 import type { AwsErrorJson } from "./errors.js";
 import type { PreflightReport } from "./preflight.js";
@@ -57,6 +60,21 @@ export interface KeyView {
   /** A date, `never`, or `unknown`. */
   readonly lastUse: string;
 }
+
+/** A user's keys as the report shows them, aged to `today`. */
+export const keyViews = (today: CalendarDate, user: Pick<UserSnapshot, "keys">): KeyView[] =>
+  user.keys.map((k) => ({
+    id: k.id,
+    status: k.status,
+    created: k.created,
+    ageDays: daysBetween(k.created, today),
+    lastUse:
+      k.lastUse._tag === "UsedOn"
+        ? k.lastUse.date
+        : k.lastUse._tag === "NeverUsed"
+          ? "never"
+          : "unknown",
+  }));
 
 /** How a user's plan went. */
 export type UserStatus =

@@ -1,12 +1,10 @@
 import { randomUUID } from "node:crypto";
 import {
   type CalendarDate,
-  daysBetween,
   decide,
   describeSettings,
   type Plan,
   type Settings,
-  type UserSnapshot,
 } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
 import { renderAdminSummary } from "./adminSummary.js";
@@ -22,7 +20,7 @@ import {
   type AdminSummaryOutcome,
   type ChannelReport,
   type ChannelsReport,
-  type KeyView,
+  keyViews,
   RUN_REPORT_SCHEMA_VERSION,
   type RunCounts,
   type RunReport,
@@ -350,20 +348,6 @@ const sendAdminSummary = async (
     return { status: "failed", error: error.toJSON() };
   }
 };
-
-const keyViews = (today: CalendarDate, user: UserSnapshot): KeyView[] =>
-  user.keys.map((k) => ({
-    id: k.id,
-    status: k.status,
-    created: k.created,
-    ageDays: daysBetween(k.created, today),
-    lastUse:
-      k.lastUse._tag === "UsedOn"
-        ? k.lastUse.date
-        : k.lastUse._tag === "NeverUsed"
-          ? "never"
-          : "unknown",
-  }));
 
 const userReport = (
   today: CalendarDate,

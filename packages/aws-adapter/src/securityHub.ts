@@ -25,7 +25,7 @@ import type { AwsClients } from "./clients.js";
 import { type ControlKey, securityHubControls } from "./controls.js";
 import { AwsError, type AwsErrorJson, mapAwsError } from "./errors.js";
 import { type Log, silentLog } from "./log.js";
-import type { ChannelReport, KeyView, UserReport } from "./report.js";
+import { type ChannelReport, type KeyView, keyViews, type UserReport } from "./report.js";
 import { readUser } from "./scan.js";
 
 /**
@@ -217,19 +217,7 @@ export const importFindings = async (options: ImportFindingsOptions): Promise<Ch
       undefined,
     );
     if (E.isRight(read)) {
-      const keys: KeyView[] = read.right.snapshot.keys.map((k) => ({
-        id: k.id,
-        status: k.status,
-        created: k.created,
-        ageDays: daysBetween(k.created, today),
-        lastUse:
-          k.lastUse._tag === "UsedOn"
-            ? k.lastUse.date
-            : k.lastUse._tag === "NeverUsed"
-              ? "never"
-              : "unknown",
-      }));
-      users.set(userName, asffUserOf(userName, keys, today));
+      users.set(userName, asffUserOf(userName, keyViews(today, read.right.snapshot), today));
     } else if (read.left.tag === "NotFound") gone.add(userName);
     // Any other failure leaves that user's findings as they are.
   }

@@ -1,10 +1,10 @@
 import { IAMClient, type IAMClientConfig } from "@aws-sdk/client-iam";
 import { S3Client } from "@aws-sdk/client-s3";
-import { SecurityHubClient } from "@aws-sdk/client-securityhub";
+import type { SecurityHubClient } from "@aws-sdk/client-securityhub";
 import { SESClient } from "@aws-sdk/client-ses";
-import { SNSClient } from "@aws-sdk/client-sns";
-import { SSMClient } from "@aws-sdk/client-ssm";
-import { STSClient } from "@aws-sdk/client-sts";
+import type { SNSClient } from "@aws-sdk/client-sns";
+import type { SSMClient } from "@aws-sdk/client-ssm";
+import type { STSClient } from "@aws-sdk/client-sts";
 import { AdaptiveRetryStrategy, StandardRetryStrategy } from "@smithy/core/retry";
 import { mapAwsError } from "./errors.js";
 import { DEFAULT_IAM_PACING, type LearnedPacing, TokenBucket } from "./pacing.js";
@@ -54,20 +54,21 @@ export class ApiCallCounter {
 /**
  * The clients keyrotate uses, built once, and the counter of their calls. IAM, S3 and SES are
  * built at once; the clients of the optional channels (Security Hub, SNS, SSM, and STS for the
- * account id of findings) on first use, so that a run without them does not pay for them.
+ * account id of findings) on first call, their SDK packages loaded only then, so that a run
+ * without them (and a Lambda's cold start) does not pay for them.
  */
 export interface AwsClients {
   readonly iam: IAMClient;
   readonly s3: S3Client;
   readonly ses: SESClient;
   /** Security Hub of the run's region (`SECURITY_HUB=on`). */
-  readonly securityHub: SecurityHubClient;
+  readonly securityHub: () => Promise<SecurityHubClient>;
   /** SNS in the region of `SNS_TOPIC_ARN`'s topic when given, else the run's region. */
-  readonly sns: SNSClient;
+  readonly sns: () => Promise<SNSClient>;
   /** SSM, for `WEBHOOK_URL_PARAMETER`. */
-  readonly ssm: SSMClient;
+  readonly ssm: () => Promise<SSMClient>;
   /** STS, for the account id of findings (`GetCallerIdentity`). */
-  readonly sts: STSClient;
+  readonly sts: () => Promise<STSClient>;
   readonly calls: ApiCallCounter;
 }
 
@@ -275,12 +276,14 @@ export const createAwsClients = (options: CreateAwsClientsOptions = {}): AwsClie
   // The region of the topic: an ARN's fourth field.
   const snsRegion = options.settings?.snsTopicArn?.split(":")[3];
   const config = () => ({ ...common, retryStrategy: retryStrategy(retryMode, maxAttempts) });
-  const securityHub = once(() => {
+  const securityHub = once(async () => {
+    const { SecurityHubClient } = await import("./channelClients.js");
     const c = new SecurityHubClient(config());
     c.middlewareStack.add(counting("securityhub", calls, extra), countingOptions);
     return c;
   });
-  const sns = once(() => {
+  const sns = once(async () => {
+    const { SNSClient } = await import("./channelClients.js");
     const c = new SNSClient({
       ...config(),
       ...(snsRegion === undefined ? {} : { region: snsRegion }),
@@ -288,34 +291,19 @@ export const createAwsClients = (options: CreateAwsClientsOptions = {}): AwsClie
     c.middlewareStack.add(counting("sns", calls, extra), countingOptions);
     return c;
   });
-  const ssm = once(() => {
+  const ssm = once(async () => {
+    const { SSMClient } = await import("./channelClients.js");
     const c = new SSMClient(config());
     c.middlewareStack.add(counting("ssm", calls, extra), countingOptions);
     return c;
   });
-  const sts = once(() => {
+  const sts = once(async () => {
+    const { STSClient } = await import("./channelClients.js");
     const c = new STSClient(config());
     c.middlewareStack.add(counting("sts", calls, extra), countingOptions);
     return c;
   });
-  return {
-    iam,
-    s3,
-    ses,
-    get securityHub() {
-      return securityHub();
-    },
-    get sns() {
-      return sns();
-    },
-    get ssm() {
-      return ssm();
-    },
-    get sts() {
-      return sts();
-    },
-    calls,
-  };
+  return { iam, s3, ses, securityHub, sns, ssm, sts, calls };
 };
 
 /** `make`'s result, made on the first call only. */

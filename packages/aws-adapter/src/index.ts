@@ -3,6 +3,7 @@
  * plans against IAM, S3 and SES. It translates and never decides: every decision is the core's.
  */
 
+export { asffPlaceOf } from "./accountPlace.js";
 export { renderAdminSummary, renderOrgAdminSummary } from "./adminSummary.js";
 export {
   ASFF_SCHEMA_VERSION,
@@ -141,6 +142,7 @@ export {
 } from "./preflight.js";
 export {
   type AdminSummaryOutcome,
+  CHANNEL_OFF,
   type ChannelReport,
   type ChannelsReport,
   type KeyView,
@@ -172,15 +174,14 @@ export {
   secretObjectKey,
   secretObjectKeyPattern,
 } from "./secretFile.js";
-export {
-  asffPlaceOf,
-  asffUserOf,
-  CHANNEL_OFF,
-  IMPORT_BATCH,
-  type ImportFindingsOptions,
-  importFindings,
-  keysAfterRun,
-  ownFindingsFilter,
-} from "./securityHub.js";
+// The channels' modules load only when a setting turns them on (see run.ts): their types only.
+export type { ImportFindingsOptions } from "./securityHub.js";
 export { sendEmail } from "./sendEmail.js";
+export type {
+  SnsMessage,
+  SnsRunMessage,
+  SnsUserAction,
+  SnsUserActionMessage,
+} from "./snsMessages.js";
 export { viewStep } from "./stepView.js";
+export type { WebhookMessage } from "./webhook.js";

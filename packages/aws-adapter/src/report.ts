@@ -160,6 +160,9 @@ export interface ChannelReport {
   readonly failures: ReadonlyArray<{ readonly item: string; readonly error: AwsErrorJson }>;
 }
 
+/** A channel that is not configured. */
+export const CHANNEL_OFF: ChannelReport = { status: "off", sent: 0, failures: [] };
+
 /** The optional channels of a run; a failure on one never undoes a change or stops the run. */
 export interface ChannelsReport {
   readonly securityHub: ChannelReport;

@@ -7,6 +7,7 @@ import {
   type Settings,
 } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
+import { asffPlaceOf } from "./accountPlace.js";
 import { renderAdminSummary } from "./adminSummary.js";
 import type { AwsClients } from "./clients.js";
 import type { ReportPolling } from "./credentialReport.js";
@@ -18,6 +19,7 @@ import { type Log, silentLog } from "./log.js";
 import { applyAfterPreflight } from "./preflight.js";
 import {
   type AdminSummaryOutcome,
+  CHANNEL_OFF,
   type ChannelReport,
   type ChannelsReport,
   keyViews,
@@ -28,10 +30,7 @@ import {
   type UserReport,
 } from "./report.js";
 import { type AccountScan, type ScanMode, type ScannedUser, scanAccount } from "./scan.js";
-import { asffPlaceOf, CHANNEL_OFF, importFindings } from "./securityHub.js";
 import { sendEmail } from "./sendEmail.js";
-import { publishRunMessages } from "./snsMessages.js";
-import { postWebhook, webhookMessage, webhookUrlOf } from "./webhook.js";
 
 /** Options of {@link runKeyrotate}. */
 export interface RunOptions {
@@ -93,7 +92,10 @@ export const runKeyrotate = async (options: RunOptions): Promise<RunReport> => {
   const startedAt = now().toISOString();
   log({ level: "info", event: "run-started", message: `run ${runId} for ${today}`, runId, dryRun });
   // The webhook's URL is read (and decrypted) once, at the start; it is never logged.
-  const webhookUrl = await webhookUrlOf(() => clients.ssm, settings);
+  const webhookUrl =
+    settings.webhookUrl === undefined && settings.webhookUrlParameter === undefined
+      ? E.right(undefined)
+      : await (await import("./webhook.js")).webhookUrlOf(clients.ssm, settings);
 
   let lease: HeldLease | undefined;
   let leaseError: AwsError | undefined;
@@ -250,7 +252,9 @@ const runHoldingLease = async (
 };
 
 /**
- * Delivers the run to its optional channels, each on its own: Security Hub findings, the SNS
+ * Delivers the run to its optional channels, each on its own (their modules, and the SDK commands
+ * they use, are loaded only when a setting turns them on: the Lambda bundle keeps them in chunks
+ * of their own, out of its cold start): Security Hub findings, the SNS
  * messages, then the chat webhook's summary. A channel's failure is logged and reported in its
  * {@link ChannelReport}; it never undoes a change and never stops the others.
  */
@@ -266,14 +270,14 @@ const deliverChannels = async (
   const now = options.now ?? (() => new Date());
   let accountId = options.accountId;
   if (accountId === undefined && (settings.securityHub || settings.snsTopicArn !== undefined)) {
-    const place = await asffPlaceOf(clients.sts);
+    const place = await asffPlaceOf(await clients.sts());
     if (E.isRight(place)) accountId = place.right.accountId;
   }
   const securityHub = !settings.securityHub
     ? CHANNEL_OFF
     : scan === undefined
       ? ({ status: "not-run", sent: 0, failures: [] } as const)
-      : await importFindings({
+      : await (await import("./securityHub.js")).importFindings({
           clients,
           settings,
           today,
@@ -287,8 +291,8 @@ const deliverChannels = async (
   const sns =
     settings.snsTopicArn === undefined
       ? CHANNEL_OFF
-      : await publishRunMessages({
-          sns: clients.sns,
+      : await (await import("./snsMessages.js")).publishRunMessages({
+          sns: await clients.sns(),
           topicArn: settings.snsTopicArn,
           report,
           account: accountId ?? "unknown",
@@ -318,6 +322,7 @@ const sendWebhook = async (
   }
   if (url.right === undefined) return CHANNEL_OFF;
   if (start.dryRun) return { status: "dry-run", sent: 0, planned: 1, failures: [] };
+  const { postWebhook, webhookMessage } = await import("./webhook.js");
   return postWebhook({
     url: url.right,
     message: webhookMessage(report),

@@ -4,7 +4,6 @@ import {
   GetFindingsCommand,
   type SecurityHubClient,
 } from "@aws-sdk/client-securityhub";
-import { GetCallerIdentityCommand, type STSClient } from "@aws-sdk/client-sts";
 import {
   type CalendarDate,
   daysBetween,
@@ -12,6 +11,7 @@ import {
   type UserName,
 } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
+import { asffPlaceOf } from "./accountPlace.js";
 import {
   type AsffFinding,
   type AsffPlace,
@@ -19,7 +19,6 @@ import {
   asffFindings,
   asffUpdates,
   defaultProductArn,
-  partitionOf,
 } from "./asff.js";
 import type { AwsClients } from "./clients.js";
 import { type ControlKey, securityHubControls } from "./controls.js";
@@ -27,30 +26,6 @@ import { AwsError, type AwsErrorJson, mapAwsError } from "./errors.js";
 import { type Log, silentLog } from "./log.js";
 import { type ChannelReport, type KeyView, keyViews, type UserReport } from "./report.js";
 import { readUser } from "./scan.js";
-
-/**
- * Where the callers' findings belong: the account of the STS clients' credentials
- * (`GetCallerIdentity`), their region and its partition. With `accountId` (a member account of an
- * organisation) only the region is read. Left with the mapped error when STS cannot say.
- */
-export const asffPlaceOf = async (
-  sts: STSClient,
-  accountId?: string,
-): Promise<E.Either<AwsError, AsffPlace>> => {
-  const region = await sts.config.region();
-  const partition = partitionOf(region);
-  if (accountId !== undefined) return E.right({ accountId, region, partition });
-  try {
-    const out = await sts.send(new GetCallerIdentityCommand({}));
-    if (out.Account === undefined) throw new Error("GetCallerIdentity returned no account");
-    return E.right({ accountId: out.Account, region, partition });
-  } catch (e) {
-    return E.left(mapAwsError("sts:GetCallerIdentity", e));
-  }
-};
-
-/** A channel that is not configured. */
-export const CHANNEL_OFF: ChannelReport = { status: "off", sent: 0, failures: [] };
 
 /** The most findings `BatchImportFindings` takes in one call. */
 export const IMPORT_BATCH = 100;
@@ -192,12 +167,12 @@ export const importFindings = async (options: ImportFindingsOptions): Promise<Ch
     });
     return { status: "failed", sent: 0, failures: [{ item, error: error.toJSON() }] };
   };
-  const placed = await asffPlaceOf(clients.sts, options.accountId);
+  const placed = await asffPlaceOf(await clients.sts(), options.accountId);
   if (E.isLeft(placed)) return failed("account", placed.left);
   const place = placed.right;
   let previous: AsffFinding[];
   try {
-    previous = await previousFindings(clients.securityHub, place);
+    previous = await previousFindings(await clients.securityHub(), place);
   } catch (e) {
     return failed("findings", hubError("securityhub:GetFindings", e, place));
   }
@@ -248,7 +223,7 @@ export const importFindings = async (options: ImportFindingsOptions): Promise<Ch
   for (let i = 0; i < updates.length; i += IMPORT_BATCH) {
     const batch = updates.slice(i, i + IMPORT_BATCH);
     try {
-      const out = await clients.securityHub.send(
+      const out = await (await clients.securityHub()).send(
         new BatchImportFindingsCommand({
           Findings: batch as unknown as NonNullable<
             ConstructorParameters<typeof BatchImportFindingsCommand>[0]["Findings"]

@@ -85,14 +85,16 @@ const URL_NAME = "WEBHOOK_URL";
  * its message naming the parameter, never its value.
  */
 export const webhookUrlOf = async (
-  ssm: () => SSMClient,
+  ssm: () => Promise<SSMClient>,
   settings: Pick<Settings, "webhookUrl" | "webhookUrlParameter">,
 ): Promise<E.Either<AwsError, string | undefined>> => {
   if (settings.webhookUrl !== undefined) return E.right(settings.webhookUrl);
   const name = settings.webhookUrlParameter;
   if (name === undefined) return E.right(undefined);
   try {
-    const out = await ssm().send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+    const out = await (await ssm()).send(
+      new GetParameterCommand({ Name: name, WithDecryption: true }),
+    );
     const value = out.Parameter?.Value;
     if (value === undefined || !/^https:\/\/|^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(value))
       return E.left(

@@ -426,9 +426,14 @@ export const defaultPolicySettings: PolicySettings = Object.fromEntries(
  */
 export const describeSettings = (s: Settings): Readonly<Record<SettingName, string>> => {
   const out: Record<string, string> = {};
-  for (const [name, [field]] of Object.entries(settingSpecs)) {
+  for (const [name, [field, spec]] of Object.entries(settingSpecs)) {
     const v = (s as unknown as Record<string, unknown>)[field];
-    out[name] = v === undefined ? "off" : secretSettingNames.has(name) ? HIDDEN_VALUE : String(v);
+    out[name] =
+      v === undefined
+        ? "off"
+        : secretSettingNames.has(name)
+          ? HIDDEN_VALUE
+          : (spec.codec as Parser<unknown>).encode(v);
   }
   return out as Record<SettingName, string>;
 };

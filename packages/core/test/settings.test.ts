@@ -250,7 +250,7 @@ describe("decodeSettings", () => {
     const s = decodeSettings({ ...required, WEBHOOK_URL: "https://hooks.example.com/T/B/secret" });
     expect(E.isRight(s) && describeSettings(s.right)).toMatchObject({
       WEBHOOK_URL: "(hidden)",
-      SECURITY_HUB: "false",
+      SECURITY_HUB: "off",
     });
   });
 

@@ -276,33 +276,27 @@ export const createAwsClients = (options: CreateAwsClientsOptions = {}): AwsClie
   // The region of the topic: an ARN's fourth field.
   const snsRegion = options.settings?.snsTopicArn?.split(":")[3];
   const config = () => ({ ...common, retryStrategy: retryStrategy(retryMode, maxAttempts) });
-  const securityHub = once(async () => {
-    const { SecurityHubClient } = await import("./channelClients.js");
-    const c = new SecurityHubClient(config());
-    c.middlewareStack.add(counting("securityhub", calls, extra), countingOptions);
-    return c;
-  });
-  const sns = once(async () => {
-    const { SNSClient } = await import("./channelClients.js");
-    const c = new SNSClient({
-      ...config(),
-      ...(snsRegion === undefined ? {} : { region: snsRegion }),
+  // Each made on first call, its SDK package loaded then, counted like the others.
+  const onFirstCall = <C extends { readonly middlewareStack: unknown }>(
+    service: ServiceName,
+    make: (sdk: typeof import("./channelClients.js")) => C,
+  ): (() => Promise<C>) =>
+    once(async () => {
+      const client = make(await import("./channelClients.js"));
+      (client.middlewareStack as IAMClient["middlewareStack"]).add(
+        counting(service, calls, extra),
+        countingOptions,
+      );
+      return client;
     });
-    c.middlewareStack.add(counting("sns", calls, extra), countingOptions);
-    return c;
-  });
-  const ssm = once(async () => {
-    const { SSMClient } = await import("./channelClients.js");
-    const c = new SSMClient(config());
-    c.middlewareStack.add(counting("ssm", calls, extra), countingOptions);
-    return c;
-  });
-  const sts = once(async () => {
-    const { STSClient } = await import("./channelClients.js");
-    const c = new STSClient(config());
-    c.middlewareStack.add(counting("sts", calls, extra), countingOptions);
-    return c;
-  });
+  const securityHub = onFirstCall("securityhub", (sdk) => new sdk.SecurityHubClient(config()));
+  const sns = onFirstCall(
+    "sns",
+    (sdk) =>
+      new sdk.SNSClient({ ...config(), ...(snsRegion === undefined ? {} : { region: snsRegion }) }),
+  );
+  const ssm = onFirstCall("ssm", (sdk) => new sdk.SSMClient(config()));
+  const sts = onFirstCall("sts", (sdk) => new sdk.STSClient(config()));
   return { iam, s3, ses, securityHub, sns, ssm, sts, calls };
 };
 

@@ -147,10 +147,9 @@ const failureOf = (topicArn: string, error: AwsError): AwsError =>
 export const publishRunMessages = async (options: PublishOptions): Promise<ChannelReport> => {
   const { report, account, topicArn } = options;
   const log = options.log ?? silentLog;
-  const messages: SnsMessage[] = [
-    ...report.users.flatMap((u) => userActionMessages(report, u, account)),
-    runMessage(report, account),
-  ];
+  const actions = report.users.flatMap((u) => userActionMessages(report, u, account));
+  const run = runMessage(report, account);
+  const messages: SnsMessage[] = [...actions, run];
   if (options.dryRun) {
     log({
       level: "info",
@@ -160,34 +159,35 @@ export const publishRunMessages = async (options: PublishOptions): Promise<Chann
     return { status: "dry-run", sent: 0, planned: messages.length, failures: [] };
   }
   let stop: AwsError | undefined;
-  const results = await mapWithConcurrency(
-    messages,
-    options.concurrency,
-    async (m): Promise<AwsErrorJson | undefined> => {
-      if (stop !== undefined) return stop.toJSON();
-      const body = JSON.stringify(m);
-      const attributes = {
-        event: { DataType: "String", StringValue: m.event },
-        account: { DataType: "String", StringValue: account },
-      };
-      if (Buffer.byteLength(body) + 64 > SNS_MAX_MESSAGE_BYTES)
-        return new AwsError(
-          "InvalidInput",
-          "sns:Publish",
-          `the ${m.event} message is larger than SNS's 256 KiB`,
-        ).toJSON();
-      try {
-        await options.sns.send(
-          new PublishCommand({ TopicArn: topicArn, Message: body, MessageAttributes: attributes }),
-        );
-        return undefined;
-      } catch (e) {
-        const error = failureOf(topicArn, mapAwsError("sns:Publish", e));
-        if (error.tag === "NotFound" || error.tag === "AccessDenied") stop ??= error;
-        return error.toJSON();
-      }
-    },
-  );
+  const publish = async (m: SnsMessage): Promise<AwsErrorJson | undefined> => {
+    if (stop !== undefined) return stop.toJSON();
+    const body = JSON.stringify(m);
+    const attributes = {
+      event: { DataType: "String", StringValue: m.event },
+      account: { DataType: "String", StringValue: account },
+    };
+    if (Buffer.byteLength(body) + 64 > SNS_MAX_MESSAGE_BYTES)
+      return new AwsError(
+        "InvalidInput",
+        "sns:Publish",
+        `the ${m.event} message is larger than SNS's 256 KiB`,
+      ).toJSON();
+    try {
+      await options.sns.send(
+        new PublishCommand({ TopicArn: topicArn, Message: body, MessageAttributes: attributes }),
+      );
+      return undefined;
+    } catch (e) {
+      const error = failureOf(topicArn, mapAwsError("sns:Publish", e));
+      if (error.tag === "NotFound" || error.tag === "AccessDenied") stop ??= error;
+      return error.toJSON();
+    }
+  };
+  // The users' messages, several at once, then the run's: it comes last.
+  const results = [
+    ...(await mapWithConcurrency(actions, options.concurrency, publish)),
+    await publish(run),
+  ];
   const failures = messages.flatMap((m, i) => {
     const error = results[i];
     if (error === undefined) return [];

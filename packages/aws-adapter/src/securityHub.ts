@@ -124,6 +124,9 @@ export const asffUserOf = (
 /** The control of a keyrotate finding, and its user (`ProductFields`). */
 const controlOf = (f: AsffFinding): string | undefined => f.ProductFields["keyrotate/Control"];
 const userOf = (f: AsffFinding): string | undefined => f.ProductFields["keyrotate/UserName"];
+/** The access key of a per-key finding (undefined for CIS 1.13's per-user findings). */
+const keyOf = (f: AsffFinding): string | undefined =>
+  f.Resources.find((r) => r.Type === "AwsIamAccessKey")?.Details?.AwsIamAccessKey.AccessKeyId;
 
 /** Options of {@link importFindings}. */
 export interface ImportFindingsOptions {
@@ -196,16 +199,20 @@ export const importFindings = async (options: ImportFindingsOptions): Promise<Ch
     } else if (read.left.tag === "NotFound") gone.add(userName);
     // Any other failure leaves that user's findings as they are.
   }
-  // Only findings whose control can be judged today are updated or archived.
+  // Only findings that can be judged today are updated or archived: the user is gone, the key
+  // is no longer Active (deleted or deactivated: it fails no control), or the control's result
+  // is known.
   const judged = previous.filter((f) => {
     const name = userOf(f);
     if (name === undefined) return false;
     if (gone.has(name)) return true;
     const control = controlOf(f);
     const user = users.get(name);
-    return (
-      user !== undefined && control !== undefined && user.controls[control]?.result !== "unknown"
-    );
+    if (user === undefined || control === undefined) return false;
+    const keyId = keyOf(f);
+    if (keyId !== undefined && !user.keys.some((k) => k.id === keyId && k.status === "Active"))
+      return true;
+    return user.controls[control]?.result !== "unknown";
   });
   const current = asffFindings(place, [...users.values()], now);
   const updates = asffUpdates(judged, current, now);

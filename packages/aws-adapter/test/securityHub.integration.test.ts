@@ -14,8 +14,12 @@ import type { RunReport } from "../src/report.js";
 
 const OVERDUE_KEY = "AKIAOVERDUEXXXXX0001";
 const GONE_KEY = "AKIAGONEXXXXXXXX0001";
+const IDLE_KEY = "AKIAIDLEXXXXXXXX0001";
 
-/** On 2026-01-01: a working user with an overdue key, and a user no one handles who will go. */
+/**
+ * On 2026-01-01: a working user with an overdue key, a user no one handles who will go, and one
+ * whose key goes unused.
+ */
 const users: ScenarioUser[] = [
   {
     name: "overdue",
@@ -23,6 +27,12 @@ const users: ScenarioUser[] = [
     keys: [{ ageDays: 95, lastUsedDaysAgo: 0, id: OVERDUE_KEY }],
   },
   { name: "gone", keys: [{ ageDays: 100, lastUsedDaysAgo: 0, id: GONE_KEY }] },
+  // Unused for 50 days: fails IAM.22; the daily scan reads it on reminder days only (day 2, 9).
+  {
+    name: "idle",
+    tags: { email: "idle@example.com" },
+    keys: [{ ageDays: 50, lastUsedDaysAgo: 50, id: IDLE_KEY }],
+  },
 ];
 
 const DAYS = 40;
@@ -84,6 +94,7 @@ describe("Security Hub findings over a key's lifecycle (SECURITY_HUB=on)", () =>
       `keyrotate/123456789012/IAM.3/${GONE_KEY}`,
       `keyrotate/123456789012/IAM.3/${OVERDUE_KEY}`,
     ]);
+    expect(reports[0]?.users.map((u) => u.userName)).not.toContain("idle");
     expect(first.every((f) => f.RecordState === "ACTIVE")).toBe(true);
     expect(reports.map((r) => r.channels?.securityHub.status)).toEqual(reports.map(() => "sent"));
   });
@@ -113,6 +124,20 @@ describe("Security Hub findings over a key's lifecycle (SECURITY_HUB=on)", () =>
     const newKey = reports[rotatedOn]?.users.find((u) => u.userName === "overdue")?.newKeyId;
     expect(newKey).toBeDefined();
     expect(h.sandbox.findings().filter((f) => String(f.Id).endsWith(String(newKey)))).toEqual([]);
+  });
+
+  it("keeps a finding while its user is not read and its last use is unknown, and archives it once the key is retired", () => {
+    const idleOn = (day: number) =>
+      (findingsOnDay[day] ?? []).find((f) => f.Id === `keyrotate/123456789012/IAM.22/${IDLE_KEY}`)
+        ?.RecordState;
+    expect(reports[3]?.users.map((u) => u.userName)).not.toContain("idle");
+    expect([idleOn(1), idleOn(2), idleOn(3), idleOn(8)]).toEqual([
+      undefined,
+      "ACTIVE",
+      "ACTIVE",
+      "ACTIVE",
+    ]);
+    expect(findingOf("IAM.22", IDLE_KEY)?.RecordState).toBe("ARCHIVED");
   });
 
   it("leaves the workflow status the security team set, through updates and archiving", () => {

@@ -167,6 +167,13 @@ export const createHandler = (deps: HandlerDeps): KeyrotateHandler => {
       date: report.date,
       counts: report.counts,
       apiCalls: report.apiCalls,
+      ...(report.channels === undefined
+        ? {}
+        : {
+            channels: Object.fromEntries(
+              Object.entries(report.channels).map(([name, c]) => [name, c.status]),
+            ),
+          }),
     });
     return report;
   };

@@ -35,12 +35,18 @@ const waitingText = (u: RunReport["users"][number]): string[] => [
   ...u.findings.map((f) => `${f.code}: ${f.message}`),
 ];
 
+/** A summary's subject line and its body as markup blocks, before any rendering. */
+export interface SummaryContent {
+  readonly subject: string;
+  readonly blocks: ReadonlyArray<Block>;
+}
+
 /**
- * Renders the admin summary of a run: per user, what was done and what is waiting (a failure,
- * a deferral, a notice not yet delivered, an old key still in use, a finding), and the users the
- * scan skipped.
+ * The admin summary of a run: per user, what was done and what is waiting (a failure, a
+ * deferral, a notice not yet delivered, an old key still in use, a finding), and the users the
+ * scan skipped. The one summary behind the admin email and the chat webhook's message.
  */
-export const renderAdminSummary = (report: RunReport, to: string): RenderedEmail => {
+export const adminSummaryContent = (report: RunReport): SummaryContent => {
   const c = report.counts;
   const subject = `keyrotate ${report.date}${report.dryRun ? " (dry run)" : ""}: ${
     report.status === "failed"
@@ -64,6 +70,12 @@ export const renderAdminSummary = (report: RunReport, to: string): RenderedEmail
     ...(waiting.length > 0 ? [paragraph("Waiting or needing attention:"), list(waiting)] : []),
     ...(skipped.length > 0 ? [paragraph("Skipped users:"), list(skipped)] : []),
   ];
+  return { subject, blocks };
+};
+
+/** Renders the admin summary of a run ({@link adminSummaryContent}) as an email to `to`. */
+export const renderAdminSummary = (report: RunReport, to: string): RenderedEmail => {
+  const { subject, blocks } = adminSummaryContent(report);
   return { kind: "AdminSummary", to, subject, ...renderBodies(subject, blocks, undefined) };
 };
 

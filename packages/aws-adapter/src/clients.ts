@@ -1,13 +1,25 @@
 import { IAMClient, type IAMClientConfig } from "@aws-sdk/client-iam";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { SecurityHubClient } from "@aws-sdk/client-securityhub";
 import { SESClient } from "@aws-sdk/client-ses";
+import type { SNSClient } from "@aws-sdk/client-sns";
+import type { SSMClient } from "@aws-sdk/client-ssm";
+import type { STSClient } from "@aws-sdk/client-sts";
 import { AdaptiveRetryStrategy, StandardRetryStrategy } from "@smithy/core/retry";
 import { mapAwsError } from "./errors.js";
 import { DEFAULT_IAM_PACING, type LearnedPacing, PacedBackoff, TokenBucket } from "./pacing.js";
 
 /** The services keyrotate calls, as they prefix operation names in call counts. */
-export type ServiceName = "iam" | "s3" | "ses" | "secretsmanager";
+export type ServiceName =
+  | "iam"
+  | "s3"
+  | "ses"
+  | "secretsmanager"
+  | "securityhub"
+  | "sns"
+  | "ssm"
+  | "sts";
 
 /**
  * Counts SDK calls by `service:Operation` (e.g. `iam:ListAccessKeys`), every attempt included,
@@ -48,20 +60,36 @@ export class ApiCallCounter {
   }
 }
 
-/** The clients keyrotate uses, built once, and the counter of their calls. */
+/**
+ * The clients keyrotate uses, built once, and the counter of their calls. IAM, S3, SES and
+ * Secrets Manager are built at once; the clients of the optional channels (Security Hub, SNS,
+ * SSM, and STS for the account id of findings) on first call, their SDK packages loaded only
+ * then, so that a run without them (and a Lambda's cold start) does not pay for them.
+ */
 export interface AwsClients {
   readonly iam: IAMClient;
   readonly s3: S3Client;
   readonly ses: SESClient;
   /** Used only with `SECRET_STORE=secretsmanager`; in IAM's region, as S3 is. */
   readonly secretsManager: SecretsManagerClient;
+  /** Security Hub of the run's region (`SECURITY_HUB=on`). */
+  readonly securityHub: () => Promise<SecurityHubClient>;
+  /** SNS in the region of `SNS_TOPIC_ARN`'s topic when given, else the run's region. */
+  readonly sns: () => Promise<SNSClient>;
+  /** SSM, for `WEBHOOK_URL_PARAMETER`. */
+  readonly ssm: () => Promise<SSMClient>;
+  /** STS, for the account id of findings (`GetCallerIdentity`). */
+  readonly sts: () => Promise<STSClient>;
   readonly calls: ApiCallCounter;
 }
 
 /** Options of {@link createAwsClients}. Everything is optional: the SDK's defaults apply. */
 export interface CreateAwsClientsOptions {
-  /** Region of the SES sender (`settings.sesRegion`); passing the whole `Settings` works. */
-  readonly settings?: { readonly sesRegion: string };
+  /**
+   * Region of the SES sender (`settings.sesRegion`) and of the SNS topic (`settings.snsTopicArn`);
+   * passing the whole `Settings` works.
+   */
+  readonly settings?: { readonly sesRegion: string; readonly snsTopicArn?: string | undefined };
   /** Region of IAM and S3; the SDK's default chain (`AWS_REGION`, profile) when absent. */
   readonly region?: string;
   /** One endpoint for all three services (the CLI's `--endpoint-url`); beats the env vars. */
@@ -220,8 +248,9 @@ const pacedRetryStrategy = (maxAttempts: number): RetryStrategy =>
  * `iamPacing`) and a call counter on each. A quota error
  * (`LimitExceeded`) is never retried: see {@link QuotaAwareRetryStrategy}.
  *
- * The default credential chain and the `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_IAM`, `_S3`, `_SES`
- * and `_SECRETS_MANAGER` variables work as in any SDK client: nothing is passed that would override them. S3 uses
+ * The default credential chain and the `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_IAM`, `_S3`, `_SES`,
+ * `_SECRETS_MANAGER`, `_SECURITYHUB`, `_SNS`, `_SSM` and `_STS` variables work as in any SDK
+ * client: nothing is passed that would override them. S3 uses
  * path-style addressing whenever a custom endpoint is configured, so that local stand-ins work.
  *
  * @example const clients = createAwsClients({ settings }); // SES in settings.sesRegion
@@ -277,7 +306,40 @@ export const createAwsClients = (options: CreateAwsClientsOptions = {}): AwsClie
   s3.middlewareStack.add(counting("s3", calls, extra), countingOptions);
   ses.middlewareStack.add(counting("ses", calls, extra), countingOptions);
   secretsManager.middlewareStack.add(counting("secretsmanager", calls, extra), countingOptions);
-  return { iam, s3, ses, secretsManager, calls };
+  // The region of the topic: an ARN's fourth field.
+  const snsRegion = options.settings?.snsTopicArn?.split(":")[3];
+  const config = () => ({ ...common, retryStrategy: retryStrategy(retryMode, maxAttempts) });
+  // Each made on first call, its SDK package loaded then, counted like the others.
+  const onFirstCall = <C extends { readonly middlewareStack: unknown }>(
+    service: ServiceName,
+    make: (sdk: typeof import("./channelClients.js")) => C,
+  ): (() => Promise<C>) =>
+    once(async () => {
+      const client = make(await import("./channelClients.js"));
+      (client.middlewareStack as IAMClient["middlewareStack"]).add(
+        counting(service, calls, extra),
+        countingOptions,
+      );
+      return client;
+    });
+  const securityHub = onFirstCall("securityhub", (sdk) => new sdk.SecurityHubClient(config()));
+  const sns = onFirstCall(
+    "sns",
+    (sdk) =>
+      new sdk.SNSClient({ ...config(), ...(snsRegion === undefined ? {} : { region: snsRegion }) }),
+  );
+  const ssm = onFirstCall("ssm", (sdk) => new sdk.SSMClient(config()));
+  const sts = onFirstCall("sts", (sdk) => new sdk.STSClient(config()));
+  return { iam, s3, ses, secretsManager, securityHub, sns, ssm, sts, calls };
+};
+
+/** `make`'s result, made on the first call only. */
+const once = <A>(make: () => A): (() => A) => {
+  let made: { readonly value: A } | undefined;
+  return () => {
+    made ??= { value: make() };
+    return made.value;
+  };
 };
 
 const nonEmpty = (s: string | undefined): boolean => s !== undefined && s.trim() !== "";

@@ -3,6 +3,7 @@
  * plans against IAM, S3 and SES. It translates and never decides: every decision is the core's.
  */
 
+export { asffPlaceOf } from "./accountPlace.js";
 export { renderAdminSummary, renderOrgAdminSummary } from "./adminSummary.js";
 export {
   ASFF_SCHEMA_VERSION,
@@ -27,6 +28,19 @@ export {
   createAwsClients,
   type ServiceName,
 } from "./clients.js";
+export {
+  ageControl,
+  CIS_UNUSED_DAYS,
+  type ControlKey,
+  type ControlOutcome,
+  type ControlResult,
+  IAM8_UNUSED_DAYS,
+  IAM22_UNUSED_DAYS,
+  MAX_KEY_AGE_DAYS,
+  oneActiveKeyControl,
+  securityHubControls,
+  unusedControl,
+} from "./controls.js";
 export {
   type CredentialReport,
   type CredentialReportKey,
@@ -74,7 +88,6 @@ export {
   type AccountRunOptions,
   type AccountSelection,
   type AccountsDone,
-  asffPlaceOf,
   type CreateOrgClientsOptions,
   createOrgClients,
   discoverAccounts,
@@ -129,6 +142,9 @@ export {
 } from "./preflight.js";
 export {
   type AdminSummaryOutcome,
+  CHANNEL_OFF,
+  type ChannelReport,
+  type ChannelsReport,
   type KeyView,
   RUN_REPORT_SCHEMA_VERSION,
   type RunCounts,
@@ -166,5 +182,14 @@ export {
   secretsManagerFormat,
   secretVersionId,
 } from "./secretsManagerStore.js";
+// The channels' modules load only when a setting turns them on (see run.ts): their types only.
+export type { ImportFindingsOptions } from "./securityHub.js";
 export { sendEmail } from "./sendEmail.js";
+export type {
+  SnsMessage,
+  SnsRunMessage,
+  SnsUserAction,
+  SnsUserActionMessage,
+} from "./snsMessages.js";
 export { viewStep } from "./stepView.js";
+export type { WebhookMessage } from "./webhook.js";

@@ -8,10 +8,10 @@ import {
   ListTagsForResourceCommand,
   OrganizationsClient,
 } from "@aws-sdk/client-organizations";
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import type { CalendarDate, Settings } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
-import { type AsffPlace, partitionOf } from "./asff.js";
+import { partitionOf } from "./asff.js";
 import { ApiCallCounter, type AwsClients, createAwsClients } from "./clients.js";
 import { mapWithConcurrency } from "./concurrency.js";
 import type { ReportPolling } from "./credentialReport.js";
@@ -306,27 +306,6 @@ export interface OrganizationRunOptions {
 }
 
 const SESSION_NAME_MAX = 64;
-
-/**
- * Where the callers' findings belong: the account of the STS clients' credentials
- * (`GetCallerIdentity`), their region and its partition. With `accountId` (a member account of an
- * organisation) only the region is read. Left with the mapped error when STS cannot say.
- */
-export const asffPlaceOf = async (
-  sts: STSClient,
-  accountId?: string,
-): Promise<E.Either<AwsError, AsffPlace>> => {
-  const region = await sts.config.region();
-  const partition = partitionOf(region);
-  if (accountId !== undefined) return E.right({ accountId, region, partition });
-  try {
-    const out = await sts.send(new GetCallerIdentityCommand({}));
-    if (out.Account === undefined) throw new Error("GetCallerIdentity returned no account");
-    return E.right({ accountId: out.Account, region, partition });
-  } catch (e) {
-    return E.left(mapAwsError("sts:GetCallerIdentity", e));
-  }
-};
 
 /**
  * Assumes `ORG_ROLE_NAME` in a member account (with `ORG_EXTERNAL_ID`), in the partition of the

@@ -1,11 +1,14 @@
-import type {
-  AccessKey,
-  Finding,
-  NoticeKind,
-  SettingName,
-  Step,
-  Tag,
-  TriageReason,
+import {
+  type AccessKey,
+  type CalendarDate,
+  daysBetween,
+  type Finding,
+  type NoticeKind,
+  type SettingName,
+  type Step,
+  type Tag,
+  type TriageReason,
+  type UserSnapshot,
 } from "@keyrotate/core";
 import type { AwsErrorJson } from "./errors.js";
 import type { PreflightReport } from "./preflight.js";
@@ -57,6 +60,21 @@ export interface KeyView {
   /** A date, `never`, or `unknown`. */
   readonly lastUse: string;
 }
+
+/** A user's keys as the report shows them, aged to `today`. */
+export const keyViews = (today: CalendarDate, user: Pick<UserSnapshot, "keys">): KeyView[] =>
+  user.keys.map((k) => ({
+    id: k.id,
+    status: k.status,
+    created: k.created,
+    ageDays: daysBetween(k.created, today),
+    lastUse:
+      k.lastUse._tag === "UsedOn"
+        ? k.lastUse.date
+        : k.lastUse._tag === "NeverUsed"
+          ? "never"
+          : "unknown",
+  }));
 
 /** How a user's plan went. */
 export type UserStatus =
@@ -124,6 +142,34 @@ export interface AdminSummaryOutcome {
   readonly error?: AwsErrorJson;
 }
 
+/** What became of one optional channel of a run (Security Hub, SNS, the chat webhook). */
+export interface ChannelReport {
+  /**
+   * `off`: not configured; `dry-run`: nothing sent, `planned` says what would be; `not-run`: the
+   * scan failed, so there was nothing to judge; `sent`: everything went out; `failed`: something
+   * did not (`failures` says what; the rest went out).
+   */
+  readonly status: "off" | "dry-run" | "not-run" | "sent" | "failed";
+  /** Items delivered: findings imported (archived ones included), messages published, posts. */
+  readonly sent: number;
+  /** In a dry run: items that would have been delivered. */
+  readonly planned?: number;
+  /** Security Hub: findings of earlier runs archived (or, in a dry run, to archive). */
+  readonly archived?: number;
+  /** What could not be delivered: a finding id or a message's event, and why. */
+  readonly failures: ReadonlyArray<{ readonly item: string; readonly error: AwsErrorJson }>;
+}
+
+/** A channel that is not configured. */
+export const CHANNEL_OFF: ChannelReport = { status: "off", sent: 0, failures: [] };
+
+/** The optional channels of a run; a failure on one never undoes a change or stops the run. */
+export interface ChannelsReport {
+  readonly securityHub: ChannelReport;
+  readonly sns: ChannelReport;
+  readonly webhook: ChannelReport;
+}
+
 /** One JSON-serialisable record of a run: what was seen, planned, done and what it cost. */
 export interface RunReport {
   readonly schemaVersion: typeof RUN_REPORT_SCHEMA_VERSION;
@@ -148,6 +194,8 @@ export interface RunReport {
   readonly users: ReadonlyArray<UserReport>;
   readonly skippedUsers: ReadonlyArray<SkippedUser>;
   readonly adminSummary: AdminSummaryOutcome;
+  /** Security Hub findings, SNS messages and the chat webhook (absent in reports before #17). */
+  readonly channels?: ChannelsReport;
   /** SDK calls by `service:Operation`, every attempt counted. */
   readonly apiCalls: Readonly<Record<string, number>>;
 }

@@ -1,14 +1,13 @@
 import { randomUUID } from "node:crypto";
 import {
   type CalendarDate,
-  daysBetween,
   decide,
   describeSettings,
   type Plan,
   type Settings,
-  type UserSnapshot,
 } from "@keyrotate/core";
 import * as E from "fp-ts/lib/Either.js";
+import { asffPlaceOf } from "./accountPlace.js";
 import { renderAdminSummary } from "./adminSummary.js";
 import type { AwsClients } from "./clients.js";
 import type { ReportPolling } from "./credentialReport.js";
@@ -20,7 +19,10 @@ import { type Log, silentLog } from "./log.js";
 import { applyAfterPreflight } from "./preflight.js";
 import {
   type AdminSummaryOutcome,
-  type KeyView,
+  CHANNEL_OFF,
+  type ChannelReport,
+  type ChannelsReport,
+  keyViews,
   RUN_REPORT_SCHEMA_VERSION,
   type RunCounts,
   type RunReport,
@@ -60,6 +62,10 @@ export interface RunOptions {
    * Default: {@link acquireLease}'s defaults (wait 60 s, expiry 5 min, renewed while held).
    */
   readonly lease?: LeaseOptions | false;
+  /** The account, when the caller knows it; otherwise STS says (Security Hub and SNS need it). */
+  readonly accountId?: string;
+  /** How long one POST to the chat webhook may take (default `WEBHOOK_TIMEOUT_MS`). */
+  readonly webhookTimeoutMs?: number;
 }
 
 /**
@@ -85,6 +91,11 @@ export const runKeyrotate = async (options: RunOptions): Promise<RunReport> => {
   const callsBefore = clients.calls.snapshot();
   const startedAt = now().toISOString();
   log({ level: "info", event: "run-started", message: `run ${runId} for ${today}`, runId, dryRun });
+  // The webhook's URL is read (and decrypted) once, at the start; it is never logged.
+  const webhookUrl =
+    settings.webhookUrl === undefined && settings.webhookUrlParameter === undefined
+      ? E.right(undefined)
+      : await (await import("./webhook.js")).webhookUrlOf(clients.ssm, settings);
 
   let lease: HeldLease | undefined;
   let leaseError: AwsError | undefined;
@@ -102,7 +113,7 @@ export const runKeyrotate = async (options: RunOptions): Promise<RunReport> => {
   try {
     return await runHoldingLease(
       options,
-      { runId, dryRun, scanMode, callsBefore, startedAt },
+      { runId, dryRun, scanMode, callsBefore, startedAt, webhookUrl },
       {
         lease,
         leaseError,
@@ -120,6 +131,7 @@ interface RunStart {
   readonly scanMode: ScanMode;
   readonly callsBefore: Readonly<Record<string, number>>;
   readonly startedAt: string;
+  readonly webhookUrl: E.Either<AwsError, string | undefined>;
 }
 
 const runHoldingLease = async (
@@ -209,16 +221,24 @@ const runHoldingLease = async (
       skippedUsers: scan.right.skipped,
     };
   }
+  const channels = await deliverChannels(options, start, E.isRight(scan) ? scan.right : undefined, {
+    ...draft,
+    finishedAt: now().toISOString(),
+    adminSummary: { status: "off" },
+    apiCalls: clients.calls.since(callsBefore),
+  });
   const adminSummary = await sendAdminSummary(options, dryRun, {
     ...draft,
     finishedAt: now().toISOString(),
     adminSummary: { status: "off" },
+    channels,
     apiCalls: clients.calls.since(callsBefore),
   });
   const report: RunReport = {
     ...draft,
     finishedAt: now().toISOString(),
     adminSummary,
+    channels,
     apiCalls: clients.calls.since(callsBefore),
   };
   log({
@@ -229,6 +249,86 @@ const runHoldingLease = async (
     apiCalls: report.apiCalls,
   });
   return report;
+};
+
+/**
+ * Delivers the run to its optional channels, each on its own (their modules, and the SDK commands
+ * they use, are loaded only when a setting turns them on: the Lambda bundle keeps them in chunks
+ * of their own, out of its cold start): Security Hub findings, the SNS
+ * messages, then the chat webhook's summary. A channel's failure is logged and reported in its
+ * {@link ChannelReport}; it never undoes a change and never stops the others.
+ */
+const deliverChannels = async (
+  options: RunOptions,
+  start: RunStart,
+  scan: AccountScan | undefined,
+  report: RunReport,
+): Promise<ChannelsReport> => {
+  const { clients, settings, today } = options;
+  const log = options.log ?? silentLog;
+  const { dryRun } = start;
+  const now = options.now ?? (() => new Date());
+  let accountId = options.accountId;
+  if (accountId === undefined && (settings.securityHub || settings.snsTopicArn !== undefined)) {
+    const place = await asffPlaceOf(await clients.sts());
+    if (E.isRight(place)) accountId = place.right.accountId;
+  }
+  const securityHub = !settings.securityHub
+    ? CHANNEL_OFF
+    : scan === undefined
+      ? ({ status: "not-run", sent: 0, failures: [] } as const)
+      : await (await import("./securityHub.js")).importFindings({
+          clients,
+          settings,
+          today,
+          now: now().toISOString(),
+          users: report.users,
+          deletedUsers: scan.skipped.filter((s) => s.reason === "deleted").map((s) => s.userName),
+          dryRun,
+          log,
+          ...(accountId === undefined ? {} : { accountId }),
+        });
+  const sns =
+    settings.snsTopicArn === undefined
+      ? CHANNEL_OFF
+      : await (await import("./snsMessages.js")).publishRunMessages({
+          sns: await clients.sns(),
+          topicArn: settings.snsTopicArn,
+          report,
+          account: accountId ?? "unknown",
+          dryRun,
+          concurrency: settings.concurrency,
+          log,
+        });
+  const webhook = await sendWebhook(options, start, report);
+  return { securityHub, sns, webhook };
+};
+
+const sendWebhook = async (
+  options: RunOptions,
+  start: RunStart,
+  report: RunReport,
+): Promise<ChannelReport> => {
+  const log = options.log ?? silentLog;
+  const url = start.webhookUrl;
+  if (E.isLeft(url)) {
+    log({
+      level: "error",
+      event: "webhook-failed",
+      message: `the run summary could not be posted: ${url.left.message}`,
+      error: url.left.toJSON(),
+    });
+    return { status: "failed", sent: 0, failures: [{ item: "summary", error: url.left.toJSON() }] };
+  }
+  if (url.right === undefined) return CHANNEL_OFF;
+  if (start.dryRun) return { status: "dry-run", sent: 0, planned: 1, failures: [] };
+  const { postWebhook, webhookMessage } = await import("./webhook.js");
+  return postWebhook({
+    url: url.right,
+    message: webhookMessage(report),
+    log,
+    ...(options.webhookTimeoutMs === undefined ? {} : { timeoutMs: options.webhookTimeoutMs }),
+  });
 };
 
 const sendAdminSummary = async (
@@ -253,20 +353,6 @@ const sendAdminSummary = async (
     return { status: "failed", error: error.toJSON() };
   }
 };
-
-const keyViews = (today: CalendarDate, user: UserSnapshot): KeyView[] =>
-  user.keys.map((k) => ({
-    id: k.id,
-    status: k.status,
-    created: k.created,
-    ageDays: daysBetween(k.created, today),
-    lastUse:
-      k.lastUse._tag === "UsedOn"
-        ? k.lastUse.date
-        : k.lastUse._tag === "NeverUsed"
-          ? "never"
-          : "unknown",
-  }));
 
 const userReport = (
   today: CalendarDate,

@@ -2,6 +2,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ListUsersCommand } from "@aws-sdk/client-iam";
 import { DescribeSecretCommand } from "@aws-sdk/client-secrets-manager";
+import { GetFindingsCommand } from "@aws-sdk/client-securityhub";
+import { PublishCommand } from "@aws-sdk/client-sns";
+import { GetParameterCommand } from "@aws-sdk/client-ssm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiCallCounter, createAwsClients } from "../src/clients.js";
 import { mapAwsError } from "../src/errors.js";
@@ -186,6 +189,51 @@ describe("createAwsClients", () => {
       if (before === undefined) delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
       else process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = before;
     }
+  });
+
+  it.each([
+    ["AWS_ENDPOINT_URL_SECURITYHUB", "securityhub:GetFindings"],
+    ["AWS_ENDPOINT_URL_SNS", "sns:Publish"],
+    ["AWS_ENDPOINT_URL_SSM", "ssm:GetParameter"],
+  ] as const)("lets the channel clients follow %s as the SDK reads it", async (name, operation) => {
+    const before = process.env[name];
+    process.env[name] = url;
+    try {
+      const clients = createAwsClients({ region: "us-east-1", credentials, maxAttempts: 1 });
+      received = 0;
+      // The local server answers IAM's XML: the call may fail to parse, but it reached the server.
+      const call =
+        operation === "securityhub:GetFindings"
+          ? (await clients.securityHub()).send(new GetFindingsCommand({}))
+          : operation === "sns:Publish"
+            ? (await clients.sns()).send(
+                new PublishCommand({
+                  TopicArn: "arn:aws:sns:us-east-1:123456789012:t",
+                  Message: "m",
+                }),
+              )
+            : (await clients.ssm()).send(new GetParameterCommand({ Name: "/p" }));
+      await call.catch(() => undefined);
+      expect(received).toBe(1);
+      expect(clients.calls.snapshot()).toEqual({ [operation]: 1 });
+    } finally {
+      if (before === undefined) delete process.env[name];
+      else process.env[name] = before;
+    }
+  });
+
+  it("makes a channel client once, on first call, in its topic's region for SNS", async () => {
+    const clients = createAwsClients({
+      settings: settingsFrom({ SNS_TOPIC_ARN: "arn:aws:sns:eu-central-1:123456789012:events" }),
+      region: "us-east-1",
+      credentials,
+    });
+
+    const [a, b] = await Promise.all([clients.sns(), clients.sns()]);
+
+    expect(a).toBe(b);
+    expect(await a.config.region()).toBe("eu-central-1");
+    expect(await (await clients.securityHub()).config.region()).toBe("us-east-1");
   });
 
   it("runs extra middleware on every attempt, so tests can cut a run short after N calls", async () => {

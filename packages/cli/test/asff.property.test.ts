@@ -16,6 +16,10 @@ const delivery = {
   kmsKeyId: undefined,
   secretStore: "s3",
   concurrency: 1,
+  securityHub: false,
+  snsTopicArn: undefined,
+  webhookUrl: undefined,
+  webhookUrlParameter: undefined,
 } as const;
 
 const placeArb: fc.Arbitrary<AsffPlace> = fc

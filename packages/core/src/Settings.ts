@@ -67,6 +67,14 @@ export interface Settings extends PolicySettings {
   readonly secretStore: "s3" | "secretsmanager";
   /** How many users are changed at once (`CONCURRENCY`). */
   readonly concurrency: number;
+  /** Import an ASFF finding per key failing a control into Security Hub (`SECURITY_HUB`). */
+  readonly securityHub: boolean;
+  /** SNS topic for a message per run and per user action; off when undefined (`SNS_TOPIC_ARN`). */
+  readonly snsTopicArn: string | undefined;
+  /** Chat webhook for the run summary; a secret, never shown (`WEBHOOK_URL`). */
+  readonly webhookUrl: string | undefined;
+  /** SSM parameter (SecureString) holding the webhook URL (`WEBHOOK_URL_PARAMETER`). */
+  readonly webhookUrlParameter: string | undefined;
 }
 
 /** One problem with one setting: its environment name, the value it got, and what is wrong. */
@@ -76,9 +84,27 @@ export interface SettingProblem {
   readonly message: string;
 }
 
-/** Renders a problem as one line: `WARNING_DAYS="abc": expected a whole number of days ≥ 0`. */
+/**
+ * The settings whose values are secrets (a chat webhook URL grants posting to the channel): the
+ * one place that says so. Their values are never shown: not in a problem, a report or a log.
+ */
+export const secretSettingNames: ReadonlySet<string> = new Set(["WEBHOOK_URL"]);
+
+/** What is shown instead of a secret setting's value. */
+export const HIDDEN_VALUE = "(hidden)";
+
+/**
+ * Renders a problem as one line: `WARNING_DAYS="abc": expected a whole number of days ≥ 0`; a
+ * secret setting's value shows as `(hidden)`.
+ */
 export const formatSettingProblem = (p: SettingProblem): string =>
-  `${p.setting}${p.value === undefined ? " (not set)" : `=${JSON.stringify(p.value)}`}: ${p.message}`;
+  `${p.setting}${
+    p.value === undefined
+      ? " (not set)"
+      : secretSettingNames.has(p.setting)
+        ? `=${HIDDEN_VALUE}`
+        : `=${JSON.stringify(p.value)}`
+  }: ${p.message}`;
 
 type Parser<A> = t.Type<A, string, string>;
 
@@ -178,6 +204,59 @@ const kmsKey: Parser<string> = parser(
   (s) => s,
 );
 
+const onOff: Parser<boolean> = parser(
+  "on|off",
+  (s) => {
+    const v = s.trim().toLowerCase();
+    if (["on", "true"].includes(v)) return E.right(true);
+    if (["off", "false"].includes(v)) return E.right(false);
+    return E.left("expected on or off");
+  },
+  (b) => (b ? "on" : "off"),
+);
+
+const snsTopicArn: Parser<string> = parser(
+  "sns topic arn",
+  (s) =>
+    /^arn:aws[\w-]*:sns:[a-z]{2}(-[a-z]+)+-\d+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(s)
+      ? E.right(s)
+      : E.left(
+          "expected an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:keyrotate-events",
+        ),
+  (s) => s,
+);
+
+// Its messages never repeat the value: a webhook URL is a secret.
+const webhookUrl: Parser<string> = parser(
+  "webhook url",
+  (s) => {
+    let url: URL;
+    try {
+      url = new URL(s);
+    } catch {
+      return E.left("expected an https:// URL (the value is not shown: it is a secret)");
+    }
+    const local = ["127.0.0.1", "localhost"].includes(url.hostname);
+    if (url.protocol === "https:" || (url.protocol === "http:" && local)) return E.right(s);
+    return E.left(
+      "expected an https:// URL; http:// only for 127.0.0.1 or localhost (the value is not shown: it is a secret)",
+    );
+  },
+  (s) => s,
+);
+
+const ssmParameter: Parser<string> = parser(
+  "ssm parameter",
+  (s) =>
+    (/^[A-Za-z0-9_.\-/]{1,2048}$/.test(s) && !/^\/?(aws|ssm)/i.test(s)) ||
+    /^arn:aws[\w-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/[A-Za-z0-9_.\-/]{1,2048}$/.test(s)
+      ? E.right(s)
+      : E.left(
+          "expected an SSM parameter name such as /keyrotate/webhook-url (letters, digits and _.-/, not starting with aws or ssm) or its ARN",
+        ),
+  (s) => s,
+);
+
 const text: Parser<string> = parser(
   "text",
   (s) =>
@@ -241,6 +320,10 @@ export const settingSpecs = {
   ADMIN_EMAIL: ["adminEmail", optional(email)],
   KMS_KEY_ID: ["kmsKeyId", optional(kmsKey)],
   SECRET_STORE: ["secretStore", withDefault(oneOf("s3", "secretsmanager"), "s3")],
+  SECURITY_HUB: ["securityHub", withDefault(onOff, false)],
+  SNS_TOPIC_ARN: ["snsTopicArn", optional(snsTopicArn)],
+  WEBHOOK_URL: ["webhookUrl", optional(webhookUrl)],
+  WEBHOOK_URL_PARAMETER: ["webhookUrlParameter", optional(ssmParameter)],
   CONCURRENCY: ["concurrency", withDefault(wholeNumber(1, 64), 8)],
 } as const satisfies Record<string, readonly [keyof Settings, unknown]>;
 
@@ -282,7 +365,7 @@ export const decodeSettings = (
     if (E.isLeft(decoded)) {
       problems.push({
         setting: name,
-        value: raw,
+        value: secretSettingNames.has(name) ? HIDDEN_VALUE : raw,
         message: decoded.left[0]?.message ?? "is invalid",
       });
     } else {
@@ -301,6 +384,13 @@ const crossFieldProblems = (s: Settings, input: SettingsInput): SettingProblem[]
       setting: "WARNING_DAYS",
       value: input.WARNING_DAYS ?? String(s.warningDays),
       message: `must be less than OVERDUE_DAYS (${s.overdueDays})`,
+    });
+  }
+  if (s.webhookUrl !== undefined && s.webhookUrlParameter !== undefined) {
+    problems.push({
+      setting: "WEBHOOK_URL_PARAMETER",
+      value: input.WEBHOOK_URL_PARAMETER ?? s.webhookUrlParameter,
+      message: "must not be set together with WEBHOOK_URL: set one of them",
     });
   }
   const tagSettings = [
@@ -334,14 +424,19 @@ export const defaultPolicySettings: PolicySettings = Object.fromEntries(
 ) as unknown as PolicySettings;
 
 /**
- * The settings as a plain record safe to print in a report or log: every value, no secret
- * (keyrotate's settings hold none), under its environment name.
+ * The settings as a plain record safe to print in a report or log: every value under its
+ * environment name, a secret one ({@link secretSettingNames}) as `(hidden)`.
  */
 export const describeSettings = (s: Settings): Readonly<Record<SettingName, string>> => {
   const out: Record<string, string> = {};
-  for (const [name, [field]] of Object.entries(settingSpecs)) {
+  for (const [name, [field, spec]] of Object.entries(settingSpecs)) {
     const v = (s as unknown as Record<string, unknown>)[field];
-    out[name] = v === undefined ? "off" : String(v);
+    out[name] =
+      v === undefined
+        ? "off"
+        : secretSettingNames.has(name)
+          ? HIDDEN_VALUE
+          : (spec.codec as Parser<unknown>).encode(v);
   }
   return out as Record<SettingName, string>;
 };

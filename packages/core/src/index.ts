@@ -51,6 +51,7 @@ export {
   defaultPolicySettings,
   describeSettings,
   formatSettingProblem,
+  HIDDEN_VALUE,
   type PolicySettingName,
   type PolicySettings,
   policySettingNames,
@@ -58,6 +59,7 @@ export {
   type SettingProblem,
   type Settings,
   type SettingsInput,
+  secretSettingNames,
   settingSpecs,
 } from "./Settings.js";
 export {

@@ -184,6 +184,76 @@ describe("decodeSettings", () => {
     );
   });
 
+  it("reads the Security Hub, SNS and webhook settings, all off by default", () => {
+    const off = decodeSettings(required);
+    const on = decodeSettings({
+      ...required,
+      SECURITY_HUB: "on",
+      SNS_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:keyrotate-events",
+      WEBHOOK_URL_PARAMETER: "/keyrotate/webhook-url",
+    });
+    expect(E.isRight(off) && off.right).toMatchObject({
+      securityHub: false,
+      snsTopicArn: undefined,
+      webhookUrl: undefined,
+      webhookUrlParameter: undefined,
+    });
+    expect(E.isRight(on) && on.right).toMatchObject({
+      securityHub: true,
+      snsTopicArn: "arn:aws:sns:eu-west-1:123456789012:keyrotate-events",
+      webhookUrlParameter: "/keyrotate/webhook-url",
+    });
+  });
+
+  it("rejects a topic that is not an SNS topic ARN, naming the setting and the value", () => {
+    const s = decodeSettings({ ...required, SNS_TOPIC_ARN: "keyrotate-events" });
+    expect(E.isLeft(s) && s.left.map(formatSettingProblem)).toEqual([
+      'SNS_TOPIC_ARN="keyrotate-events": expected an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:keyrotate-events',
+    ]);
+  });
+
+  it("rejects a webhook URL that is not https without ever showing it", () => {
+    const secretPath = "T000/B000/not-to-be-shown";
+    for (const url of [
+      `http://hooks.example.com/${secretPath}`,
+      `ftp://127.0.0.1/${secretPath}`,
+      `${secretPath}`,
+    ]) {
+      const s = decodeSettings({ ...required, WEBHOOK_URL: url });
+      const lines = E.isLeft(s) ? s.left.map(formatSettingProblem) : [];
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^WEBHOOK_URL=\(hidden\): expected an https:\/\/ URL/);
+      expect(JSON.stringify(E.isLeft(s) ? s.left : [])).not.toContain(secretPath);
+    }
+  });
+
+  it("takes an https webhook, and http only on 127.0.0.1 or localhost", () => {
+    for (const url of ["https://hooks.example.com/T/B/x", "http://127.0.0.1:8080/hook"]) {
+      const s = decodeSettings({ ...required, WEBHOOK_URL: url });
+      expect(E.isRight(s) && s.right.webhookUrl).toBe(url);
+    }
+  });
+
+  it("refuses both webhook settings at once, without showing the URL", () => {
+    const s = decodeSettings({
+      ...required,
+      WEBHOOK_URL: "https://hooks.example.com/T/B/secret-part",
+      WEBHOOK_URL_PARAMETER: "/keyrotate/webhook-url",
+    });
+    const lines = E.isLeft(s) ? s.left.map(formatSettingProblem) : [];
+    expect(lines).toEqual([
+      'WEBHOOK_URL_PARAMETER="/keyrotate/webhook-url": must not be set together with WEBHOOK_URL: set one of them',
+    ]);
+  });
+
+  it("hides the webhook URL in the settings a report shows", () => {
+    const s = decodeSettings({ ...required, WEBHOOK_URL: "https://hooks.example.com/T/B/secret" });
+    expect(E.isRight(s) && describeSettings(s.right)).toMatchObject({
+      WEBHOOK_URL: "(hidden)",
+      SECURITY_HUB: "off",
+    });
+  });
+
   it("describes the settings by their environment names for reports", () => {
     const s = decodeSettings({ ...required, UNUSED_DAYS: "45" });
     expect(E.isRight(s) && describeSettings(s.right)).toMatchObject({

@@ -128,6 +128,8 @@ export const createHandler = (deps: HandlerDeps): KeyrotateHandler => {
     const { settings, clients } = ready.right;
     const today = calendarDateOfTimestamp(now().toISOString());
     if (E.isLeft(today)) throw new Error(`the clock gave no usable date: ${today.left}`);
+    // The function's own ARN names its account: Security Hub and SNS need no STS call for it.
+    const accountId = context.invokedFunctionArn?.split(":")[4];
 
     const report = await runKeyrotate({
       clients,
@@ -145,6 +147,7 @@ export const createHandler = (deps: HandlerDeps): KeyrotateHandler => {
       ...(deps.scanMode === undefined ? {} : { scanMode: deps.scanMode }),
       ...(deps.polling === undefined ? {} : { polling: deps.polling }),
       ...(region === undefined || region === "" ? {} : { bucketRegion: region }),
+      ...(accountId !== undefined && /^\d{12}$/.test(accountId) ? { accountId } : {}),
     });
 
     for (const [name, value] of Object.entries(runMetrics(report))) {
@@ -164,6 +167,13 @@ export const createHandler = (deps: HandlerDeps): KeyrotateHandler => {
       date: report.date,
       counts: report.counts,
       apiCalls: report.apiCalls,
+      ...(report.channels === undefined
+        ? {}
+        : {
+            channels: Object.fromEntries(
+              Object.entries(report.channels).map(([name, c]) => [name, c.status]),
+            ),
+          }),
     });
     return report;
   };

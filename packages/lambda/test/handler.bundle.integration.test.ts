@@ -1,9 +1,16 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import type { RunReport } from "@keyrotate/aws-adapter";
-import { type Sandbox, type Scenario, type ScenarioUser, startSandbox } from "@keyrotate/sandbox";
-import { emailTexts, fakeContext, secretHygiene } from "@keyrotate/testkit";
+import {
+  type Sandbox,
+  type Scenario,
+  type ScenarioUser,
+  startSandbox,
+  startWebhookReceiver,
+} from "@keyrotate/sandbox";
+import { emailTexts, fakeContext, secretHygiene, webhookTexts } from "@keyrotate/testkit";
 import type { Context } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type BuildResult, buildLambda, packageDir } from "../scripts/build.js";
@@ -315,5 +322,56 @@ describe("the bundled handler against the sandbox", () => {
     );
     expect(sb.users().every((u) => u.keys.length === 2)).toBe(true);
     expect(sb.emails()).toHaveLength(5);
+  });
+});
+
+describe("the bundled handler with Security Hub, SNS and the chat webhook on", () => {
+  it("loads the channels on demand and delivers each: findings, messages, one post; no secret or URL logged", async () => {
+    const sb = await start(baseScenario);
+    const hook = await startWebhookReceiver();
+    try {
+      const topic = `arn:aws:sns:${sb.region}:123456789012:keyrotate-events`;
+      await new SNSClient(sb.clientConfig()).send(
+        new CreateTopicCommand({ Name: "keyrotate-events" }),
+      );
+      sb.putParameter("/keyrotate/webhook-url", `${hook.url}/T1/B1/hook-token-never-shown`);
+      useEnv({
+        ...settingsEnv(sb),
+        SECURITY_HUB: "on",
+        SNS_TOPIC_ARN: topic,
+        WEBHOOK_URL: "off",
+        WEBHOOK_URL_PARAMETER: "/keyrotate/webhook-url",
+      });
+      const output = captureOutput();
+      const handler = await coldStart();
+
+      const report = await handler({}, fakeContext());
+      restoreOutput?.();
+
+      expect(report.counts).toMatchObject({ rotated: 1, failed: 0 });
+      expect(report.channels).toMatchObject({
+        securityHub: { status: "sent" },
+        sns: { status: "sent" },
+        webhook: { status: "sent", sent: 1 },
+      });
+      // alice's old key (IAM.3 and, with the new one, CIS 1.13) and carol's: from the function's account.
+      expect(sb.findings().map((f) => f.Id)).toEqual(
+        expect.arrayContaining([
+          "keyrotate/123456789012/IAM.3/AKIAALICE00000000001",
+          "keyrotate/123456789012/CIS-1.13/user/alice",
+        ]),
+      );
+      expect(sb.snsMessages().map((m) => m.attributes.event?.stringValue)).toEqual([
+        "user-action",
+        "run",
+      ]);
+      expect(hook.requests()).toHaveLength(1);
+      const logged = [...output.stdout, ...output.stderr].join("\n");
+      expect(logged).not.toContain("hook-token-never-shown");
+      expect(sb.calls()["sts:GetCallerIdentity"] ?? 0).toBe(0);
+      secretHygiene(sb).assertClean({ ...webhookTexts(hook.requests()), logged, report });
+    } finally {
+      await hook.close();
+    }
   });
 });

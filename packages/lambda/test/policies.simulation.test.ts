@@ -456,3 +456,50 @@ describe("the documented deny statement for keyrotate's tags (policies/deny-keyr
     ).toBe("Allowed");
   });
 });
+
+describe("with Security Hub, an SNS topic and a webhook parameter, simulated", () => {
+  const topic = `arn:aws:sns:eu-west-1:${ACCOUNT}:keyrotate-events`;
+  const parameter = `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/keyrotate/webhook-url`;
+  const product = `arn:aws:securityhub:eu-west-1:${ACCOUNT}:product/${ACCOUNT}/default`;
+  const hub = `arn:aws:securityhub:eu-west-1:${ACCOUNT}:hub/default`;
+  const channels = {
+    SecurityHub: "on",
+    SnsTopicArn: topic,
+    WebhookUrlParameter: "/keyrotate/webhook-url",
+  };
+  const requests: Array<[string, string]> = [
+    ["securityhub:BatchImportFindings", product],
+    ["securityhub:GetFindings", hub],
+    ["sns:Publish", topic],
+    ["ssm:GetParameter", parameter],
+  ];
+
+  it("lets the function import into its own product, read the hub, publish to the topic and read the parameter", async () => {
+    const d = deploy(channels);
+    const decisions = await Promise.all(
+      requests.map(async ([action, resource]) => decide(asRole(d, action, resource))),
+    );
+    expect(decisions).toEqual(requests.map(() => "Allowed"));
+  });
+
+  it("grants none of them while the settings are off", async () => {
+    const d = deploy();
+    const decisions = await Promise.all(
+      requests.map(async ([action, resource]) => decide(asRole(d, action, resource))),
+    );
+    expect(decisions).toEqual(requests.map(() => "ImplicitlyDenied"));
+  });
+
+  it.each([
+    ["sns:Publish", `arn:aws:sns:eu-west-1:${ACCOUNT}:someone-elses-topic`],
+    ["ssm:GetParameter", `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/prod/database-password`],
+    [
+      "securityhub:BatchImportFindings",
+      `arn:aws:securityhub:eu-west-1:${ACCOUNT}:product/aws/guardduty`,
+    ],
+    ["securityhub:BatchUpdateFindings", hub],
+    ["ssm:PutParameter", parameter],
+  ])("refuses %s on %s", async (action, resource) => {
+    expect(await decide(asRole(deploy(channels), action, resource))).not.toBe("Allowed");
+  });
+});

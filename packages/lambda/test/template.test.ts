@@ -12,6 +12,7 @@ import {
   loadSpecification,
   Resolver,
   referenceProblems,
+  settingGatedActions,
   templateSpecProblems,
 } from "@keyrotate/testkit";
 import * as E from "fp-ts/lib/Either.js";
@@ -117,7 +118,8 @@ describe("the SAM template", () => {
     });
     expect(E.isRight(fromTemplate)).toBe(true);
     expect(fromTemplate).toEqual(coreDefaults);
-    // Every setting but the bucket (a resource) comes from a parameter.
+    // Every setting but the bucket (a resource) and WEBHOOK_URL (a secret: the function reads it
+    // from the SSM parameter WEBHOOK_URL_PARAMETER names) comes from a parameter.
     const rawProperties = template.Resources.KeyrotateFunction?.Properties as Record<string, Json>;
     const rawEnv = (rawProperties.Environment as { Variables: Record<string, Json> }).Variables;
     const fromParameter = (v: Json): boolean =>
@@ -125,8 +127,12 @@ describe("the SAM template", () => {
         .match(/"Ref":"([^"]+)"/g)
         ?.some((m) => m.slice(7, -1) in template.Parameters) ?? false;
     expect(
-      settings.filter((name) => name !== "S3_CSV_BUCKET" && !fromParameter(rawEnv[name] as Json)),
+      settings.filter(
+        (name) =>
+          !["S3_CSV_BUCKET", "WEBHOOK_URL"].includes(name) && !fromParameter(rawEnv[name] as Json),
+      ),
     ).toEqual([]);
+    expect(rawEnv.WEBHOOK_URL).toBe("off");
   });
 
   it("passes the settings a deployer chooses through to the function", () => {
@@ -277,6 +283,38 @@ describe("the SAM template", () => {
     expect(deployedActions().filter(isSecretsManagerStoreOnly)).not.toContain(
       "secretsmanager:GetSecretValue",
     );
+  });
+
+  it("grants Security Hub, SNS and SSM only when their setting is on, each on its one resource", () => {
+    const off = rolePolicies(resolved())["keyrotate-operations"]?.Statement ?? [];
+    const on =
+      rolePolicies(
+        resolved({
+          SecurityHub: "on",
+          SnsTopicArn: "arn:aws:sns:eu-west-1:123456789012:keyrotate-events",
+          WebhookUrlParameter: "/keyrotate/webhook-url",
+        }),
+      )["keyrotate-operations"]?.Statement ?? [];
+    const gated = Object.values(settingGatedActions).flat();
+    const grantsOf = (statements: typeof on) =>
+      statements.flatMap((s) =>
+        list(s.Action)
+          .filter((a) => gated.includes(a))
+          .map((a) => [a, s.Resource]),
+      );
+
+    expect(grantsOf(off)).toEqual([]);
+    expect(grantsOf(on)).toEqual([
+      [
+        "securityhub:BatchImportFindings",
+        "arn:aws:securityhub:eu-west-1:123456789012:product/123456789012/default",
+      ],
+      ["securityhub:GetFindings", "arn:aws:securityhub:eu-west-1:123456789012:hub/default"],
+      ["sns:Publish", "arn:aws:sns:eu-west-1:123456789012:keyrotate-events"],
+      ["ssm:GetParameter", "arn:aws:ssm:eu-west-1:123456789012:parameter/keyrotate/webhook-url"],
+    ]);
+    // Every action a setting turns on is one the adapter's code calls.
+    expect(adapterActions()).toEqual(expect.arrayContaining(gated));
   });
 
   it("narrows the role's resources: users of this account, the credential/ prefix, the sender identity", () => {

@@ -10,6 +10,7 @@ import { SecretsStore } from "./secrets-manager.js";
 import { FindingsStore } from "./security-hub.js";
 import { SesStore } from "./ses.js";
 import { SnsStore } from "./sns.js";
+import { ParameterStore } from "./ssm.js";
 
 /** An IAM user as the sandbox reports it for inspection: no secrets. */
 export interface SandboxUser {
@@ -58,6 +59,7 @@ export class Account {
   readonly secrets: SecretsStore;
   readonly securityHub: FindingsStore;
   readonly sns: SnsStore;
+  readonly ssm: ParameterStore;
   readonly faults: Faults;
   readonly calls = new CallCounter();
   readonly region: string;
@@ -91,6 +93,7 @@ export class Account {
     this.secrets = new SecretsStore(scope, (id) => this.s3.kmsKeyState(id));
     this.securityHub = new FindingsStore(scope);
     this.sns = new SnsStore(scope);
+    this.ssm = new ParameterStore(scope);
     const orgRandom = root.fork();
     this.organization =
       settings.accountId === undefined
@@ -163,6 +166,7 @@ export class Account {
     this.secrets.clear();
     this.securityHub.clear();
     this.sns.clear();
+    this.ssm.clear();
     this.calls.reset();
     this.faults.set({});
     this.faults.clearCounts();

@@ -1,7 +1,14 @@
 import type { Random } from "./random.js";
 
 /** The services the sandbox emulates, by SigV4 signing name. */
-export type EmulatedService = "iam" | "s3" | "ses" | "secretsmanager" | "securityhub" | "sns";
+export type EmulatedService =
+  | "iam"
+  | "s3"
+  | "ses"
+  | "secretsmanager"
+  | "securityhub"
+  | "sns"
+  | "ssm";
 
 /** The services the sandbox emulates, as a list. */
 export const SERVICES: readonly EmulatedService[] = [
@@ -11,6 +18,7 @@ export const SERVICES: readonly EmulatedService[] = [
   "secretsmanager",
   "securityhub",
   "sns",
+  "ssm",
 ];
 
 /** How each service refuses a throttled call: its code and HTTP status. */
@@ -23,6 +31,7 @@ const THROTTLE_ERRORS: Readonly<
   s3: { status: 503, code: "SlowDown", message: "Please reduce your request rate." },
   secretsmanager: { status: 400, code: "ThrottlingException", message: "Rate exceeded" },
   securityhub: { status: 429, code: "LimitExceededException", message: "Rate exceeded" },
+  ssm: { status: 400, code: "ThrottlingException", message: "Rate exceeded" },
 };
 
 /** A token-bucket limit for one service. */

@@ -34,6 +34,7 @@ export type { SandboxSecret } from "./secrets-manager.js";
 export { ASFF_REQUIRED, asffProblems, type Finding } from "./security-hub.js";
 export type { SentEmail } from "./ses.js";
 export type { SnsMessage } from "./sns.js";
+export type { ParameterType } from "./ssm.js";
 export {
   startWebhookReceiver,
   type WebhookBehaviour,

@@ -9,6 +9,7 @@ import type { Finding } from "./security-hub.js";
 import { ADMIN_CREDENTIALS, SandboxServer } from "./server.js";
 import type { SentEmail } from "./ses.js";
 import type { SnsMessage } from "./sns.js";
+import type { ParameterType } from "./ssm.js";
 
 /** Options for `startSandbox`. */
 export interface SandboxOptions {
@@ -68,6 +69,11 @@ export interface AccountControl {
   findings(): readonly Finding[];
   /** Every message published to an SNS topic. */
   snsMessages(): readonly SnsMessage[];
+  /**
+   * Creates or overwrites an SSM parameter (a SecureString unless told), for `GetParameter`:
+   * how a test seeds the webhook URL that `WEBHOOK_URL_PARAMETER` names.
+   */
+  putParameter(name: string, value: string, type?: ParameterType): void;
   /** Every S3 object, or those of one bucket. */
   objects(bucket?: string): readonly StoredObject[];
   /** Every IAM user with tags and keys (no secrets). */
@@ -152,6 +158,7 @@ const controlOf = (state: Account): AccountControl => ({
   secrets: (options) => state.secrets.secrets(options),
   findings: () => state.securityHub.findings(),
   snsMessages: () => state.sns.messages(),
+  putParameter: (name, value, type) => state.ssm.put(name, value, type),
   objects: (bucket) => state.s3.objects(bucket),
   users: () => state.users(),
   secretOf: (accessKeyId) => state.iam.findKey(accessKeyId)?.secretAccessKey,

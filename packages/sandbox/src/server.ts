@@ -21,6 +21,7 @@ import { SECRETS_MANAGER_TARGET } from "./secrets-manager.js";
 import { SES_ACTIONS } from "./ses.js";
 import { readSigningInfo, type SigningInfo } from "./sigv4.js";
 import { SNS_ACTIONS, SNS_VERSION } from "./sns.js";
+import { SSM_TARGET } from "./ssm.js";
 import { callerOf, handleSts, STS_ACTIONS, STS_NAMESPACE, STS_VERSION } from "./sts.js";
 import { XML_DECLARATION } from "./xml.js";
 
@@ -48,6 +49,7 @@ const JSON_SERVICES: ReadonlySet<string> = new Set([
   "organizations",
   "secretsmanager",
   "securityhub",
+  "ssm",
 ]);
 
 /** Security Hub's REST routes the sandbox answers, by `METHOD path`. */
@@ -108,13 +110,14 @@ export function routeService(
   if (host.startsWith("email.")) return "ses";
   if (host.startsWith("sts.")) return "sts";
   if (host.startsWith("organizations.")) return "organizations";
-  for (const service of ["secretsmanager", "securityhub", "sns"])
+  for (const service of ["secretsmanager", "securityhub", "sns", "ssm"])
     if (host.startsWith(`${service}.`)) return service;
   const target = req.headers["x-amz-target"];
   if (typeof target === "string" && target.startsWith(`${ORGANIZATIONS_TARGET}.`))
     return "organizations";
   if (typeof target === "string" && target.startsWith(`${SECRETS_MANAGER_TARGET}.`))
     return "secretsmanager";
+  if (typeof target === "string" && target.startsWith(`${SSM_TARGET}.`)) return "ssm";
   const form = (req.headers["content-type"] ?? "").includes("x-www-form-urlencoded");
   if (req.method === "POST" && form) {
     const version = new URLSearchParams(body.toString("utf8")).get("Version");
@@ -302,6 +305,8 @@ export class SandboxServer {
         };
       } else if (service === "secretsmanager") {
         routed = { service, operation: targetOperation(req, SECRETS_MANAGER_TARGET) };
+      } else if (service === "ssm") {
+        routed = { service, operation: targetOperation(req, SSM_TARGET) };
       } else if (service === "securityhub") {
         const route = `${method} ${url.pathname.replace(/\/+$/, "")}`;
         routed = { service, operation: SECURITY_HUB_ROUTES[route] ?? "UnknownOperation" };
@@ -454,6 +459,8 @@ export class SandboxServer {
     }
     if (service === "secretsmanager")
       return jsonResult(200, account.secrets.handle(operation, readInput(body)), requestId);
+    if (service === "ssm")
+      return jsonResult(200, account.ssm.handle(operation, readInput(body)), requestId);
     if (service === "securityhub") {
       const result = jsonResult(
         200,

@@ -238,7 +238,7 @@ describe("faults and limits", () => {
       expect((error as FaultSettingsError).problems).toEqual([
         "faults.errorRate: must be a number between 0 and 1",
         'faults.crashMode: must be "error" or "reset"',
-        "faults.throttle.ec2: unknown service (use iam, s3, ses, secretsmanager, securityhub, sns)",
+        "faults.throttle.ec2: unknown service (use iam, s3, ses, secretsmanager, securityhub, sns, ssm)",
         "faults.throttle.ec2.ratePerSecond: must be a number > 0",
       ]);
     });

@@ -14,6 +14,10 @@ const serviceOfClient: Readonly<Record<string, string>> = {
   "client-s3": "s3",
   "client-ses": "ses",
   "client-secrets-manager": "secretsmanager",
+  "client-securityhub": "securityhub",
+  "client-sns": "sns",
+  "client-ssm": "ssm",
+  "client-sts": "sts",
 };
 
 /**
@@ -135,6 +139,23 @@ export const listUsersModeOnly: ReadonlyArray<string> = ["iam:ListUsers"];
 export const isSecretsManagerStoreOnly = (action: string): boolean =>
   action.startsWith("secretsmanager:") || action === "iam:GetUser";
 
-/** The actions the deployed function calls: the adapter's, less the list-users mode's. */
+/**
+ * Actions the adapter calls only when a setting turns their channel on, by the template
+ * parameter that does: the role is granted each only then (`SECURITY_HUB`, `SNS_TOPIC_ARN`,
+ * `WEBHOOK_URL_PARAMETER`).
+ */
+export const settingGatedActions: Readonly<Record<string, ReadonlyArray<string>>> = {
+  SecurityHub: ["securityhub:BatchImportFindings", "securityhub:GetFindings"],
+  SnsTopicArn: ["sns:Publish"],
+  WebhookUrlParameter: ["ssm:GetParameter"],
+};
+
+const gated = new Set(Object.values(settingGatedActions).flat());
+
+/**
+ * The actions the deployed function calls with every optional channel off: the adapter's, less
+ * the list-users mode's and the {@link settingGatedActions} (the Secrets Manager store's are
+ * in: see {@link isSecretsManagerStoreOnly}).
+ */
 export const deployedActions = (dir = adapterSourceDir): string[] =>
-  adapterActions(dir).filter((a) => !listUsersModeOnly.includes(a));
+  adapterActions(dir).filter((a) => !listUsersModeOnly.includes(a) && !gated.has(a));

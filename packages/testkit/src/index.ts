@@ -13,6 +13,7 @@ export {
   type Operation,
   organizationOnly,
   organizationOperations,
+  settingGatedActions,
 } from "./adapterOperations.js";
 export { ASFF_REQUIRED_FIELDS, asffProblems, isAsffTimestamp } from "./asffRules.js";
 export {

@@ -1,4 +1,14 @@
 import {
+  ageControl,
+  CIS_UNUSED_DAYS,
+  type ControlOutcome,
+  type ControlResult,
+  IAM8_UNUSED_DAYS,
+  IAM22_UNUSED_DAYS,
+  oneActiveKeyControl,
+  unusedControl,
+} from "@keyrotate/aws-adapter";
+import {
   type CalendarDate,
   daysBetween,
   describeSettings,
@@ -10,26 +20,9 @@ import {
 } from "@keyrotate/core";
 import { type ForecastEvent, forecastUser } from "../forecast.js";
 import { lastUseText } from "../keyText.js";
-import {
-  CIS_UNUSED_DAYS,
-  type Control,
-  type ControlId,
-  controls,
-  IAM8_UNUSED_DAYS,
-  IAM22_UNUSED_DAYS,
-  MAX_KEY_AGE_DAYS,
-} from "./controls.js";
+import { type Control, type ControlId, controls } from "./controls.js";
 
-/** How a user fares on one control. `unknown` when a key's last use could not be read. */
-export type ControlResult = "pass" | "fail" | "unknown";
-
-/** A control's result for one user, and why. */
-export interface ControlOutcome {
-  readonly result: ControlResult;
-  readonly reason: string;
-  /** The ids of the keys that fail it, when the control is judged per key (not CIS 1.13). */
-  readonly keys?: ReadonlyArray<string>;
-}
+export type { ControlOutcome, ControlResult };
 
 /** One access key in a compliance report. */
 export interface KeyAssessment {
@@ -175,54 +168,6 @@ const midRotationNote = (active: ReadonlyArray<KeyAssessment>): ControlNote | un
   };
 };
 
-const unusedControl = (
-  active: ReadonlyArray<KeyAssessment>,
-  fails: (days: number) => boolean,
-  limitText: string,
-): ControlOutcome => {
-  const failing = active.filter((k) => k.daysUnused !== undefined && fails(k.daysUnused));
-  if (failing.length > 0) {
-    return {
-      result: "fail",
-      keys: failing.map((k) => k.id),
-      reason: failing
-        .map(
-          (k) =>
-            `${k.id} ${k.lastUsed === "never" ? "never used, created" : "last used"} ${k.daysUnused} days ago (${limitText})`,
-        )
-        .join("; "),
-    };
-  }
-  const unknown = active.filter((k) => k.daysUnused === undefined);
-  if (unknown.length > 0) {
-    return {
-      result: "unknown",
-      reason: `last use unknown for ${unknown.map((k) => k.id).join(", ")}`,
-    };
-  }
-  return {
-    result: "pass",
-    reason: active.length === 0 ? "no Active key" : "every Active key in use",
-  };
-};
-
-const ageControl = (active: ReadonlyArray<KeyAssessment>): ControlOutcome => {
-  const old = active.filter((k) => k.ageDays > MAX_KEY_AGE_DAYS);
-  return old.length > 0
-    ? {
-        result: "fail",
-        keys: old.map((k) => k.id),
-        reason: old
-          .map((k) => `${k.id} is ${k.ageDays} days old (> ${MAX_KEY_AGE_DAYS})`)
-          .join("; "),
-      }
-    : {
-        result: "pass",
-        reason:
-          active.length === 0 ? "no Active key" : `every Active key ≤ ${MAX_KEY_AGE_DAYS} days old`,
-      };
-};
-
 const overall = (results: ReadonlyArray<ControlResult>): ControlResult =>
   results.includes("fail") ? "fail" : results.includes("unknown") ? "unknown" : "pass";
 
@@ -239,16 +184,7 @@ export const assessUser =
     const midRotation = midRotationNote(active);
     const results: Record<ControlId, ControlOutcome> = {
       "CIS-1.12": unusedControl(active, (d) => d >= CIS_UNUSED_DAYS, `≥ ${CIS_UNUSED_DAYS}`),
-      "CIS-1.13":
-        active.length > 1
-          ? {
-              result: "fail",
-              reason: `${active.length} Active keys: ${active.map((k) => k.id).join(", ")}${midRotation === undefined ? "" : ` (${midRotation.message})`}`,
-            }
-          : {
-              result: "pass",
-              reason: `${active.length} Active key${active.length === 1 ? "" : "s"}`,
-            },
+      "CIS-1.13": oneActiveKeyControl(active, midRotation?.message),
       "CIS-1.14": ageControl(active),
       "IAM.3": ageControl(active),
       "IAM.8": unusedControl(active, (d) => d > IAM8_UNUSED_DAYS, `> ${IAM8_UNUSED_DAYS}`),

@@ -11,14 +11,15 @@ export interface Control {
   readonly check: string;
 }
 
-/** Days after which an unused credential fails CIS 1.12 (unused 45 days or more). */
-export const CIS_UNUSED_DAYS = 45;
-/** Days after which a key fails CIS 1.14 and Security Hub IAM.3 (older than 90 days). */
-export const MAX_KEY_AGE_DAYS = 90;
-/** Days after which an unused credential fails Security Hub IAM.8 (not used within 90 days). */
-export const IAM8_UNUSED_DAYS = 90;
-/** Days after which an unused credential fails Security Hub IAM.22 (not used within 45 days). */
-export const IAM22_UNUSED_DAYS = 45;
+// The thresholds live with the evaluation of the controls, in the adapter (`controls.ts`).
+import {
+  CIS_UNUSED_DAYS,
+  IAM8_UNUSED_DAYS,
+  IAM22_UNUSED_DAYS,
+  MAX_KEY_AGE_DAYS,
+} from "@keyrotate/aws-adapter";
+
+export { CIS_UNUSED_DAYS, IAM8_UNUSED_DAYS, IAM22_UNUSED_DAYS, MAX_KEY_AGE_DAYS };
 
 /**
  * The controls a compliance report maps keys to: CIS AWS Foundations Benchmark (v1.4.0 to

@@ -8,6 +8,7 @@
 export * from "./invariants.js";
 export * from "./notices.js";
 export {
+  deliveredTexts,
   describeLeaks,
   emailTexts,
   type LabelledTexts,
@@ -17,4 +18,5 @@ export {
   scanForSecrets,
   secretHygiene,
   textsOf,
+  webhookTexts,
 } from "./secretHygiene.js";

@@ -5,12 +5,17 @@
  * URL-encoded, base64-encoded and in part (its first or last 20 characters).
  */
 
-/** Where the secrets come from: a running sandbox (`startSandbox`) fits. */
+/**
+ * Where the secrets come from: a running sandbox (`startSandbox`) fits. A source that also keeps
+ * what was delivered (Security Hub findings, SNS messages) has those scanned on every scan.
+ */
 export interface SecretSource {
   issuedSecrets(): ReadonlyArray<{
     readonly accessKeyId: string;
     readonly secretAccessKey: string;
   }>;
+  findings?(): ReadonlyArray<unknown>;
+  snsMessages?(): ReadonlyArray<{ readonly subject: string | null; readonly message: string }>;
 }
 
 /** One secret found where it must not be. Never holds the secret itself. */
@@ -136,11 +141,12 @@ export const describeLeaks = (leaks: ReadonlyArray<SecretLeak>): string =>
 export const secretHygiene = (source: SecretSource) => ({
   /** The secrets known so far (for a count in a test's assertions). */
   secrets: () => source.issuedSecrets(),
-  /** The leaks in the given texts. */
-  scan: (texts: LabelledTexts): SecretLeak[] => scanForSecrets(source.issuedSecrets(), texts),
+  /** The leaks in the given texts and in what the source delivered. */
+  scan: (texts: LabelledTexts): SecretLeak[] =>
+    scanForSecrets(source.issuedSecrets(), { ...texts, ...deliveredTexts(source) }),
   /** Throws (naming key ids and places, never a secret) when any text holds a secret. */
   assertClean: (texts: LabelledTexts): void => {
-    const leaks = scanForSecrets(source.issuedSecrets(), texts);
+    const leaks = scanForSecrets(source.issuedSecrets(), { ...texts, ...deliveredTexts(source) });
     if (leaks.length > 0) {
       throw new Error(`${leaks.length} secret leak(s):\n${describeLeaks(leaks)}`);
     }
@@ -149,6 +155,33 @@ export const secretHygiene = (source: SecretSource) => ({
 
 /** A sandbox-bound scanner, as made by {@link secretHygiene}. */
 export type SecretHygiene = ReturnType<typeof secretHygiene>;
+
+/** What a source delivered, as labelled texts: every finding and every SNS message. */
+export const deliveredTexts = (source: SecretSource): Record<string, string> => {
+  const out: Record<string, string> = {};
+  (source.findings?.() ?? []).forEach((f, i) => {
+    out[`finding ${i}`] = textsOf(f).join("\n");
+  });
+  (source.snsMessages?.() ?? []).forEach((m, i) => {
+    out[`sns message ${i}`] = [m.subject, m.message].filter((x) => x !== null).join("\n");
+  });
+  return out;
+};
+
+/** A webhook receiver's requests as labelled texts: each body and its headers. */
+export const webhookTexts = (
+  requests: ReadonlyArray<{
+    readonly text: string;
+    readonly path: string;
+    readonly headers: Readonly<Record<string, string>>;
+  }>,
+): Record<string, string> => {
+  const out: Record<string, string> = {};
+  requests.forEach((r, i) => {
+    out[`webhook ${i}`] = [r.path, JSON.stringify(r.headers), r.text].join("\n");
+  });
+  return out;
+};
 
 /** The sandbox's emails as labelled texts: subject, text, HTML and raw MIME of each. */
 export const emailTexts = (

@@ -1,6 +1,7 @@
 import {
   type Decision,
   deployedActions,
+  isSecretsManagerStoreOnly,
   type Json,
   type Resolver,
   runResourceOf,
@@ -181,7 +182,8 @@ describe("the member role's permissions, simulated", () => {
   };
 
   it("is allowed every operation the adapter calls in an account, on the resources a run uses", async () => {
-    const actions = deployedActions();
+    // An organisation run delivers to S3 (the org template sets SECRET_STORE=s3).
+    const actions = deployedActions().filter((a) => !isSecretsManagerStoreOnly(a));
     const decisions: Record<string, Decision> = {};
     for (const action of actions) {
       const { resource, context = {} } = await runResourceOf(action, place);

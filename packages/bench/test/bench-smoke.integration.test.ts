@@ -41,6 +41,7 @@ describe("pnpm bench at smoke sizes", () => {
     expect(results.core?.decisionsPerSecond).toBeGreaterThan(0);
     expect(results.lambda?.coldStarts).toBe(2);
     expect(results.lambda?.bundleBytes).toBeGreaterThan(0);
+    expect(results.lambda?.totalBytes).toBeGreaterThanOrEqual(results.lambda?.bundleBytes ?? 0);
     expect(results.lambda?.zipBytes).toBeGreaterThan(0);
     expect(results.org).toMatchObject([
       { accounts: 3, usersPerAccount: 100, concurrency: 2 },

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { readSecretFile, secretObjectKey } from "@keyrotate/aws-adapter";
+import { readSecretFile, secretObjectKey, secretsManagerFormat } from "@keyrotate/aws-adapter";
 import type { Scenario, ScenarioUser, SentEmail } from "@keyrotate/sandbox";
 import { readNotice, type SeenNotice } from "@keyrotate/sandbox/verify";
 
@@ -207,7 +207,12 @@ export const changedNothing = (report: RunReportSummary | undefined): boolean =>
  * (`buildLambda`), needed only for `bundle` runners.
  */
 export const startProcessHarness = async (
-  options: { readonly bundlePath?: string; readonly randomSeed?: number } = {},
+  options: {
+    readonly bundlePath?: string;
+    readonly randomSeed?: number;
+    /** Settings of every run, over {@link runnerEnv} (e.g. `SECRET_STORE`). */
+    readonly env?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<ProcessHarness> => {
   const sandbox = await startSandboxProcess({
     now: "2026-11-23T09:00:00Z",
@@ -226,7 +231,13 @@ export const startProcessHarness = async (
       ["--conditions=@keyrotate/source", "--import", "tsx", ...args],
       {
         cwd: repoRoot,
-        env: { ...process.env, ...runnerEnv(sandbox), ...o.env, KEYROTATE_REPORT_FILE: reportFile },
+        env: {
+          ...process.env,
+          ...runnerEnv(sandbox),
+          ...options.env,
+          ...o.env,
+          KEYROTATE_REPORT_FILE: reportFile,
+        },
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
@@ -323,6 +334,15 @@ export interface AccountState {
     readonly time?: string;
   }>;
   readonly objects: ReadonlyArray<{ readonly key: string; readonly content?: string }>;
+  /** Secrets Manager's secrets, with their versions' labels and values. */
+  readonly secrets: ReadonlyArray<{
+    readonly name: string;
+    readonly deletedDate?: string;
+    readonly versions: ReadonlyArray<{
+      readonly stages: ReadonlyArray<string>;
+      readonly secretString?: string;
+    }>;
+  }>;
   /** The key trail: every creation, status change and deletion, in order (sandbox times). */
   readonly keyEvents: ReadonlyArray<{
     readonly operation: string;
@@ -333,20 +353,22 @@ export interface AccountState {
   }>;
 }
 
-/** Reads users (with secrets), emails and the bucket's objects (with content). */
+/** Reads users (with secrets), emails, the bucket's objects (with content) and Secrets Manager's secrets (with values). */
 export const readAccountState = async (sandbox: SandboxProcess): Promise<AccountState> => {
-  const [iam, emails, objects, trail] = await Promise.all([
+  const [iam, emails, objects, secrets, trail] = await Promise.all([
     sandbox.get<{ users: AccountState["users"] }>("/_sandbox/iam?secrets=1"),
     sandbox.get<{ emails: AccountState["emails"] }>("/_sandbox/emails"),
     sandbox.get<{ objects: AccountState["objects"] }>(
       `/_sandbox/objects?bucket=${BUCKET}&content=1`,
     ),
+    sandbox.get<{ secrets: AccountState["secrets"] }>("/_sandbox/secrets?values=1"),
     sandbox.get<{ keyEvents: AccountState["keyEvents"] }>("/_sandbox/key-events"),
   ]);
   return {
     users: iam.users,
     emails: emails.emails,
     objects: objects.objects,
+    secrets: secrets.secrets,
     keyEvents: trail.keyEvents,
   };
 };
@@ -382,25 +404,55 @@ const rotatedNotices = (emails: AccountState["emails"]): SeenNotice[] =>
     return n?.kind === "Rotated" ? [n] : [];
   });
 
-/** Whether notice `n` names the secret file of its new key, for `user`. */
-const namesItsFile = (n: SeenNotice, user: string): boolean =>
+/** Where a run's new secrets go (`SECRET_STORE`). */
+export type SecretStore = "s3" | "secretsmanager";
+
+/**
+ * Whether notice `n` names where the secret of its new key is, for `user`: its secret file, or
+ * with the Secrets Manager store the user's secret.
+ */
+const namesItsPlace = (n: SeenNotice, user: string, store: SecretStore): boolean =>
   n.newKeyId !== undefined &&
-  n.secretFile?.endsWith(`/${secretObjectKey(user, n.newKeyId)}`) === true;
+  (store === "s3"
+    ? n.secretFile?.endsWith(`/${secretObjectKey(user, n.newKeyId)}`) === true
+    : n.secretFile === secretsManagerFormat.secretName(user));
+
+/** The secret `store` holds for `user`'s key `keyId`, as stored (a labelled version in Secrets Manager). */
+const storedSecret = (
+  state: AccountState,
+  user: string,
+  keyId: string,
+  store: SecretStore,
+): { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined => {
+  if (store === "s3") {
+    const file = state.objects.find((o) => o.key === secretObjectKey(user, keyId));
+    return file?.content === undefined ? undefined : readSecretFile(file.content);
+  }
+  const secret = state.secrets.find(
+    (s) => s.name === secretsManagerFormat.secretName(user) && s.deletedDate === undefined,
+  );
+  return secret?.versions
+    .filter((v) => v.stages.length > 0 && v.secretString !== undefined)
+    .map((v) => secretsManagerFormat.read(v.secretString as string))
+    .find((v) => v?.accessKeyId === keyId);
+};
 
 /**
  * The promises of issue 12 after convergence:
  * - no key keyrotate did not create was deleted (`protectedKeys`: keys at the start, and keys
  *   users made between runs, by user);
  * - no key a Rotated notice announced was deleted or deactivated;
- * - every key keyrotate created and kept has its secret file, holding its secret, and a
- *   Rotated notice naming it (`secret-lost`), and one that names that file (`file-not-named`:
- *   POLICY.md invariant 12, also for a notice re-sent after a crash);
+ * - every key keyrotate created and kept has its secret stored in `store` (its secret file, or a
+ *   labelled version of the user's Secrets Manager secret), holding its secret, and a Rotated
+ *   notice naming it (`secret-lost`), and one that names where it is (`file-not-named`: POLICY.md
+ *   invariant 12, also for a notice re-sent after a crash);
  * - no rotation marker is left;
  * - no user was rotated twice (two announced keys) in a run series that should rotate once.
  */
 export const checkAccount = (
   state: AccountState,
   protectedKeys: Readonly<Record<string, ReadonlyArray<string>>>,
+  store: SecretStore = "s3",
 ): ProcessViolation[] => {
   const violations: ProcessViolation[] = [];
   for (const [userName, keyIds] of Object.entries(protectedKeys)) {
@@ -417,7 +469,7 @@ export const checkAccount = (
     const mine = rotatedNotices(state.emails).filter((n) => n.to.startsWith(`${user.name}@`));
     const announced = new Set(mine.flatMap((n) => (n.newKeyId === undefined ? [] : [n.newKeyId])));
     const named = new Set(
-      mine.filter((n) => namesItsFile(n, user.name)).map((n) => n.newKeyId as string),
+      mine.filter((n) => namesItsPlace(n, user.name, store)).map((n) => n.newKeyId as string),
     );
     for (const id of announced) {
       const key = user.keys.find((k) => k.accessKeyId === id);
@@ -436,8 +488,7 @@ export const checkAccount = (
     }
     for (const key of user.keys) {
       if (own.includes(key.accessKeyId)) continue;
-      const file = state.objects.find((o) => o.key === secretObjectKey(user.name, key.accessKeyId));
-      const stored = file?.content === undefined ? undefined : readSecretFile(file.content);
+      const stored = storedSecret(state, user.name, key.accessKeyId, store);
       const holds =
         key.secretAccessKey !== undefined &&
         stored?.accessKeyId === key.accessKeyId &&
@@ -445,12 +496,12 @@ export const checkAccount = (
       if (!holds || !announced.has(key.accessKeyId)) {
         violations.push({
           check: "secret-lost",
-          detail: `${user.name}: ${key.accessKeyId} ${holds ? "never announced" : "has no secret file holding its secret"}`,
+          detail: `${user.name}: ${key.accessKeyId} ${holds ? "never announced" : `has no ${store === "s3" ? "secret file" : "labelled secret version"} holding its secret`}`,
         });
       } else if (!named.has(key.accessKeyId)) {
         violations.push({
           check: "file-not-named",
-          detail: `${user.name}: ${key.accessKeyId}: no Rotated notice names its secret file`,
+          detail: `${user.name}: ${key.accessKeyId}: no Rotated notice names where its secret is`,
         });
       }
     }
@@ -473,12 +524,14 @@ export const seededInts = (seed: number) => {
 
 /**
  * POLICY.md invariant 12 on the account's history: an old key (one of `oldKeys`, by user) is
- * never deactivated before a Rotated notice naming the secret file of the key that replaced it
- * was sent (`deactivated-before-notice`), for every old key that was deactivated.
+ * never deactivated before a Rotated notice naming where the secret of the key that replaced it
+ * is (its file, or with the Secrets Manager store the user's secret) was sent
+ * (`deactivated-before-notice`), for every old key that was deactivated.
  */
 export const checkNoticeBeforeDeactivation = (
   state: AccountState,
   oldKeys: Readonly<Record<string, ReadonlyArray<string>>>,
+  store: SecretStore = "s3",
 ): ProcessViolation[] => {
   const violations: ProcessViolation[] = [];
   for (const [userName, ids] of Object.entries(oldKeys)) {
@@ -501,12 +554,16 @@ export const checkNoticeBeforeDeactivation = (
           ),
       );
       const file =
-        replacement === undefined ? undefined : secretObjectKey(userName, replacement.accessKeyId);
+        replacement === undefined
+          ? undefined
+          : store === "s3"
+            ? secretObjectKey(userName, replacement.accessKeyId)
+            : secretsManagerFormat.secretName(userName);
       const told = rotatedNotices(state.emails).find(
         (n) =>
           replacement !== undefined &&
           n.newKeyId === replacement.accessKeyId &&
-          namesItsFile(n, userName) &&
+          namesItsPlace(n, userName, store) &&
           n.time <= Date.parse(off.time),
       );
       if (told === undefined) {

@@ -35,6 +35,7 @@ const clean = (): AccountState => ({
       content: `UserName,AccessKeyId,SecretAccessKey\nalice,${NEW},${SECRET}\n`,
     },
   ],
+  secrets: [],
   keyEvents: [
     {
       operation: "CreateAccessKey",
@@ -118,6 +119,29 @@ describe("checkAccount", () => {
     expect(
       checks({ ...s, emails: [rotatedNotice(NEW), rotatedNotice("AKIAOTHERXXXXXXX0003")] }),
     ).toEqual(["announced-key-destroyed", "rotated-twice"]);
+  });
+
+  it("with the Secrets Manager store, finds the secret in a labelled version of the user's secret, named by the notice", () => {
+    const value = JSON.stringify({ UserName: "alice", AccessKeyId: NEW, SecretAccessKey: SECRET });
+    const notice = {
+      ...rotatedNotice(NEW, false),
+      text: `${rotatedNotice(NEW, false).text} aws secretsmanager get-secret-value --secret-id keyrotate/alice --region us-east-1`,
+    };
+    const stored = (stages: string[]) => ({
+      ...clean(),
+      objects: [],
+      emails: [notice],
+      secrets: [{ name: "keyrotate/alice", versions: [{ stages, secretString: value }] }],
+    });
+    const smChecks = (state: AccountState) =>
+      checkAccount(state, { alice: [OLD] }, "secretsmanager").map((v) => v.check);
+
+    expect(smChecks(stored(["AWSCURRENT"]))).toEqual([]);
+    expect(smChecks(stored([]))).toEqual(["secret-lost"]);
+    expect(smChecks({ ...stored(["AWSCURRENT"]), emails: [rotatedNotice(NEW)] })).toEqual([
+      "file-not-named",
+    ]);
+    expect(checks(stored(["AWSCURRENT"]))).toEqual(["secret-lost"]);
   });
 
   it("tells a run that changed nothing from one that did", () => {

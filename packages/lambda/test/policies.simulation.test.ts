@@ -341,6 +341,28 @@ describe("with a KMS key created by the stack, simulated", () => {
     expect(await decide(asFunction("kms:ScheduleKeyDeletion", {}))).not.toBe("Allowed");
   });
 
+  it("lets the function use the key through Secrets Manager by the key policy, only with that store", async () => {
+    const viaSecretsManager = { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" };
+    const sm = deploy({ CreateKmsKey: "true", SecretStore: "secretsmanager" });
+    const asFunction = (
+      on: typeof d,
+      action: string,
+      context: Record<string, string>,
+    ): Request => ({
+      principal: on.roleArn,
+      action,
+      resource: on.keyArn as string,
+      context,
+      identityPolicies: on.rolePolicies,
+      resourcePolicy: on.keyPolicy as Json,
+    });
+    for (const action of ["kms:GenerateDataKey", "kms:Decrypt"]) {
+      expect(await decide(asFunction(sm, action, viaSecretsManager))).toBe("Allowed");
+      expect(await decide(asFunction(sm, action, {}))).not.toBe("Allowed");
+      expect(await decide(asFunction(d, action, viaSecretsManager))).not.toBe("Allowed");
+    }
+  });
+
   it("refuses credentials stored without the key, and accepts them with it", async () => {
     const put = (context: Record<string, string>) =>
       asRole(d, "s3:PutObject", object("credential/alice/alice_AKIAEXAMPLE000000001.csv"), context);
